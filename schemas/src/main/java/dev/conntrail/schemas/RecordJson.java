@@ -1,0 +1,112 @@
+package dev.conntrail.schemas;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.LogicalType;
+import org.apache.avro.LogicalTypes;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericContainer;
+import org.apache.avro.generic.IndexedRecord;
+
+/**
+ * The contract's JSON output (design.md, "JSON output"): one plain JSON object per record — the
+ * fields by name, unions unwrapped, enums as symbols, times as integers in the record's units —
+ * plus {@code "record": "<RecordName>"}. Not Avro's JSON encoding, which wraps unions.
+ */
+public final class RecordJson {
+    private RecordJson() {
+    }
+
+    /** One line of JSON for a top-level record, with its {@code "record"} name first. */
+    public static String toJson(IndexedRecord record) {
+        StringBuilder sb = new StringBuilder(256);
+        sb.append("{\"record\":");
+        string(sb, record.getSchema().getName());
+        fields(sb, record, true);
+        return sb.append('}').toString();
+    }
+
+    private static void fields(StringBuilder sb, IndexedRecord record, boolean comma) {
+        for (Schema.Field f : record.getSchema().getFields()) {
+            if (comma) {
+                sb.append(',');
+            }
+            comma = true;
+            string(sb, f.name());
+            sb.append(':');
+            value(sb, f.schema(), record.get(f.pos()));
+        }
+    }
+
+    private static void value(StringBuilder sb, Schema schema, Object v) {
+        if (v == null) {
+            sb.append("null");
+            return;
+        }
+        if (schema.getType() == Schema.Type.UNION) {
+            for (Schema branch : schema.getTypes()) {
+                if (branch.getType() != Schema.Type.NULL) {
+                    value(sb, branch, v);
+                    return;
+                }
+            }
+        }
+        LogicalType lt = schema.getLogicalType();
+        if (v instanceof Instant t) {
+            sb.append(lt instanceof LogicalTypes.TimestampMicros
+                    ? t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000 : t.toEpochMilli());
+        } else if (v instanceof IndexedRecord r) {
+            sb.append('{');
+            fields(sb, r, false);
+            sb.append('}');
+        } else if (v instanceof Number || v instanceof Boolean) {
+            sb.append(v);
+        } else if (v instanceof List<?> list) {
+            sb.append('[');
+            for (int i = 0; i < list.size(); i++) {
+                if (i > 0) sb.append(',');
+                value(sb, schema.getElementType(), list.get(i));
+            }
+            sb.append(']');
+        } else if (v instanceof Map<?, ?> map) {
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (!first) sb.append(',');
+                first = false;
+                string(sb, e.getKey().toString());
+                sb.append(':');
+                value(sb, schema.getValueType(), e.getValue());
+            }
+            sb.append('}');
+        } else if (v instanceof GenericContainer || v instanceof Enum<?> || v instanceof CharSequence) {
+            string(sb, v.toString());
+        } else {
+            string(sb, v.toString());
+        }
+    }
+
+    /** A JSON string literal with the escapes RFC 8259 requires. */
+    public static void string(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+}
