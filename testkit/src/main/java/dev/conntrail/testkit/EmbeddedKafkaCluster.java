@@ -135,7 +135,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             KafkaConfig kafkaConfig = new KafkaConfig(config, false);
 
             new Formatter().setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                    .setNodeId(1).setClusterId(Uuid.randomUuid().toString())
+                    .setNodeId(1).setClusterId(clusterId(logDir))
                     .setDirectories(List.of(logDir.toString())).setMetadataLogDirectory(logDir.toString())
                     .setReleaseVersion(MetadataVersion.latestProduction())
                     .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
@@ -160,6 +160,22 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             }
             throw new IllegalStateException("could not start the embedded Kafka broker: " + rootMessage(e), e);
         }
+    }
+
+    /** The id a formatted data dir already has (a restart must keep it), else a new one. */
+    private static String clusterId(Path logDir) throws IOException {
+        Path meta = logDir.resolve("meta.properties");
+        if (Files.isRegularFile(meta)) {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.Reader r = Files.newBufferedReader(meta)) {
+                p.load(r);
+            }
+            String id = p.getProperty("cluster.id");
+            if (id != null && !id.isBlank()) {
+                return id.trim();
+            }
+        }
+        return Uuid.randomUuid().toString();
     }
 
     private void awaitReady(Duration timeout) throws InterruptedException {
