@@ -1,0 +1,10 @@
+package dev.conntrail.producer.snapshot;
+
+/**
+ * What a snapshot cost and what it skipped: the method, namespaces walked and how many could not be
+ * entered (gone meanwhile), processes and fds walked, sockets seen, malformed lines/messages skipped,
+ * sockets with no owner, and the wall time in microseconds.
+ */
+public record SnapshotStats(String method, int namespaces, int namespacesFailed, int processes, long fds,
+                            int socketsSeen, int malformed, int unowned, long micros) {
+}
