@@ -5,6 +5,7 @@ import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.UserFacingException;
+import dev.conntrail.producer.bpf.BpfUnavailableException;
 import dev.conntrail.producer.conntrack.ConntrackEntry;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.netlink.NetlinkException;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Option;
 public final class SnapshotCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotCommand.class);
 
-    public enum Method { sock_diag, proc }
+    public enum Method { bpf_iter, sock_diag, proc }
 
     public enum ConntrackNetns { root, all }
 
@@ -41,9 +42,9 @@ public final class SnapshotCommand implements Callable<Integer> {
     @Option(names = "--host-id", paramLabel = "HOST", description = "Host name in the records (default: the hostname).")
     String hostId;
 
-    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "sock_diag",
-            description = "How to read sockets: ${COMPLETION-CANDIDATES} (proc: /proc/net/tcp, no cookies). Default: ${DEFAULT-VALUE}.")
-    Method method = Method.sock_diag;
+    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "bpf_iter",
+            description = "How to read sockets: ${COMPLETION-CANDIDATES} (bpf_iter: the fast path, needs BPF; sock_diag: no BPF, walks /proc/*/fd; proc: /proc/net/tcp, no cookies). Default: ${DEFAULT-VALUE}.")
+    Method method = Method.bpf_iter;
 
     @Option(names = "--nat", description = "Also print the NAT-translated TCP conntrack entries.")
     boolean nat;
@@ -63,9 +64,15 @@ public final class SnapshotCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         Snapshot snap;
-        SocketSnapshotter.Method m = method == Method.proc ? SocketSnapshotter.Method.PROC : SocketSnapshotter.Method.SOCK_DIAG;
+        SocketSnapshotter.Method m = switch (method) {
+            case proc -> SocketSnapshotter.Method.PROC;
+            case sock_diag -> SocketSnapshotter.Method.SOCK_DIAG;
+            case bpf_iter -> SocketSnapshotter.Method.BPF_ITER;
+        };
         try (SocketSnapshotter snapshotter = new SocketSnapshotter(m)) {
             snap = snapshotter.take();
+        } catch (BpfUnavailableException e) {
+            throw new UserFacingException("BPF is not usable here (" + e.getMessage() + "); use --method sock_diag", e);
         } catch (NetlinkException e) {
             throw new UserFacingException("cannot read sockets: " + e.getMessage()
                     + " (run as root, or with CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH)", e);

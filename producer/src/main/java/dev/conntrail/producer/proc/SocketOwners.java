@@ -22,6 +22,24 @@ public final class SocketOwners {
         this.fds = fds;
     }
 
+    /** Collects holders from another source (the BPF iterator); add in ascending pid order per inode where possible. */
+    public static final class Builder {
+        private final Map<Long, Object> map = new HashMap<>(1 << 14);
+        private final java.util.Set<Integer> pids = new java.util.HashSet<>();
+        private long fds;
+
+        public Builder add(long inode, Owner owner) {
+            fds++;
+            pids.add(owner.pid());
+            SocketOwners.add(map, inode, owner);
+            return this;
+        }
+
+        public SocketOwners build() {
+            return new SocketOwners(map, pids.size(), fds);
+        }
+    }
+
     public static SocketOwners empty() {
         return new SocketOwners(new HashMap<>(), 0, 0);
     }
@@ -60,15 +78,19 @@ public final class SocketOwners {
         } else if (o instanceof Owner single) {
             if (single.pid() != owner.pid()) {
                 List<Owner> l = new ArrayList<>(2);
-                l.add(single);
-                l.add(owner);
+                l.add(single.pid() < owner.pid() ? single : owner);
+                l.add(single.pid() < owner.pid() ? owner : single);
                 map.put(inode, l);
             }
         } else {
             List<Owner> l = (List<Owner>) o;
-            if (l.get(l.size() - 1).pid() != owner.pid()) {
-                l.add(owner);
+            for (Owner x : l) {
+                if (x.pid() == owner.pid()) {
+                    return;
+                }
             }
+            l.add(owner);
+            l.sort(java.util.Comparator.comparingInt(Owner::pid));
         }
     }
 }

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * Takes the host's socket snapshot (rule 2): every TCP socket of every network namespace in the
  * connected states, plus listeners, each with its owning process found through the socket inode.
  * <ul>
- *   <li>{@link Method#SOCK_DIAG} (default): netlink sock_diag per namespace — with cookies.</li>
+ *   <li>{@link Method#BPF_ITER} (the fast path): sock_diag per namespace for the sockets, the BPF
+ *   {@code iter/task_file} pass instead of the fd walk for their owners — with cookies.</li>
+ *   <li>{@link Method#SOCK_DIAG}: netlink sock_diag per namespace — with cookies.</li>
  *   <li>{@link Method#PROC}: {@code /proc/PID/net/tcp{,6}} once per namespace — no cookies; the
  *   polling fallback and the baseline.</li>
  * </ul>
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class SocketSnapshotter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SocketSnapshotter.class);
 
-    public enum Method { SOCK_DIAG, PROC }
+    public enum Method { BPF_ITER, SOCK_DIAG, PROC }
 
     private final Method method;
     private final NetnsDiscovery discovery;
@@ -40,6 +42,7 @@ public final class SocketSnapshotter implements AutoCloseable {
     private final NetnsEnterer enterer;
     private final SockDiagSource sockDiag;
     private final ProcNetTcpSource procNet;
+    private final SockIterSource iterator;
     private boolean loggedMalformed;
 
     public SocketSnapshotter(Method method) {
@@ -54,6 +57,12 @@ public final class SocketSnapshotter implements AutoCloseable {
         long own = NetnsDiscovery.currentNetns();
         this.sockDiag = new SockDiagSource(enterer, own);
         this.procNet = new ProcNetTcpSource(enterer, proc);
+        try {
+            this.iterator = method == Method.BPF_ITER ? new SockIterSource() : null;
+        } catch (RuntimeException e) {
+            enterer.close();
+            throw e;
+        }
     }
 
     public Method method() {
@@ -61,7 +70,7 @@ public final class SocketSnapshotter implements AutoCloseable {
     }
 
     public boolean withCookies() {
-        return method == Method.SOCK_DIAG;
+        return method != Method.PROC;
     }
 
     public Snapshot take() {
@@ -74,7 +83,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         int mask = TcpStates.CONNECTED_MASK | 1 << TcpStates.LISTEN;
         for (NetNamespace ns : namespaces) {
             try {
-                int bad = method == Method.SOCK_DIAG
+                int bad = method != Method.PROC
                         ? sockDiag.read(ns, mask, raw)
                         : procNet.read(ns, s -> s < 32 && (mask & (1 << s)) != 0, raw);
                 if (bad < 0) {
@@ -91,7 +100,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             loggedMalformed = true;
             LOG.warn("snapshot skipped {} malformed socket records (counted in stats; logged once)", malformed);
         }
-        SocketOwners owners = fdWalker.walk();
+        SocketOwners owners = iterator != null ? iterator.owners() : fdWalker.walk();
         Map<Integer, Long> nsOfPid = new HashMap<>();
         for (NetNamespace ns : namespaces) {
             for (int pid : ns.pids()) {
@@ -171,6 +180,9 @@ public final class SocketSnapshotter implements AutoCloseable {
 
     @Override
     public void close() {
+        if (iterator != null) {
+            iterator.close();
+        }
         enterer.close();
     }
 }

@@ -166,9 +166,10 @@ class SocketSnapshotterKernelTest {
                 .collect(Collectors.toSet());
     }
 
-    @Test
-    void sockDiagFindsEachKnownSocketWithOwnerDirectionAndNothingPhantom() {
-        Snapshot snap = take(SocketSnapshotter.Method.SOCK_DIAG);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = SocketSnapshotter.Method.class, names = {"BPF_ITER", "SOCK_DIAG"})
+    void findsEachKnownSocketWithOwnerDirectionCookieAndNothingPhantom(SocketSnapshotter.Method method) {
+        Snapshot snap = take(method);
         List<SocketEntry> ours = ours(snap);
         assertThat(keys(ours)).containsExactlyInAnyOrderElementsOf(expected());
         assertThat(ours).hasSize(conns.size() * 2);
@@ -186,9 +187,10 @@ class SocketSnapshotterKernelTest {
         });
     }
 
-    @Test
-    void sockDiagAgreesWithSsInEachNamespaceIncludingCookies() {
-        Snapshot snap = take(SocketSnapshotter.Method.SOCK_DIAG);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = SocketSnapshotter.Method.class, names = {"BPF_ITER", "SOCK_DIAG"})
+    void agreesWithSsInEachNamespaceIncludingCookies(SocketSnapshotter.Method method) {
+        Snapshot snap = take(method);
         Set<String> fromSs = new HashSet<>();
         for (String[] ns : new String[][] {{null, Long.toString(rootNetns)}, {nets.a, Long.toString(TwoNamespaces.inode(nets.a))},
                 {nets.b, Long.toString(TwoNamespaces.inode(nets.b))}}) {
@@ -209,8 +211,31 @@ class SocketSnapshotterKernelTest {
     }
 
     @Test
-    void procPathAgreesWithSockDiagOnEverythingButTheCookie() {
+    void iteratorSeesEachHeldSocketWithTheSameCookieAndOwnerAsSockDiag() {
         Snapshot diag = take(SocketSnapshotter.Method.SOCK_DIAG);
+        List<SockIterSource.Held> held;
+        try (SockIterSource it = new SockIterSource()) {
+            held = it.pass();
+        }
+        for (SocketEntry e : ours(diag)) {
+            assertThat(held).as("iterator record for %s", e).anySatisfy(h -> {
+                assertThat(h.cookie()).isEqualTo(e.cookie());
+                assertThat(h.inode()).isEqualTo(e.inode());
+                assertThat(h.netns()).isEqualTo(e.netns());
+                assertThat(h.tgid()).isEqualTo(e.pid());
+                assertThat(h.comm()).isEqualTo(e.comm());
+                assertThat(h.lport()).isEqualTo(e.lport());
+                assertThat(h.rport()).isEqualTo(e.rport());
+                assertThat(h.state()).isEqualTo(e.state());
+                assertThat(dev.conntrail.schemas.Addresses.format(h.laddr())).isEqualTo(e.laddr());
+                assertThat(dev.conntrail.schemas.Addresses.format(h.raddr())).isEqualTo(e.raddr());
+            });
+        }
+    }
+
+    @Test
+    void procPathAgreesWithTheFastPathOnEverythingButTheCookie() {
+        Snapshot diag = take(SocketSnapshotter.Method.BPF_ITER);
         Snapshot proc = take(SocketSnapshotter.Method.PROC);
         assertThat(proc.withCookies()).isFalse();
         assertThat(ours(proc)).allSatisfy(e -> assertThat(e.cookie()).isNull());
