@@ -3,8 +3,10 @@ package dev.conntrail.producer.snapshot;
 /**
  * What a snapshot cost and what it skipped: the method, namespaces walked and how many could not be
  * entered (gone meanwhile), processes and fds walked, sockets seen, malformed lines/messages skipped,
- * sockets with no owner, and the wall time in microseconds.
+ * sockets with no owner, and the wall time in microseconds: in total and for its three phases
+ * (namespace discovery, reading the sockets, finding their owners).
  */
 public record SnapshotStats(String method, int namespaces, int namespacesFailed, int processes, long fds,
-                            int socketsSeen, int malformed, int unowned, long micros) {
+                            int socketsSeen, int malformed, int unowned, long micros,
+                            long discoverMicros, long socketsMicros, long ownersMicros) {
 }

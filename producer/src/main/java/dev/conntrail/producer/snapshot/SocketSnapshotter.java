@@ -77,6 +77,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         long startMicros = nowMicros();
         long t0 = System.nanoTime();
         List<NetNamespace> namespaces = discovery.discover();
+        long t1 = System.nanoTime();
         List<RawSocket> raw = new ArrayList<>(4096);
         int failed = 0;
         int malformed = 0;
@@ -100,7 +101,9 @@ public final class SocketSnapshotter implements AutoCloseable {
             loggedMalformed = true;
             LOG.warn("snapshot skipped {} malformed socket records (counted in stats; logged once)", malformed);
         }
+        long t2 = System.nanoTime();
         SocketOwners owners = iterator != null ? iterator.owners() : fdWalker.walk();
+        long t3 = System.nanoTime();
         Map<Integer, Long> nsOfPid = new HashMap<>();
         for (NetNamespace ns : namespaces) {
             for (int pid : ns.pids()) {
@@ -110,7 +113,8 @@ public final class SocketSnapshotter implements AutoCloseable {
         Snapshot s = assemble(raw, owners, nsOfPid, startMicros);
         long micros = (System.nanoTime() - t0) / 1000;
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
-                owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros);
+                owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
+                (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000);
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
     }
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Snapshot benchmark (not a test). Sets up NS namespaces, each with one server process and CLIENTS
+# client processes holding CONNS_PER_CLIENT loopback connections each (defaults: 50 x (1+8) = 450
+# processes, 50 x 8 x 25 = 10,000 connections = 20,000 sockets), then times in one run:
+# the BPF iterator fast path, sock_diag + fd walk, the /proc path, Scope's naive per-process walk
+# (all in one JVM, bench/../producer test class SnapshotBench), and `ss -tan` / `ss -tanp` run in
+# every namespace. Also the CPU per poll of the PROC_POLL fallback. Needs root and python3.
+# Everything is bounded (holders exit after 30 min) and removed on exit.
+set -euo pipefail
+NS=${NS:-50}
+CLIENTS=${CLIENTS:-8}
+CONNS_PER_CLIENT=${CONNS_PER_CLIENT:-25}
+RUNS=${RUNS:-5}
+NAIVE_RUNS=${NAIVE_RUNS:-3}
+SS_RUNS=${SS_RUNS:-3}
+cd "$(dirname "$0")/.."
+tag=$(printf '%05x' $((RANDOM * 32 + RANDOM % 32)))
+tmp=$(mktemp -d /tmp/ct-bench-XXXX)
+names=()
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for n in "${names[@]}"; do ip netns del "$n" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "building (./mvnw -pl app -am -DskipTests package) ..." >&2
+./mvnw -B -q -pl app -am -DskipTests package >&2
+
+echo "setting up $NS namespaces x $((CLIENTS + 1)) processes x $((CLIENTS * CONNS_PER_CLIENT)) connections ..." >&2
+for i in $(seq 1 "$NS"); do
+  n="ctb-$tag-$i"
+  ip netns add "$n"
+  names+=("$n")
+  ip -n "$n" link set lo up
+  ip netns exec "$n" python3 bench/snapshot-holders.py 5000 "$CLIENTS" "$CONNS_PER_CLIENT" >"$tmp/$i.out" 2>&1 &
+  pids+=($!)
+done
+for i in $(seq 1 "$NS"); do
+  for _ in $(seq 1 600); do grep -q . "$tmp/$i.out" && break; sleep 0.1; done
+  grep -q ready "$tmp/$i.out" || { echo "namespace $i not ready: $(cat "$tmp/$i.out")" >&2; exit 1; }
+done
+est=0
+for n in "${names[@]}"; do est=$((est + $(ip netns exec "$n" ss -Htan state established | wc -l))); done
+procs=$(ls -d /proc/[0-9]* | wc -l)
+echo "held: $est established sockets in the benchmark namespaces; $procs processes on the host" >&2
+
+echo "# conntrail snapshot benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
+echo "# $NS namespaces (+ root), $est established sockets held, $procs processes"
+printf '%-26s %10s %10s   %s\n' method median_ms min_ms note
+java -Xmx2g -cp app/target/conntrail.jar:producer/target/test-classes \
+  dev.conntrail.producer.snapshot.bench.SnapshotBench "$RUNS" "$NAIVE_RUNS" 2>/dev/null
+
+all_ns=("" $(ip netns list | awk '{print $1}'))
+ss_loop() { # $1 = ss flags; runs ss in the root namespace and in every named one
+  for n in "${all_ns[@]}"; do
+    if [ -z "$n" ]; then ss $1 >/dev/null; else ip netns exec "$n" ss $1 >/dev/null; fi
+  done
+}
+for flags in -tan -tanp; do
+  times=()
+  for _ in $(seq 1 "$SS_RUNS"); do
+    t0=$(date +%s%N); ss_loop "$flags"; t1=$(date +%s%N)
+    times+=($(( (t1 - t0) / 1000 )))
+  done
+  sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+  med=${sorted[$(( ${#sorted[@]} / 2 ))]}
+  printf '%-26s %10.1f %10.1f   %s\n' "ss$flags-every-netns" "$(echo "$med/1000" | bc -l)" "$(echo "${sorted[0]}/1000" | bc -l)" "${#all_ns[@]} namespaces, one process each"
+done
