@@ -49,8 +49,9 @@ echo "held: $est established sockets in the benchmark namespaces; $procs process
 echo "# conntrail snapshot benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
 echo "# $NS namespaces (+ root), $est established sockets held, $procs processes"
 printf '%-26s %10s %10s   %s\n' method median_ms min_ms note
-java -Xmx2g -cp app/target/conntrail.jar:producer/target/test-classes \
+java -Xmx2g ${JAVA_OPTS:-} -cp app/target/conntrail.jar:producer/target/test-classes \
   dev.conntrail.producer.snapshot.bench.SnapshotBench "$RUNS" "$NAIVE_RUNS" 2>/dev/null
+[ "$NAIVE_RUNS" = 0 ] && exit 0 # JAVA_OPTS=-Dmethods=BPF_ITER NAIVE_RUNS=0: profile the Java paths only
 
 all_ns=("" $(ip netns list | awk '{print $1}'))
 ss_loop() { # $1 = ss flags; runs ss in the root namespace and in every named one

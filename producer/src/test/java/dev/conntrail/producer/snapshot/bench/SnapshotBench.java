@@ -27,7 +27,11 @@ public final class SnapshotBench {
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(args.length > 0 ? args[0] : "5");
         int naiveRuns = Integer.parseInt(args.length > 1 ? args[1] : "3");
+        String only = System.getProperty("methods", "BPF_ITER,SOCK_DIAG,PROC");
         for (SocketSnapshotter.Method m : SocketSnapshotter.Method.values()) {
+            if (!only.contains(m.name())) {
+                continue;
+            }
             try (SocketSnapshotter s = new SocketSnapshotter(m)) {
                 for (int i = 0; i < 2; i++) {
                     s.take();
@@ -35,15 +39,23 @@ public final class SnapshotBench {
                 long[] t = new long[runs];
                 int n = 0;
                 int owned = 0;
+                Snapshot last = null;
                 for (int i = 0; i < runs; i++) {
                     long t0 = System.nanoTime();
                     Snapshot snap = s.take();
                     t[i] = System.nanoTime() - t0;
                     n = snap.sockets().size();
                     owned = (int) snap.sockets().stream().filter(e -> e.pid() != null).count();
+                    last = snap;
                 }
-                print("java-" + m.name().toLowerCase(), t, n + " sockets (" + owned + " with pid)");
+                var st = last.stats();
+                print("java-" + m.name().toLowerCase(), t, n + " sockets (" + owned + " with pid); last run: discover "
+                        + st.discoverMicros() / 1000 + " ms, sockets " + st.socketsMicros() / 1000 + " ms, owners "
+                        + st.ownersMicros() / 1000 + " ms");
             }
+        }
+        if (naiveRuns == 0) {
+            return;
         }
         try (SocketSnapshotter s = new SocketSnapshotter(SocketSnapshotter.Method.PROC);
              ProcPoller p = new ProcPoller(s, new SnapshotEvents("bench", 1), Duration.ofSeconds(10))) {
@@ -57,6 +69,9 @@ public final class SnapshotBench {
             }
             print("proc_poll-cpu-per-poll", cpu, "thread CPU (user+sys) of one poll");
             print("proc_poll-wall-per-poll", wall, "");
+        }
+        if (naiveRuns == 0) {
+            return;
         }
         long[] t = new long[naiveRuns];
         int n = 0;
