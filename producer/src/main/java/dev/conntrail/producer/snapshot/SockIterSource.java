@@ -70,6 +70,38 @@ public final class SockIterSource implements AutoCloseable {
         return parse(readPass());
     }
 
+    /** One pass as sockets (deduplicated by cookie) and their owners by inode. */
+    public record Pass(java.util.Map<Long, List<RawSocket>> socketsByNetns, SocketOwners owners, int records) {
+    }
+
+    /** One pass: every held TCP socket once (by cookie) grouped by namespace, and the owners. */
+    public Pass sockets() {
+        byte[] b = readPass();
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        SocketOwners.Builder owners = new SocketOwners.Builder();
+        java.util.Map<Long, List<RawSocket>> byNs = new java.util.HashMap<>();
+        java.util.Set<Long> seen = new java.util.HashSet<>(b.length / RECORD * 2);
+        int n = 0;
+        for (int off = 0; off + RECORD <= b.length; off += RECORD) {
+            n++;
+            long cookie = bb.getLong(off);
+            long inode = bb.getLong(off + 8);
+            owners.add(inode, new Owner(bb.getInt(off + 20), comm(b, off + 72)));
+            if (!seen.add(cookie)) {
+                continue;
+            }
+            boolean v6 = (bb.getShort(off + 32) & 0xffff) == SockDiagParser.AF_INET6;
+            byte[] l = new byte[v6 ? 16 : 4];
+            byte[] r = new byte[v6 ? 16 : 4];
+            System.arraycopy(b, off + 40, l, 0, l.length);
+            System.arraycopy(b, off + 56, r, 0, r.length);
+            long netns = bb.getInt(off + 16) & 0xffffffffL;
+            byNs.computeIfAbsent(netns, k -> new ArrayList<>()).add(new RawSocket(netns, v6, l, bb.getShort(off + 34) & 0xffff, r,
+                    bb.getShort(off + 36) & 0xffff, b[off + 38] & 0xff, bb.getInt(off + 24) & 0xffffffffL, inode, cookie));
+        }
+        return new Pass(byNs, owners.build(), n);
+    }
+
     /** The owners by inode, for joining with sock_diag. */
     public SocketOwners owners() {
         byte[] b = readPass();

@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * Takes the host's socket snapshot (rule 2): every TCP socket of every network namespace in the
  * connected states, plus listeners, each with its owning process found through the socket inode.
  * <ul>
- *   <li>{@link Method#BPF_ITER} (the fast path): sock_diag per namespace for the sockets, the BPF
- *   {@code iter/task_file} pass instead of the fd walk for their owners — with cookies.</li>
+ *   <li>{@link Method#BPF_ITER} (the fast path): one BPF {@code iter/task_file} pass gives every
+ *   socket a process holds, with owner and cookie. A namespace whose kernel socket count
+ *   (net/sockstat "inuse") exceeds the held sockets the pass saw there has sockets no process holds
+ *   (closed by the application, or not yet accepted): only those namespaces are read with sock_diag.</li>
  *   <li>{@link Method#SOCK_DIAG}: netlink sock_diag per namespace — with cookies.</li>
  *   <li>{@link Method#PROC}: {@code /proc/PID/net/tcp{,6}} once per namespace — no cookies; the
  *   polling fallback and the baseline.</li>
@@ -43,6 +45,7 @@ public final class SocketSnapshotter implements AutoCloseable {
     private final SockDiagSource sockDiag;
     private final ProcNetTcpSource procNet;
     private final SockIterSource iterator;
+    private final SockstatReader sockstat;
     private boolean loggedMalformed;
 
     public SocketSnapshotter(Method method) {
@@ -57,6 +60,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         long own = NetnsDiscovery.currentNetns();
         this.sockDiag = new SockDiagSource(enterer, own);
         this.procNet = new ProcNetTcpSource(enterer, proc);
+        this.sockstat = new SockstatReader(enterer, proc);
         try {
             this.iterator = method == Method.BPF_ITER ? new SockIterSource() : null;
         } catch (RuntimeException e) {
@@ -79,10 +83,50 @@ public final class SocketSnapshotter implements AutoCloseable {
         List<NetNamespace> namespaces = discovery.discover();
         long t1 = System.nanoTime();
         List<RawSocket> raw = new ArrayList<>(4096);
+        List<NetNamespace> namespacesToRead = namespaces;
         int failed = 0;
         int malformed = 0;
         int mask = TcpStates.CONNECTED_MASK | 1 << TcpStates.LISTEN;
-        for (NetNamespace ns : namespaces) {
+        SocketOwners iterOwners = null;
+        int diagNamespaces = method == Method.SOCK_DIAG ? namespaces.size() : 0;
+        if (iterator != null) {
+            SockIterSource.Pass pass = iterator.sockets();
+            iterOwners = pass.owners();
+            java.util.Set<Long> known = new java.util.HashSet<>();
+            List<NetNamespace> needDiag = new ArrayList<>();
+            for (NetNamespace ns : namespaces) {
+                known.add(ns.inode());
+                List<RawSocket> held = pass.socketsByNetns().getOrDefault(ns.inode(), List.of());
+                long hashed = 0;
+                for (RawSocket r : held) {
+                    if (r.state() != TcpStates.CLOSE && r.state() != TcpStates.TIME_WAIT) {
+                        hashed++;
+                    }
+                }
+                long inuse = sockstat.inuse(ns);
+                if (inuse >= 0 && inuse <= hashed) {
+                    for (RawSocket r : held) {
+                        if (r.state() < 32 && (mask & (1 << r.state())) != 0) {
+                            raw.add(r);
+                        }
+                    }
+                } else {
+                    needDiag.add(ns);
+                }
+            }
+            for (Map.Entry<Long, List<RawSocket>> e : pass.socketsByNetns().entrySet()) {
+                if (!known.contains(e.getKey())) { // a namespace only reachable through an fd: take what is held
+                    for (RawSocket r : e.getValue()) {
+                        if (r.state() < 32 && (mask & (1 << r.state())) != 0) {
+                            raw.add(r);
+                        }
+                    }
+                }
+            }
+            namespacesToRead = needDiag;
+            diagNamespaces = needDiag.size();
+        }
+        for (NetNamespace ns : namespacesToRead) {
             try {
                 int bad = method != Method.PROC
                         ? sockDiag.read(ns, mask, raw)
@@ -102,7 +146,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             LOG.warn("snapshot skipped {} malformed socket records (counted in stats; logged once)", malformed);
         }
         long t2 = System.nanoTime();
-        SocketOwners owners = iterator != null ? iterator.owners() : fdWalker.walk();
+        SocketOwners owners = iterOwners != null ? iterOwners : fdWalker.walk();
         long t3 = System.nanoTime();
         Map<Integer, Long> nsOfPid = new HashMap<>();
         for (NetNamespace ns : namespaces) {
@@ -114,7 +158,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         long micros = (System.nanoTime() - t0) / 1000;
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
                 owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
-                (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000);
+                (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces);
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
     }
 
