@@ -25,8 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building (./mvnw -pl app -am -DskipTests package) ..." >&2
-./mvnw -B -q -pl app -am -DskipTests package >&2
+echo "building (./mvnw -pl app -am -DskipTests clean package) ..." >&2
+./mvnw -B -q -pl app -am -DskipTests clean package >&2
 
 echo "setting up $NS namespaces x $((CLIENTS + 1)) processes x $((CLIENTS * CONNS_PER_CLIENT)) connections ..." >&2
 for i in $(seq 1 "$NS"); do
@@ -50,22 +50,20 @@ echo "# conntrail snapshot benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) c
 echo "# $NS namespaces (+ root), $est established sockets held, $procs processes"
 printf '%-26s %10s %10s   %s\n' method median_ms min_ms note
 java -Xmx2g ${JAVA_OPTS:-} -cp app/target/conntrail.jar:producer/target/test-classes \
-  dev.conntrail.producer.snapshot.bench.SnapshotBench "$RUNS" "$NAIVE_RUNS" 2>/dev/null
+  dev.conntrail.producer.snapshot.bench.${BENCH_MAIN:-SnapshotBench} "$RUNS" "$NAIVE_RUNS" 2>/dev/null
 [ "$NAIVE_RUNS" = 0 ] && exit 0 # JAVA_OPTS=-Dmethods=BPF_ITER NAIVE_RUNS=0: profile the Java paths only
 
-all_ns=("" $(ip netns list | awk '{print $1}'))
-ss_loop() { # $1 = ss flags; runs ss in the root namespace and in every named one
-  for n in "${all_ns[@]}"; do
-    if [ -z "$n" ]; then ss $1 >/dev/null; else ip netns exec "$n" ss $1 >/dev/null; fi
-  done
-}
+# ss in the root namespace and in every named one, as one shell loop; wall and CPU (user+sys) of it
+ss_loop_script='for n in "" $(ip netns list | awk "{print \$1}"); do if [ -z "$n" ]; then ss FLAGS >/dev/null; else ip netns exec "$n" ss FLAGS >/dev/null; fi; done'
+nns=$(( $(ip netns list | wc -l) + 1 ))
 for flags in -tan -tanp; do
-  times=()
+  walls=(); cpus=()
   for _ in $(seq 1 "$SS_RUNS"); do
-    t0=$(date +%s%N); ss_loop "$flags"; t1=$(date +%s%N)
-    times+=($(( (t1 - t0) / 1000 )))
+    r=$( { /usr/bin/time -f "%e %U %S" bash -c "${ss_loop_script//FLAGS/$flags}" >/dev/null; } 2>&1 | tail -1)
+    read -r e u s <<<"$r"
+    walls+=("$(echo "$e*1000" | bc)"); cpus+=("$(echo "($u+$s)*1000" | bc)")
   done
-  sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-  med=${sorted[$(( ${#sorted[@]} / 2 ))]}
-  printf '%-26s %10.1f %10.1f   %s\n' "ss$flags-every-netns" "$(echo "$med/1000" | bc -l)" "$(echo "${sorted[0]}/1000" | bc -l)" "${#all_ns[@]} namespaces, one process each"
+  w=($(printf '%s\n' "${walls[@]}" | sort -n)); c=($(printf '%s\n' "${cpus[@]}" | sort -n))
+  printf '%-26s %10.1f %10.1f   %s\n' "ss$flags-every-netns" "${w[$(( ${#w[@]} / 2 ))]}" "${w[0]}" "$nns namespaces, one ss process each (10 ms resolution)"
+  printf '%-26s %10.1f %10.1f   %s\n' "  cpu" "${c[$(( ${#c[@]} / 2 ))]}" "${c[0]}" "user+sys of the whole loop"
 done

@@ -76,17 +76,28 @@ public final class SockIterSource implements AutoCloseable {
 
     /** One pass: every held TCP socket once (by cookie) grouped by namespace, and the owners. */
     public Pass sockets() {
-        byte[] b = readPass();
+        return decode(readPass());
+    }
+
+    /** Decodes one pass's bytes. */
+    public static Pass decode(byte[] b) {
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         SocketOwners.Builder owners = new SocketOwners.Builder();
         java.util.Map<Long, List<RawSocket>> byNs = new java.util.HashMap<>();
         java.util.Set<Long> seen = new java.util.HashSet<>(b.length / RECORD * 2);
+        java.util.Map<Integer, Owner> ownerCache = new java.util.HashMap<>();
         int n = 0;
         for (int off = 0; off + RECORD <= b.length; off += RECORD) {
             n++;
             long cookie = bb.getLong(off);
             long inode = bb.getLong(off + 8);
-            owners.add(inode, new Owner(bb.getInt(off + 20), comm(b, off + 72)));
+            int tgid = bb.getInt(off + 20);
+            Owner owner = ownerCache.get(tgid);
+            if (owner == null) {
+                owner = new Owner(tgid, comm(b, off + 72));
+                ownerCache.put(tgid, owner);
+            }
+            owners.add(inode, owner);
             if (!seen.add(cookie)) {
                 continue;
             }

@@ -33,17 +33,24 @@ public final class SnapshotBench {
                 continue;
             }
             try (SocketSnapshotter s = new SocketSnapshotter(m)) {
-                for (int i = 0; i < 2; i++) {
+                long c = System.nanoTime();
+                s.take();
+                long first = System.nanoTime() - c;
+                for (int i = 0; i < 5; i++) {
                     s.take();
                 }
+                print("java-" + m.name().toLowerCase() + "-first", new long[] {first}, "the first take() in a fresh JVM (JIT cold)");
                 long[] t = new long[runs];
+                long[] cpu = new long[runs];
                 int n = 0;
                 int owned = 0;
                 Snapshot last = null;
                 for (int i = 0; i < runs; i++) {
+                    long c0 = processCpu();
                     long t0 = System.nanoTime();
                     Snapshot snap = s.take();
                     t[i] = System.nanoTime() - t0;
+                    cpu[i] = processCpu() - c0;
                     n = snap.sockets().size();
                     owned = (int) snap.sockets().stream().filter(e -> e.pid() != null).count();
                     last = snap;
@@ -51,7 +58,8 @@ public final class SnapshotBench {
                 var st = last.stats();
                 print("java-" + m.name().toLowerCase(), t, n + " sockets (" + owned + " with pid); last run: discover "
                         + st.discoverMicros() / 1000 + " ms, sockets " + st.socketsMicros() / 1000 + " ms, owners "
-                        + st.ownersMicros() / 1000 + " ms");
+                        + st.ownersMicros() / 1000 + " ms, sock_diag namespaces " + st.sockDiagNamespaces());
+                print("  cpu", cpu, "CPU time of the whole JVM (user+sys) during one take()");
             }
         }
         if (naiveRuns == 0) {
@@ -74,13 +82,17 @@ public final class SnapshotBench {
             return;
         }
         long[] t = new long[naiveRuns];
+        long[] cpu = new long[naiveRuns];
         int n = 0;
         for (int i = 0; i < naiveRuns; i++) {
+            long c0 = processCpu();
             long t0 = System.nanoTime();
             n = naiveWalk();
             t[i] = System.nanoTime() - t0;
+            cpu[i] = processCpu() - c0;
         }
         print("java-naive-scope-walk", t, n + " socket lines (all states, every pid's net/tcp{,6})");
+        print("  cpu", cpu, "CPU time of the whole JVM (user+sys) during one walk");
     }
 
     /**
@@ -125,6 +137,11 @@ public final class SnapshotBench {
             }
         }
         return lines;
+    }
+
+    static long processCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     static void print(String name, long[] nanos, String note) {
