@@ -69,10 +69,16 @@ public final class SnapshotCommand implements Callable<Integer> {
             case sock_diag -> SocketSnapshotter.Method.SOCK_DIAG;
             case bpf_iter -> SocketSnapshotter.Method.BPF_ITER;
         };
-        try (SocketSnapshotter snapshotter = new SocketSnapshotter(m)) {
-            snap = snapshotter.take();
+        SocketSnapshotter opened;
+        try {
+            opened = new SocketSnapshotter(m);
         } catch (BpfUnavailableException e) {
-            throw new UserFacingException("BPF is not usable here (" + e.getMessage() + "); use --method sock_diag", e);
+            LOG.warn("BPF iterator not usable ({}); falling back to --method sock_diag", e.getMessage());
+            m = SocketSnapshotter.Method.SOCK_DIAG;
+            opened = new SocketSnapshotter(m);
+        }
+        try (SocketSnapshotter snapshotter = opened) {
+            snap = snapshotter.take();
         } catch (NetlinkException e) {
             throw new UserFacingException("cannot read sockets: " + e.getMessage()
                     + " (run as root, or with CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH)", e);
