@@ -36,7 +36,8 @@ public final class SnapshotBench {
                 long c = System.nanoTime();
                 s.take();
                 long first = System.nanoTime() - c;
-                for (int i = 0; i < 5; i++) {
+                int warmups = Integer.getInteger("warmups", 15);
+                for (int i = 0; i < warmups; i++) {
                     s.take();
                 }
                 print("java-" + m.name().toLowerCase() + "-first", new long[] {first}, "the first take() in a fresh JVM (JIT cold)");
