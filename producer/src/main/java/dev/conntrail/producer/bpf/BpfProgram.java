@@ -1,0 +1,65 @@
+package dev.conntrail.producer.bpf;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+/** One program of a {@link BpfObject}. */
+public final class BpfProgram {
+    private final Libbpf lib;
+    private final Pointer prog;
+    private final String name;
+
+    BpfProgram(Libbpf lib, Pointer prog, String name) {
+        this.lib = lib;
+        this.prog = prog;
+        this.name = name;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Before load: whether this program is loaded at all (skip the ones this kernel cannot take). */
+    public void setAutoload(boolean autoload) {
+        int rc = lib.bpf_program__set_autoload(prog, autoload);
+        if (rc < 0) {
+            throw new BpfException("set_autoload of program " + name, rc);
+        }
+    }
+
+    public boolean autoload() {
+        return lib.bpf_program__autoload(prog);
+    }
+
+    public int fd() {
+        return lib.bpf_program__fd(prog);
+    }
+
+    /** Attaches by the program's section (tp_btf/..., tracepoint/..., ...). */
+    public BpfLink attach() {
+        try (LibbpfLog.Capture log = LibbpfLog.capture(lib)) {
+            Pointer link = lib.bpf_program__attach(prog);
+            if (link == null) {
+                int errno = Native.getLastError();
+                throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
+                        "attaching BPF program " + name + " failed: " + Errors.describe(errno)
+                                + (log.text().isBlank() ? "" : "; libbpf: " + log.tail(4)));
+            }
+            return new BpfLink(lib, link, name);
+        }
+    }
+
+    /** Attaches an iterator program (iter/...) with no options; see {@link BpfLink#createIterator()}. */
+    public BpfLink attachIterator() {
+        try (LibbpfLog.Capture log = LibbpfLog.capture(lib)) {
+            Pointer link = lib.bpf_program__attach_iter(prog, Pointer.NULL);
+            if (link == null) {
+                int errno = Native.getLastError();
+                throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
+                        "attaching BPF iterator " + name + " failed: " + Errors.describe(errno)
+                                + (log.text().isBlank() ? "" : "; libbpf: " + log.tail(4)));
+            }
+            return new BpfLink(lib, link, name);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.conntrail.producer.conntrack;
+
+import java.util.List;
+
+/** Receives NAT conntrack events from {@link ConntrackReader#subscribe}. Called on the reader's threads. */
+public interface ConntrackListener {
+    /** A NAT-translated TCP entry appeared. */
+    void created(ConntrackEntry entry);
+
+    /** A NAT-translated TCP entry was destroyed. */
+    void destroyed(ConntrackEntry entry);
+
+    /**
+     * Events of {@code netns} were lost (ENOBUFS); {@code freshDump} is that namespace's full set of
+     * NAT entries now: tombstone what it no longer holds.
+     */
+    void resynced(long netns, List<ConntrackEntry> freshDump);
+}

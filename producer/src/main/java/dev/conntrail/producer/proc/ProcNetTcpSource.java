@@ -1,0 +1,87 @@
+package dev.conntrail.producer.proc;
+
+import dev.conntrail.producer.ns.NetNamespace;
+import dev.conntrail.producer.ns.NetnsEnterer;
+import dev.conntrail.producer.snapshot.RawSocket;
+import java.io.BufferedReader;
+import java.io.FileReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.IntPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sockets of one namespace from {@code /proc/PID/net/tcp} and {@code tcp6}, read once per namespace
+ * through one of its processes (or, for a namespace only a bind mount keeps, from
+ * {@code /proc/thread-self/net} on the enterer's thread). No cookies. Note: every read of these files
+ * scans the host-wide socket hash, so this grows with the host's total socket count.
+ */
+public final class ProcNetTcpSource {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcNetTcpSource.class);
+    private static volatile boolean loggedMalformed;
+    private final NetnsEnterer enterer;
+    private final Path proc;
+
+    public ProcNetTcpSource(NetnsEnterer enterer, Path proc) {
+        this.enterer = enterer;
+        this.proc = proc;
+    }
+
+    /** Appends the sockets whose state passes {@code keep}; returns malformed lines skipped. -1: namespace gone. */
+    public int read(NetNamespace ns, IntPredicate keep, List<RawSocket> out) {
+        for (int pid : ns.pids()) {
+            Path dir = proc.resolve(Integer.toString(pid)).resolve("net");
+            try {
+                int bad = readFile(dir.resolve("tcp"), ns.inode(), false, keep, out);
+                bad += readFile(dir.resolve("tcp6"), ns.inode(), true, keep, out);
+                return bad;
+            } catch (UncheckedIOException e) {
+                // the process exited; try the next one of this namespace
+            }
+        }
+        if (enterer == null || ns.handles().isEmpty()) {
+            return -1;
+        }
+        try {
+            return enterer.inside(ns, () -> readFile(Path.of("/proc/thread-self/net/tcp"), ns.inode(), false, keep, out)
+                    + readFile(Path.of("/proc/thread-self/net/tcp6"), ns.inode(), true, keep, out));
+        } catch (NetnsEnterer.CannotEnter | UncheckedIOException e) {
+            return -1;
+        }
+    }
+
+    private static int readFile(Path file, long netns, boolean v6, IntPredicate keep, List<RawSocket> out) {
+        int malformed = 0;
+        try (BufferedReader r = new BufferedReader(new FileReader(file.toFile()), 1 << 16)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (ProcNetTcpParser.isHeader(line) || line.isBlank()) {
+                    continue;
+                }
+                try {
+                    RawSocket s = ProcNetTcpParser.parse(line, netns, v6);
+                    if (keep.test(s.state())) {
+                        out.add(s);
+                    }
+                } catch (ProcParseException e) {
+                    malformed++;
+                    if (!loggedMalformed) {
+                        loggedMalformed = true;
+                        LOG.warn("skipping a malformed line of {} (logged once; counted): {}", file, e.getMessage());
+                    }
+                }
+            }
+        } catch (java.io.FileNotFoundException e) {
+            if (v6) {
+                return malformed; // IPv6 disabled in this namespace/kernel
+            }
+            throw new UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return malformed;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.conntrail.producer.proc;
+
+import dev.conntrail.producer.snapshot.Owner;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Socket inode → the processes holding it, from one walk of {@code /proc/*}{@code /fd}. Socket
+ * inodes are unique host-wide (sockfs), so one host-wide map answers "inodes not found among a
+ * namespace's own processes": an fd passed to a process of another namespace is found as well.
+ */
+public final class SocketOwners {
+    private final Map<Long, Object> byInode; // Owner, or List<Owner> when shared
+    private final int processes;
+    private final long fds;
+
+    SocketOwners(Map<Long, Object> byInode, int processes, long fds) {
+        this.byInode = byInode;
+        this.processes = processes;
+        this.fds = fds;
+    }
+
+    /** Collects holders from another source (the BPF iterator); add in ascending pid order per inode where possible. */
+    public static final class Builder {
+        private final Map<Long, Object> map = new HashMap<>(1 << 14);
+        private final java.util.Set<Integer> pids = new java.util.HashSet<>();
+        private long fds;
+
+        public Builder add(long inode, Owner owner) {
+            fds++;
+            pids.add(owner.pid());
+            SocketOwners.add(map, inode, owner);
+            return this;
+        }
+
+        public SocketOwners build() {
+            return new SocketOwners(map, pids.size(), fds);
+        }
+    }
+
+    public static SocketOwners empty() {
+        return new SocketOwners(new HashMap<>(), 0, 0);
+    }
+
+    /** The holders of {@code inode}, lowest pid first; empty when none. */
+    @SuppressWarnings("unchecked")
+    public List<Owner> owners(long inode) {
+        Object o = byInode.get(inode);
+        if (o == null) {
+            return List.of();
+        }
+        if (o instanceof Owner single) {
+            return List.of(single);
+        }
+        return (List<Owner>) o;
+    }
+
+    public int processes() {
+        return processes;
+    }
+
+    public long fds() {
+        return fds;
+    }
+
+    public int size() {
+        return byInode.size();
+    }
+
+    /** Adds {@code owner} as a holder of {@code inode} (once per process; walk pids in ascending order). */
+    @SuppressWarnings("unchecked")
+    static void add(Map<Long, Object> map, long inode, Owner owner) {
+        Object o = map.get(inode);
+        if (o == null) {
+            map.put(inode, owner);
+        } else if (o instanceof Owner single) {
+            if (single.pid() != owner.pid()) {
+                List<Owner> l = new ArrayList<>(2);
+                l.add(single.pid() < owner.pid() ? single : owner);
+                l.add(single.pid() < owner.pid() ? owner : single);
+                map.put(inode, l);
+            }
+        } else {
+            List<Owner> l = (List<Owner>) o;
+            for (Owner x : l) {
+                if (x.pid() == owner.pid()) {
+                    return;
+                }
+            }
+            l.add(owner);
+            l.sort(java.util.Comparator.comparingInt(Owner::pid));
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.conntrail.producer.snapshot;
+
+/**
+ * One listening TCP socket. {@code pid}/{@code comm} are set only when exactly one process holds it
+ * ({@code owners == 1}); a listener shared by several processes (pre-fork pools, SO_REUSEPORT with
+ * fd passing) seeds no pid, so {@link #shared()} is true and pid is null.
+ */
+public record Listener(long netns, boolean ipv6, String laddr, int lport, long uid, long inode, Long cookie,
+                       Integer pid, String comm, int owners) {
+    public boolean shared() {
+        return owners > 1;
+    }
+
+    /** A wildcard listener (0.0.0.0 or ::) takes connections to any local address of its family. */
+    public boolean wildcard() {
+        return "0.0.0.0".equals(laddr) || "::".equals(laddr);
+    }
+}

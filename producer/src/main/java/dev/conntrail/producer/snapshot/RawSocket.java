@@ -1,0 +1,10 @@
+package dev.conntrail.producer.snapshot;
+
+/**
+ * One TCP socket as a source (sock_diag, /proc/net/tcp, the BPF iterator) reports it, before owners
+ * are attached. Addresses are 4 (IPv4) or 16 (IPv6) bytes in network order; {@code cookie} is null
+ * when the source has none (/proc); {@code inode} 0 when no file holds the socket any more.
+ */
+public record RawSocket(long netns, boolean ipv6, byte[] laddr, int lport, byte[] raddr, int rport,
+                        int state, long uid, long inode, Long cookie) {
+}

@@ -1,0 +1,13 @@
+package dev.conntrail.producer.snapshot;
+
+/**
+ * What a snapshot cost and what it skipped: the method, namespaces walked and how many could not be
+ * entered (gone meanwhile), processes and fds walked, sockets seen, malformed lines/messages skipped,
+ * sockets with no owner, and the wall time in microseconds: in total and for its three phases
+ * (namespace discovery, reading the sockets, finding their owners); and how many namespaces were
+ * read with sock_diag (all of them for SOCK_DIAG; for BPF_ITER only those with sockets no process holds).
+ */
+public record SnapshotStats(String method, int namespaces, int namespacesFailed, int processes, long fds,
+                            int socketsSeen, int malformed, int unowned, long micros,
+                            long discoverMicros, long socketsMicros, long ownersMicros, int sockDiagNamespaces) {
+}

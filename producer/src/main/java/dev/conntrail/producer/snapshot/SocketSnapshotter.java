@@ -1,0 +1,236 @@
+package dev.conntrail.producer.snapshot;
+
+import dev.conntrail.avro.Direction;
+import dev.conntrail.producer.netlink.NetlinkException;
+import dev.conntrail.producer.ns.NetNamespace;
+import dev.conntrail.producer.ns.NetnsDiscovery;
+import dev.conntrail.producer.ns.NetnsEnterer;
+import dev.conntrail.producer.proc.FdWalker;
+import dev.conntrail.producer.proc.ProcNetTcpSource;
+import dev.conntrail.producer.proc.SocketOwners;
+import dev.conntrail.schemas.Addresses;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes the host's socket snapshot (rule 2): every TCP socket of every network namespace in the
+ * connected states, plus listeners, each with its owning process found through the socket inode.
+ * <ul>
+ *   <li>{@link Method#BPF_ITER} (the fast path): one BPF {@code iter/task_file} pass gives every
+ *   socket a process holds, with owner and cookie. A namespace whose kernel socket count
+ *   (net/sockstat "inuse") exceeds the held sockets the pass saw there has sockets no process holds
+ *   (closed by the application, or not yet accepted): only those namespaces are read with sock_diag.</li>
+ *   <li>{@link Method#SOCK_DIAG}: netlink sock_diag per namespace — with cookies.</li>
+ *   <li>{@link Method#PROC}: {@code /proc/PID/net/tcp{,6}} once per namespace — no cookies; the
+ *   polling fallback and the baseline.</li>
+ * </ul>
+ * Then one walk of {@code /proc/*}{@code /fd} maps inodes to processes. Not thread-safe; one
+ * {@code take()} at a time. Close it to stop its namespace thread.
+ */
+public final class SocketSnapshotter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SocketSnapshotter.class);
+
+    public enum Method { BPF_ITER, SOCK_DIAG, PROC }
+
+    private final Method method;
+    private final NetnsDiscovery discovery;
+    private final FdWalker fdWalker;
+    private final NetnsEnterer enterer;
+    private final SockDiagSource sockDiag;
+    private final ProcNetTcpSource procNet;
+    private final SockIterSource iterator;
+    private final SockstatReader sockstat;
+    private boolean loggedMalformed;
+
+    public SocketSnapshotter(Method method) {
+        this(method, Paths.get("/proc"), Paths.get("/run/netns"));
+    }
+
+    public SocketSnapshotter(Method method, Path proc, Path runNetns) {
+        this.method = method;
+        this.discovery = new NetnsDiscovery(proc, runNetns);
+        this.fdWalker = new FdWalker(proc);
+        this.enterer = new NetnsEnterer();
+        long own = NetnsDiscovery.currentNetns();
+        this.sockDiag = new SockDiagSource(enterer, own);
+        this.procNet = new ProcNetTcpSource(enterer, proc);
+        this.sockstat = new SockstatReader(enterer, proc);
+        try {
+            this.iterator = method == Method.BPF_ITER ? new SockIterSource() : null;
+        } catch (RuntimeException e) {
+            enterer.close();
+            throw e;
+        }
+    }
+
+    public Method method() {
+        return method;
+    }
+
+    public boolean withCookies() {
+        return method != Method.PROC;
+    }
+
+    public Snapshot take() {
+        long startMicros = nowMicros();
+        long t0 = System.nanoTime();
+        List<NetNamespace> namespaces = discovery.discover();
+        long t1 = System.nanoTime();
+        List<RawSocket> raw = new ArrayList<>(4096);
+        List<NetNamespace> namespacesToRead = namespaces;
+        int failed = 0;
+        int malformed = 0;
+        int mask = TcpStates.CONNECTED_MASK | 1 << TcpStates.LISTEN;
+        SocketOwners iterOwners = null;
+        int diagNamespaces = method == Method.SOCK_DIAG ? namespaces.size() : 0;
+        if (iterator != null) {
+            SockIterSource.Pass pass = iterator.sockets();
+            iterOwners = pass.owners();
+            java.util.Set<Long> known = new java.util.HashSet<>();
+            List<NetNamespace> needDiag = new ArrayList<>();
+            for (NetNamespace ns : namespaces) {
+                known.add(ns.inode());
+                List<RawSocket> held = pass.socketsByNetns().getOrDefault(ns.inode(), List.of());
+                long hashed = 0;
+                for (RawSocket r : held) {
+                    if (r.state() != TcpStates.CLOSE && r.state() != TcpStates.TIME_WAIT) {
+                        hashed++;
+                    }
+                }
+                long inuse = sockstat.inuse(ns);
+                if (inuse >= 0 && inuse <= hashed) {
+                    for (RawSocket r : held) {
+                        if (r.state() < 32 && (mask & (1 << r.state())) != 0) {
+                            raw.add(r);
+                        }
+                    }
+                } else {
+                    needDiag.add(ns);
+                }
+            }
+            for (Map.Entry<Long, List<RawSocket>> e : pass.socketsByNetns().entrySet()) {
+                if (!known.contains(e.getKey())) { // a namespace only reachable through an fd: take what is held
+                    for (RawSocket r : e.getValue()) {
+                        if (r.state() < 32 && (mask & (1 << r.state())) != 0) {
+                            raw.add(r);
+                        }
+                    }
+                }
+            }
+            namespacesToRead = needDiag;
+            diagNamespaces = needDiag.size();
+        }
+        for (NetNamespace ns : namespacesToRead) {
+            try {
+                int bad = method != Method.PROC
+                        ? sockDiag.read(ns, mask, raw)
+                        : procNet.read(ns, s -> s < 32 && (mask & (1 << s)) != 0, raw);
+                if (bad < 0) {
+                    failed++;
+                } else {
+                    malformed += bad;
+                }
+            } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
+                failed++; // the namespace went away during the walk: normal
+                LOG.debug("namespace {} skipped: {}", ns, e.getMessage());
+            }
+        }
+        if (malformed > 0 && !loggedMalformed) {
+            loggedMalformed = true;
+            LOG.warn("snapshot skipped {} malformed socket records (counted in stats; logged once)", malformed);
+        }
+        long t2 = System.nanoTime();
+        SocketOwners owners = iterOwners != null ? iterOwners : fdWalker.walk();
+        long t3 = System.nanoTime();
+        Map<Integer, Long> nsOfPid = new HashMap<>();
+        for (NetNamespace ns : namespaces) {
+            for (int pid : ns.pids()) {
+                nsOfPid.put(pid, ns.inode());
+            }
+        }
+        Snapshot s = assemble(raw, owners, nsOfPid, startMicros);
+        long micros = (System.nanoTime() - t0) / 1000;
+        SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
+                owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
+                (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces);
+        return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
+    }
+
+    /** Joins raw sockets with their owners and sets directions. Package-private for tests. */
+    static Snapshot assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid, long startMicros) {
+        List<Listener> listeners = new ArrayList<>();
+        Map<ListenKey, List<String>> listenAddrs = new HashMap<>();
+        for (RawSocket r : raw) {
+            if (r.state() != TcpStates.LISTEN) {
+                continue;
+            }
+            List<Owner> os = owners.owners(r.inode());
+            Owner only = os.size() == 1 ? os.get(0) : null;
+            String laddr = Addresses.format(r.laddr());
+            listeners.add(new Listener(r.netns(), r.ipv6(), laddr, r.lport(), r.uid(), r.inode(), r.cookie(),
+                    only == null ? null : only.pid(), only == null ? null : only.comm(), os.size()));
+            listenAddrs.computeIfAbsent(new ListenKey(r.netns(), r.ipv6(), r.lport()), k -> new ArrayList<>()).add(laddr);
+        }
+        List<SocketEntry> sockets = new ArrayList<>(raw.size());
+        for (RawSocket r : raw) {
+            if (!TcpStates.isConnected(r.state())) {
+                continue;
+            }
+            String laddr = Addresses.format(r.laddr());
+            Direction dir = Direction.OUTGOING;
+            List<String> addrs = listenAddrs.get(new ListenKey(r.netns(), r.ipv6(), r.lport()));
+            if (addrs != null) {
+                for (String a : addrs) {
+                    // a wildcard listener (0.0.0.0 / ::) takes connections to any local address;
+                    // accepted sockets inherit the listener's family, so v4 on a "::" listener shows as ::ffff:a.b.c.d
+                    if (a.equals(laddr) || "0.0.0.0".equals(a) || "::".equals(a)) {
+                        dir = Direction.INCOMING;
+                        break;
+                    }
+                }
+            }
+            List<Owner> os = r.inode() == 0 ? List.of() : owners.owners(r.inode());
+            Owner owner = pick(os, r.netns(), nsOfPid);
+            sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), Addresses.format(r.raddr()), r.rport(),
+                    r.state(), r.uid(), r.inode(), r.cookie(), dir,
+                    owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), os.size()));
+        }
+        return new Snapshot(List.copyOf(sockets), List.copyOf(listeners), false, startMicros, null);
+    }
+
+    /** The lowest pid among holders in the socket's own namespace, else the lowest pid anywhere (fds move). */
+    private static Owner pick(List<Owner> os, long netns, Map<Integer, Long> nsOfPid) {
+        if (os.isEmpty()) {
+            return null;
+        }
+        for (Owner o : os) {
+            Long n = nsOfPid.get(o.pid());
+            if (n != null && n == netns) {
+                return o;
+            }
+        }
+        return os.get(0);
+    }
+
+    private record ListenKey(long netns, boolean ipv6, int port) {
+    }
+
+    static long nowMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+    }
+
+    @Override
+    public void close() {
+        if (iterator != null) {
+            iterator.close();
+        }
+        enterer.close();
+    }
+}

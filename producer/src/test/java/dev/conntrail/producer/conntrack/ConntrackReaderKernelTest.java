@@ -1,0 +1,97 @@
+package dev.conntrail.producer.conntrack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.conntrail.producer.hosttest.Holders;
+import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.producer.ns.NetnsEnterer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real conntrack (root; CI runs as root): namespace B has an nftables DNAT rule (port 80 → the
+ * listener's port); a holder in namespace A connects to B:80 over the veth. The reader must see the
+ * NEW event and the dumped entry with both tuples, then the DESTROY after `conntrack -D`, and the
+ * next dump must not hold it.
+ */
+class ConntrackReaderKernelTest {
+    @Test
+    void seesNatEntryWithBothTuplesThenItsDestroy() throws Exception {
+        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        try (TwoNamespaces nets = new TwoNamespaces(); Holders holders = new Holders()) {
+            long nsB = TwoNamespaces.inode(nets.b);
+            ServerSocketChannel server;
+            try (NetnsEnterer in = new NetnsEnterer()) {
+                server = in.inside(TwoNamespaces.namespace(nets.b), () -> {
+                    try {
+                        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.INET);
+                        s.bind(new InetSocketAddress(InetAddress.getByName(nets.v4b), 0));
+                        return s;
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            }
+            int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+            TwoNamespaces.netnsExec(nets.b, "nft", "add table ip ctnat; add chain ip ctnat pre { type nat hook prerouting priority -100 ; };"
+                    + " add rule ip ctnat pre tcp dport 80 dnat to " + nets.v4b + ":" + port);
+            List<ConntrackEntry> created = new CopyOnWriteArrayList<>();
+            List<ConntrackEntry> destroyed = new CopyOnWriteArrayList<>();
+            try (ConntrackReader reader = new ConntrackReader(ConntrackReader.Scope.ALL); server) {
+                reader.subscribe(new ConntrackListener() {
+                    @Override
+                    public void created(ConntrackEntry e) {
+                        created.add(e);
+                    }
+
+                    @Override
+                    public void destroyed(ConntrackEntry e) {
+                        destroyed.add(e);
+                    }
+
+                    @Override
+                    public void resynced(long netns, List<ConntrackEntry> freshDump) {
+                    }
+                });
+                holders.connect(nets.a, nets.v4b, 80);
+                try (SocketChannel accepted = server.accept()) {
+                    int clientPort = ((InetSocketAddress) accepted.getRemoteAddress()).getPort();
+                    ConntrackEntry want = new ConntrackEntry(nsB, 0, false, nets.v4a, clientPort, nets.v4b, 80,
+                            nets.v4b, port, nets.v4a, clientPort, null);
+                    await().atMost(Duration.ofSeconds(5)).until(() -> created.stream().anyMatch(e -> sameTuples(e, want)));
+                    List<ConntrackEntry> dump = reader.dump();
+                    assertThat(dump).filteredOn(e -> sameTuples(e, want)).singleElement().satisfies(e -> {
+                        assertThat(e.natTranslated()).isTrue();
+                        assertThat(e.conntrackId()).isNotNull();
+                        assertThat(e.toNatEntry("h", 1L).getReplySport()).isEqualTo(port);
+                    });
+                    // only NAT-translated TCP entries: nothing of this namespace with an untranslated tuple
+                    assertThat(dump).filteredOn(e -> e.netns() == nsB).allMatch(ConntrackEntry::natTranslated);
+
+                    TwoNamespaces.netnsExec(nets.b, "conntrack", "-D", "-p", "tcp", "--orig-port-dst", "80");
+                    await().atMost(Duration.ofSeconds(5)).until(() -> destroyed.stream().anyMatch(e -> sameTuples(e, want)));
+                    assertThat(reader.dump()).noneMatch(e -> sameTuples(e, want));
+                    assertThat(reader.counters().enobufs.get()).isZero();
+                    assertThat(reader.counters().malformed.get()).isZero();
+                }
+            }
+        }
+    }
+
+    static boolean sameTuples(ConntrackEntry a, ConntrackEntry b) {
+        return a.netns() == b.netns() && a.zone() == b.zone() && a.ipv6() == b.ipv6()
+                && a.origSrc().equals(b.origSrc()) && a.origSport() == b.origSport() && a.origDst().equals(b.origDst())
+                && a.origDport() == b.origDport() && a.replySrc().equals(b.replySrc()) && a.replySport() == b.replySport()
+                && a.replyDst().equals(b.replyDst()) && a.replyDport() == b.replyDport();
+    }
+}

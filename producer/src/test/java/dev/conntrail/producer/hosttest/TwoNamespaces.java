@@ -1,0 +1,84 @@
+package dev.conntrail.producer.hosttest;
+
+import dev.conntrail.producer.ns.NetNamespace;
+import dev.conntrail.producer.ns.NetnsDiscovery;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Two network namespaces made for one test ({@code ct-<rand>-a}, {@code ct-<rand>-b}) joined by a
+ * veth pair, with addresses 10.201.N.1 / .2 and fd00:201:N::1 / ::2 that exist only inside them.
+ * Close deletes both (the veth goes with them).
+ */
+public final class TwoNamespaces implements AutoCloseable {
+    public final String a;
+    public final String b;
+    public final String v4a;
+    public final String v4b;
+    public final String v6a;
+    public final String v6b;
+
+    public TwoNamespaces() {
+        int n = ThreadLocalRandom.current().nextInt(1, 250);
+        String tag = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
+        a = "ct-" + tag + "-a";
+        b = "ct-" + tag + "-b";
+        v4a = "10.201." + n + ".1";
+        v4b = "10.201." + n + ".2";
+        v6a = "fd00:201:" + Integer.toHexString(n) + "::1";
+        v6b = "fd00:201:" + Integer.toHexString(n) + "::2";
+        try {
+            Sh.run("ip", "netns", "add", a);
+            Sh.run("ip", "netns", "add", b);
+            String va = "cv" + tag + "a";
+            String vb = "cv" + tag + "b";
+            Sh.run("ip", "link", "add", va, "netns", a, "type", "veth", "peer", "name", vb, "netns", b);
+            for (String[] side : new String[][] {{a, va, v4a, v6a}, {b, vb, v4b, v6b}}) {
+                Sh.run("ip", "-n", side[0], "link", "set", "lo", "up");
+                Sh.run("ip", "-n", side[0], "addr", "add", side[2] + "/24", "dev", side[1]);
+                Sh.run("ip", "-n", side[0], "addr", "add", side[3] + "/64", "dev", side[1], "nodad");
+                Sh.run("ip", "-n", side[0], "link", "set", side[1], "up");
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public static long inode(String name) {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/run/netns", name), "unix:ino")).longValue();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The namespace as the discovery sees it (for entering from Java). */
+    public static NetNamespace namespace(String name) {
+        long ino = inode(name);
+        return new NetNamespace(ino, List.of(Path.of("/run/netns", name)), List.of(), name);
+    }
+
+    public static String netnsExec(String ns, String... cmd) {
+        String[] full = new String[cmd.length + 4];
+        full[0] = "ip";
+        full[1] = "netns";
+        full[2] = "exec";
+        full[3] = ns;
+        System.arraycopy(cmd, 0, full, 4, cmd.length);
+        return Sh.run(full);
+    }
+
+    @Override
+    public void close() {
+        Sh.quiet("ip", "netns", "del", a);
+        Sh.quiet("ip", "netns", "del", b);
+    }
+
+    /** True when running as root (the kernel tests need it; CI is root). */
+    public static boolean root() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+}
