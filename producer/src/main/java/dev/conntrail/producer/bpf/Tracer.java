@@ -107,6 +107,9 @@ public final class Tracer implements AutoCloseable {
             }
             obj.map("events").setMaxEntries(options.ringBufferBytes());
             obj.load();
+            if (exact || !tpBtf) {
+                Tracefs.ensureMounted(); // classic tracepoints are found through tracefs
+            }
             writeConfig(obj.map("config"), options);
             if (exact) {
                 for (String p : PROG_ACCEPT) {
