@@ -14,13 +14,7 @@ import java.nio.ByteOrder;
  * an 8-byte header {u32 len with BUSY (bit 31) and DISCARD (bit 30), u32 pg_off}, 8-byte aligned).
  * One reader thread only.
  */
-public final class RingBufferReader implements AutoCloseable {
-    /** Called for each committed record: the mapping, the record's data offset and length. */
-    @FunctionalInterface
-    public interface RecordHandler {
-        void onRecord(ByteBuffer data, int offset, int length);
-    }
-
+public final class RingBufferReader implements RecordSource {
     private static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final int BUSY_BIT = 1 << 31;
@@ -69,6 +63,7 @@ public final class RingBufferReader implements AutoCloseable {
     }
 
     /** Hands every committed record to {@code handler}; returns how many. Never blocks. */
+    @Override
     public int drain(RecordHandler handler) {
         int n = 0;
         long cons = (long) LONG.getAcquire(consumer, 0);
@@ -95,6 +90,7 @@ public final class RingBufferReader implements AutoCloseable {
     }
 
     /** Waits up to {@code timeoutMillis} for the kernel to signal data; true if some is pending. */
+    @Override
     public boolean await(int timeoutMillis) {
         if (pending() > 0) {
             return true;

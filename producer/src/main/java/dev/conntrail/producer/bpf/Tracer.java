@@ -28,7 +28,7 @@ public final class Tracer implements AutoCloseable {
     private final BpfObject object;
     private final List<BpfLink> links;
     private final boolean cookies;
-    private final RingBufferReader ring;
+    private final RecordSource ring;
     private final BpfMap counterMap;
     private final BpfMap listenerMap;
     private final BpfMap pendingMap;
@@ -57,7 +57,8 @@ public final class Tracer implements AutoCloseable {
         this.cpus = object.lib().libbpf_num_possible_cpus();
         this.decoder = new EventDecoder(options.host(), options.agentEpoch(), clock);
         BpfMap events = object.map("events");
-        this.ring = new RingBufferReader(events.fd(), events.maxEntries());
+        this.ring = options.libbpfReader() ? new LibbpfRingBuffer(object.lib(), events.fd(), this::onRecord)
+                : new RingBufferReader(events.fd(), events.maxEntries());
         this.reader = new Thread(this::readLoop, "conntrail-tracer");
         reader.setDaemon(true);
         reader.start();
@@ -199,7 +200,7 @@ public final class Tracer implements AutoCloseable {
     private void readLoop() {
         int pollMillis = (int) Math.max(1, options.pollInterval().toMillis());
         long lastSweep = clock.monotonicNanos();
-        RingBufferReader.RecordHandler handler = this::onRecord;
+        RecordSource.RecordHandler handler = this::onRecord;
         while (running) {
             try {
                 if (paused) {

@@ -13,13 +13,15 @@ import java.time.Duration;
  * @param pollInterval     longest wait between reads when the kernel does not wake us (latency bound)
  * @param acceptTimeout    exact mode: an ACCEPT no accept() claimed within this goes out without pid
  * @param allowTpBtf       false forces the classic tracepoint (no cookies), e.g. to test the fallback
+ * @param libbpfReader     read with libbpf's ring_buffer__poll (JNA callback per record) instead of the
+ *                         in-place mmap reader; for measurement only
  */
 public record TracerOptions(String host, long agentEpoch, AcceptPidMode acceptPid, int ringBufferBytes, int wakeupBytes,
-        Duration pollInterval, Duration acceptTimeout, boolean allowTpBtf) {
+        Duration pollInterval, Duration acceptTimeout, boolean allowTpBtf, boolean libbpfReader) {
 
     public static TracerOptions defaults(String host, long agentEpoch) {
         return new TracerOptions(host, agentEpoch, AcceptPidMode.DEFAULT, 8 * 1024 * 1024, 64 * 1024,
-                Duration.ofMillis(100), Duration.ofSeconds(2), true);
+                Duration.ofMillis(100), Duration.ofSeconds(2), true, false);
     }
 
     public TracerOptions {
@@ -29,18 +31,22 @@ public record TracerOptions(String host, long agentEpoch, AcceptPidMode acceptPi
     }
 
     public TracerOptions withAcceptPid(AcceptPidMode mode) {
-        return new TracerOptions(host, agentEpoch, mode, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allowTpBtf);
+        return new TracerOptions(host, agentEpoch, mode, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allowTpBtf, libbpfReader);
     }
 
     public TracerOptions withRingBuffer(int bytes, int wakeup) {
-        return new TracerOptions(host, agentEpoch, acceptPid, bytes, wakeup, pollInterval, acceptTimeout, allowTpBtf);
+        return new TracerOptions(host, agentEpoch, acceptPid, bytes, wakeup, pollInterval, acceptTimeout, allowTpBtf, libbpfReader);
     }
 
     public TracerOptions withPollInterval(Duration interval) {
-        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, interval, acceptTimeout, allowTpBtf);
+        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, interval, acceptTimeout, allowTpBtf, libbpfReader);
+    }
+
+    public TracerOptions withLibbpfReader(boolean libbpf) {
+        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allowTpBtf, libbpf);
     }
 
     public TracerOptions withTpBtf(boolean allow) {
-        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allow);
+        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allow, libbpfReader);
     }
 }

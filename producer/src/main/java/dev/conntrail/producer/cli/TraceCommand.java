@@ -64,6 +64,9 @@ public final class TraceCommand implements Callable<Integer> {
     @Option(names = "--discard", hidden = true, description = "Decode events but print none; print the counters at exit (benchmarks).")
     boolean discard;
 
+    @Option(names = "--reader", hidden = true, defaultValue = "mmap", description = "Ring buffer reader: mmap or libbpf (benchmarks).")
+    String reader;
+
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
 
     @Override
@@ -77,7 +80,8 @@ public final class TraceCommand implements Callable<Integer> {
         TracerOptions options = TracerOptions.defaults(hostName(), System.currentTimeMillis())
                 .withAcceptPid(mode)
                 .withRingBuffer(ringBufferBytes, TracerOptions.defaults("", 0).wakeupBytes())
-                .withTpBtf(!classic);
+                .withTpBtf(!classic)
+                .withLibbpfReader("libbpf".equals(reader));
         Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
         boolean json = run.format == OutputFormat.json;
         if (!json && !discard) {
@@ -86,9 +90,15 @@ public final class TraceCommand implements Callable<Integer> {
             out.flush();
         }
         CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
         Tracer tracer = Tracer.start(options, e -> print(out, e, json));
         Thread hook = new Thread(() -> {
             stop.countDown();
+            try {
+                finished.await(5, TimeUnit.SECONDS); // let main detach, flush and print the counters
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }, "conntrail-trace-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -108,6 +118,7 @@ public final class TraceCommand implements Callable<Integer> {
             }
             TracerCounters c = tracer.counters();
             System.err.println("conntrail trace: " + c);
+            finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
