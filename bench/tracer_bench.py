@@ -59,6 +59,12 @@ def start(mode, log):
     return p
 
 
+def counters_now(log):
+    """The tracer's latest counters line (trace --discard prints them every second)."""
+    found = re.findall(r"TracerCounters\[(.*?)\]", open(log, errors="replace").read())
+    return dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", found[-1])) if found else {}
+
+
 def stop(p, log):
     if p is None:
         return {}
@@ -79,7 +85,8 @@ for r in range(ROUNDS):
         log = f"/tmp/ct-bench-{mode}.log"
         p = start(mode, log)
         churn(SAT_CONNS, 20)  # warm-up (the JVM's JIT), not measured
-        time.sleep(0.5)
+        time.sleep(1.5)
+        before = counters_now(log) if mode.startswith("conntrail") else {}
         c0 = proc_cpu(p.pid) if p is not None else 0
         sat, _, _ = churn(SAT_CONNS, 20)
         t0 = proc_cpu(p.pid) if p is not None else 0
@@ -92,20 +99,20 @@ for r in range(ROUNDS):
         # other load on a shared machine, unlike /proc/stat totals.
         res[mode]["cpu"].append((churn_cpu + (c1 - t0) / HZ) / secs * 100.0)
         if counters:
-            res[mode]["jcpu"].append((c1 - c0) / HZ * 1000.0 / max(1, counters["decoded"]) * 100000)
-            res[mode]["lost"].append(counters["ringBufferFull"])
+            res[mode]["jcpu"].append((c1 - c0) / HZ * 1000.0 / max(1, counters["decoded"] - before.get("decoded", 0)) * 100000)
+            res[mode]["lost"].append(counters["ringBufferFull"] - before.get("ringBufferFull", 0))
             res[mode]["events"].append(counters["decoded"])
         print(f"round {r + 1} {mode:17s} saturation {sat:8.0f} conn/s  host CPU at {FIXED_RATE}/s {res[mode]['cpu'][-1]:6.1f} %"
-              + (f"  lost {counters['ringBufferFull']}  decoded {counters['decoded']}" if counters else ""), file=sys.stderr)
+              + (f"  lost (measured runs) {res[mode]['lost'][-1]}  decoded {counters['decoded']}" if counters else ""), file=sys.stderr)
 
 med = {m: {k: (statistics.median(v) if v else None) for k, v in d.items()} for m, d in res.items()}
 base = med["untraced"]
 print(f"\n{ROUNDS} rounds, medians. Saturation: {SAT_CONNS} loopback connections as fast as one client can; "
       f"fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
-print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | ring buffer lost | tracer process CPU per 100k events |")
+print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | ring buffer lost per round | tracer process CPU per 100k events |")
 print("|---|---|---|---|---|---|---|")
 for m in modes:
     d = med[m]
     j = f"{d['jcpu']:.0f} ms" if d["jcpu"] is not None else "-"
-    lost = f"{int(max(res[m]['lost']))} (max)" if res[m]["lost"] else "-"
+    lost = "/".join(str(x) for x in res[m]["lost"]) if res[m]["lost"] else "-"
     print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {lost} | {j} |")

@@ -90,7 +90,13 @@ public final class Tracer implements AutoCloseable {
         }
         LOG.info("tracer attached: {} (cookies: {}, accept pid: {})", names, loaded.cookies ? "yes" : "no",
                 options.acceptPid().name().toLowerCase());
-        return new Tracer(options, loaded, sink);
+        try {
+            return new Tracer(options, loaded, sink);
+        } catch (RuntimeException e) {
+            loaded.links.forEach(BpfLink::close);
+            loaded.object.close();
+            throw e;
+        }
     }
 
     private record Loaded(BpfObject object, List<BpfLink> links, boolean cookies) {
