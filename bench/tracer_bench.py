@@ -73,9 +73,7 @@ def stop(p, log):
     if hasattr(p, "_sink"):
         p._sink.wait(timeout=30)
         return {}
-    text = open(log, errors="replace").read()
-    m = re.search(r"TracerCounters\[(.*?)\]", text)
-    return dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))) if m else {}
+    return counters_now(log)  # the last line: printed at exit
 
 
 modes = ["untraced", "conntrail-mmap", "conntrail-libbpf", "bpftrace"]
@@ -84,7 +82,8 @@ for r in range(ROUNDS):
     for mode in modes:
         log = f"/tmp/ct-bench-{mode}.log"
         p = start(mode, log)
-        churn(SAT_CONNS, 20)  # warm-up (the JVM's JIT), not measured
+        for _ in range(2):
+            churn(SAT_CONNS, 20)  # warm-up (the JVM's JIT: a running agent is warm), not measured
         time.sleep(1.5)
         before = counters_now(log) if mode.startswith("conntrail") else {}
         c0 = proc_cpu(p.pid) if p is not None else 0

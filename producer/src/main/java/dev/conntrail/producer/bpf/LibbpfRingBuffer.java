@@ -35,6 +35,12 @@ public final class LibbpfRingBuffer implements RecordSource {
         return lib.ring_buffer__poll(rb, timeoutMillis) > 0;
     }
 
+    /** libbpf's reader does not expose positions; its poll consumes what is there. */
+    @Override
+    public long pending() {
+        return 0;
+    }
+
     @Override
     public int drain(RecordHandler h) {
         this.handler = h;

@@ -13,6 +13,9 @@ public interface RecordSource extends AutoCloseable {
     /** Waits up to {@code timeoutMillis} for data (a reader may deliver records to its handler meanwhile). */
     boolean await(int timeoutMillis) throws InterruptedException;
 
+    /** Bytes (or records) waiting; 0 when there is nothing to read. */
+    long pending();
+
     /** Delivers every committed record; returns how many. */
     int drain(RecordHandler handler);
 

@@ -58,6 +58,7 @@ public final class RingBufferReader implements RecordSource {
     }
 
     /** Bytes written by the kernel and not yet consumed. */
+    @Override
     public long pending() {
         return (long) LONG.getAcquire(producer, 0) - (long) LONG.getAcquire(consumer, 0);
     }
