@@ -30,13 +30,19 @@ import picocli.CommandLine.Option;
             "Hooks sock:inet_sock_set_state (tp_btf, with socket cookies; else the classic tracepoint, without).",
             "Needs root or CAP_BPF + CAP_PERFMON and a kernel with BTF. If BPF is unavailable it exits 1 with one line"
                     + " saying why."},
-        footer = {"", "ACCEPT pid modes:",
-            "  default  the process that called listen() on the listening socket. Costs nothing elsewhere. Right when",
-            "           the listening process accepts; names the listen() caller (often the parent) for pre-fork worker",
-            "           pools, SO_REUSEPORT groups, socket activation and fd passing.",
-            "  exact    the process whose accept()/accept4() returned the socket. Adds the syscall-exit tracepoints,",
-            "           which put every syscall of every task on the host on the slow path (measured: getpid +25 %).",
-            "           io_uring accepts and 32-bit tasks are not seen; their ACCEPT goes out without pid after a timeout."})
+        footer = {"", "ACCEPT pid modes (--accept-pid):",
+            "  default  The process that called listen() on the listening socket.",
+            "           Costs nothing elsewhere. Right when the listening process",
+            "           accepts; names the listen() caller (often the parent) for",
+            "           pre-fork worker pools, SO_REUSEPORT groups, socket activation",
+            "           and fd passing.",
+            "  exact    The process whose accept()/accept4() returned the socket.",
+            "           Adds the accept syscall-exit tracepoints, which put every",
+            "           syscall of every task on the host on the slow path (measured",
+            "           here: getpid +25%%). io_uring accepts and 32-bit tasks are not",
+            "           seen: their ACCEPT goes out without pid when the socket",
+            "           closes or after 2 s.",
+            "", "Counters (events, losses) are printed on stderr at exit."})
 public final class TraceCommand implements Callable<Integer> {
     @Mixin
     RunOptions run;
