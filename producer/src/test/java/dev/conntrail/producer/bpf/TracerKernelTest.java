@@ -45,21 +45,32 @@ class TracerKernelTest {
         }
     }
 
-    /** Events whose either port is the server's port. */
-    static List<TcpEvent> eventsFor(int serverPort) {
-        Predicate<TcpEvent> p = e -> e.getLport() == serverPort || e.getRport() == serverPort;
-        return EVENTS.stream().filter(p).toList();
+    /**
+     * This test's events: arrived after {@code since} (an index into EVENTS), and on the server's
+     * endpoint (addr:port as local or remote end; v4-mapped form included) — other tests and other
+     * processes on this host may reuse the port number as an ephemeral port on another address.
+     */
+    static List<TcpEvent> eventsFor(String addr, int serverPort, int since) {
+        Set<String> addrs = Set.of(addr, "::ffff:" + addr);
+        Predicate<TcpEvent> p = e -> (e.getLport() == serverPort && addrs.contains(e.getLaddr()))
+                || (e.getRport() == serverPort && addrs.contains(e.getRaddr()));
+        List<TcpEvent> all = List.copyOf(EVENTS);
+        return all.subList(Math.min(since, all.size()), all.size()).stream().filter(p).toList();
+    }
+
+    static int mark() {
+        return EVENTS.size();
     }
 
     static List<TcpEvent> ofType(List<TcpEvent> events, EventType t) {
         return events.stream().filter(e -> e.getType() == t).toList();
     }
 
-    /** Waits until {@code expected} events for the port arrived, then a little longer to catch extras. */
-    static List<TcpEvent> awaitEvents(int port, int expected) throws InterruptedException {
-        await().atMost(Duration.ofSeconds(10)).until(() -> eventsFor(port).size() >= expected);
+    /** Waits until {@code expected} events for the endpoint arrived, then a little longer to catch extras. */
+    static List<TcpEvent> awaitEvents(String addr, int port, int since, int expected) throws InterruptedException {
+        await().atMost(Duration.ofSeconds(10)).until(() -> eventsFor(addr, port, since).size() >= expected);
         Thread.sleep(300);
-        return eventsFor(port);
+        return eventsFor(addr, port, since);
     }
 
     /** Runs one server and one client; checks exact counts and the owner of each side. */
@@ -68,13 +79,14 @@ class TracerKernelTest {
 
     private Run connectAndClose(String serverNs, String clientNs, String listenAddr, String connectAddr, int n, String mode)
             throws Exception {
+        int since = mark();
         try (Actor server = Actor.server(serverNs, "ctsrv", listenAddr, n, false)) {
             int port = server.awaitInt("port");
             try (Actor client = Actor.client(clientNs, "ctcli", connectAddr, port, n, mode)) {
                 int clientPid = client.pid();
                 client.await("done");
                 server.await("done");
-                List<TcpEvent> events = awaitEvents(port, 4 * n);
+                List<TcpEvent> events = awaitEvents(connectAddr, port, since, 4 * n);
                 return new Run(events, server.pid(), clientPid, port);
             }
         }
@@ -212,17 +224,19 @@ class TracerKernelTest {
             port = s.getLocalPort(); // a port nobody listens on once closed
         }
         long before = tracer.counters().connectFailed();
+        int since = mark();
         try (Actor client = Actor.client(null, "ctcli", "127.0.0.1", port, 2, "refused")) {
             client.await("done");
             assertThat(client.get("refused")).isEqualTo("1,1");
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> tracer.counters().connectFailed() >= before + 2);
         Thread.sleep(200);
-        assertThat(eventsFor(port)).isEmpty();
+        assertThat(eventsFor("127.0.0.1", port, since)).isEmpty();
     }
 
     @Test
     void aTupleReusedByANewSocketGetsANewCookie() throws Exception {
+        int since = mark();
         try (Actor server = Actor.server(null, "ctsrv", "127.0.0.1", 2, false)) {
             int port = server.awaitInt("port");
             try (Actor client = Actor.client(null, "ctcli", "127.0.0.1", port, 2, "reuse")) {
@@ -232,7 +246,7 @@ class TracerKernelTest {
                 assertThat(lports[0]).isEqualTo(lports[1]); // same 4-tuple twice
             }
             server.await("done");
-            List<TcpEvent> events = awaitEvents(port, 8);
+            List<TcpEvent> events = awaitEvents("127.0.0.1", port, since, 8);
             List<TcpEvent> connects = ofType(events, EventType.CONNECT);
             assertThat(connects).hasSize(2);
             assertThat(connects.get(0).getLport()).isEqualTo(connects.get(1).getLport());
@@ -244,6 +258,7 @@ class TracerKernelTest {
     @Test
     void aSeededListenerNamesTheAcceptsOfAListenerOlderThanTheTracer() throws Exception {
         // The listener map has this server from its listen(); overwrite it with a seed and see the seed used.
+        int since = mark();
         try (Actor server = Actor.server(null, "ctsrv", "127.0.0.1", 1, false)) {
             int port = server.awaitInt("port");
             tracer.seedListener(rootNetns, new byte[] {127, 0, 0, 1}, port, 4242, 4243, "seeded", 7L);
@@ -251,7 +266,7 @@ class TracerKernelTest {
                 client.await("done");
             }
             server.await("done");
-            TcpEvent accept = ofType(awaitEvents(port, 4), EventType.ACCEPT).get(0);
+            TcpEvent accept = ofType(awaitEvents("127.0.0.1", port, since, 4), EventType.ACCEPT).get(0);
             assertThat(accept.getPid()).isEqualTo(4242);
             assertThat(accept.getTid()).isEqualTo(4243);
             assertThat(accept.getComm()).isEqualTo("seeded");
@@ -262,6 +277,7 @@ class TracerKernelTest {
     @Test
     void defaultModeNamesTheListenCallerOfAPreForkServer() throws Exception {
         // the documented caveat of the default mode: the forked worker accepts, the parent is named
+        int since = mark();
         try (Actor server = Actor.server(null, "ctsrv", "127.0.0.1", 1, true)) {
             int port = server.awaitInt("port");
             server.await("worker");
@@ -269,7 +285,7 @@ class TracerKernelTest {
                 client.await("done");
             }
             server.await("done");
-            TcpEvent accept = ofType(awaitEvents(port, 4), EventType.ACCEPT).get(0);
+            TcpEvent accept = ofType(awaitEvents("127.0.0.1", port, since, 4), EventType.ACCEPT).get(0);
             assertThat(accept.getPid()).isEqualTo(server.pid());
             assertThat(accept.getComm()).isEqualTo("ctsrv");
         }

@@ -21,8 +21,11 @@ class TracerModesTest {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (runs in CI as root)");
     }
 
+    /** Events on the test server's loopback endpoint (another process may use the number as an ephemeral port elsewhere). */
     private List<TcpEvent> forPort(int port) {
-        return events.stream().filter(e -> e.getLport() == port || e.getRport() == port).toList();
+        java.util.Set<String> loopback = java.util.Set.of("127.0.0.1", "::1", "::ffff:127.0.0.1");
+        return events.stream().filter(e -> (e.getLport() == port && loopback.contains(e.getLaddr()))
+                || (e.getRport() == port && loopback.contains(e.getRaddr()))).toList();
     }
 
     @Test
