@@ -51,12 +51,19 @@ public final class BpfObject implements AutoCloseable {
         Memory mem = new Memory(elfBytes.length);
         mem.write(0, elfBytes, 0, elfBytes.length);
         try (LibbpfLog.Capture log = LibbpfLog.capture(lib)) {
-            Pointer obj = lib.bpf_object__open_mem(mem, elfBytes.length, Pointer.NULL);
+            // struct bpf_object_open_opts { size_t sz; const char *object_name; ... }: only the name is set
+            String objectName = name.replaceAll("^.*/", "").replaceAll("\\.bpf\\.o$|\\.o$", "");
+            Memory nameMem = new Memory(objectName.length() + 1L);
+            nameMem.setString(0, objectName, "US-ASCII");
+            Memory opts = new Memory(16);
+            opts.setLong(0, 16);
+            opts.setPointer(8, nameMem);
+            Pointer obj = lib.bpf_object__open_mem(mem, elfBytes.length, opts);
             if (obj == null) {
                 int errno = Native.getLastError();
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.OTHER,
                         "libbpf could not open BPF object " + name + ": " + Errors.describe(errno)
-                                + (log.text().isBlank() ? "" : "; libbpf: " + log.tail(4)));
+                                + (log.text().isBlank() ? "" : "; " + log.tail(4)));
             }
             return new BpfObject(lib, mem, obj, name);
         }
@@ -116,7 +123,7 @@ public final class BpfObject implements AutoCloseable {
                 }
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
                         "the kernel refused BPF object " + name + ": " + Errors.describe(errno)
-                                + (log.text().isBlank() ? "" : "; libbpf: " + log.tail(6)));
+                                + (log.text().isBlank() ? "" : "; " + log.tail(6)));
             }
         }
     }

@@ -43,7 +43,7 @@ public final class BpfProgram {
                 int errno = Native.getLastError();
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
                         "attaching BPF program " + name + " failed: " + Errors.describe(errno)
-                                + (log.text().isBlank() ? "" : "; libbpf: " + log.tail(4)));
+                                + (log.text().isBlank() ? "" : "; " + log.tail(4)));
             }
             return new BpfLink(lib, link, name);
         }
@@ -57,7 +57,7 @@ public final class BpfProgram {
                 int errno = Native.getLastError();
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
                         "attaching BPF iterator " + name + " failed: " + Errors.describe(errno)
-                                + (log.text().isBlank() ? "" : "; libbpf: " + log.tail(4)));
+                                + (log.text().isBlank() ? "" : "; " + log.tail(4)));
             }
             return new BpfLink(lib, link, name);
         }

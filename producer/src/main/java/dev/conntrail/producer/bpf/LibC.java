@@ -32,6 +32,7 @@ public interface LibC extends Library {
     int close(int fd);
     long read(int fd, byte[] buf, long count);
     String strerror(int errnum);
+    int mount(String source, String target, String fstype, long flags, Pointer data);
 
     /** struct pollfd. */
     @Structure.FieldOrder({"fd", "events", "revents"})

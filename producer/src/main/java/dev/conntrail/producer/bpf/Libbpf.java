@@ -17,6 +17,11 @@ public interface Libbpf extends Library {
         int invoke(int level, String format, Pointer vaList);
     }
 
+    /** {@code ring_buffer_sample_fn}: ctx, record data, size. */
+    interface RingBufferSampleFn extends Callback {
+        int invoke(Pointer ctx, Pointer data, long size);
+    }
+
     int LIBBPF_WARN = 0;
     int LIBBPF_INFO = 1;
     int LIBBPF_DEBUG = 2;
@@ -54,6 +59,12 @@ public interface Libbpf extends Library {
     int bpf_map_lookup_elem(int fd, Pointer key, Pointer value);
     int bpf_map_delete_elem(int fd, Pointer key);
     int bpf_map_get_next_key(int fd, Pointer key, Pointer nextKey);
+
+    // ring buffer (libbpf's reader; RingBufferReader maps the buffer itself and is the default)
+    Pointer ring_buffer__new(int mapFd, RingBufferSampleFn sampleCb, Pointer ctx, Pointer opts);
+    int ring_buffer__poll(Pointer rb, int timeoutMs);
+    int ring_buffer__consume(Pointer rb);
+    void ring_buffer__free(Pointer rb);
 
     // misc
     Pointer libbpf_set_print(PrintFn fn);

@@ -74,9 +74,9 @@ public final class LibbpfLog {
             }
             String trimmed = line.stripTrailing();
             if (level == Libbpf.LIBBPF_WARN) {
-                LOG.debug("libbpf: {}", trimmed); // warnings also go into the error the caller raises
+                LOG.debug("{}", trimmed); // warnings also go into the error the caller raises
             } else if (LOG.isTraceEnabled()) {
-                LOG.trace("libbpf: {}", trimmed);
+                LOG.trace("{}", trimmed);
             }
         } catch (Throwable t) {
             // never let an exception cross into native code

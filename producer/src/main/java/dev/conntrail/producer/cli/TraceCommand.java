@@ -1,14 +1,188 @@
 package dev.conntrail.producer.cli;
 
-import dev.conntrail.cli.NotImplementedException;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.cli.OutputFormat;
+import dev.conntrail.cli.RunOptions;
+import dev.conntrail.producer.bpf.AcceptPidMode;
+import dev.conntrail.producer.bpf.Tracer;
+import dev.conntrail.producer.bpf.TracerCounters;
+import dev.conntrail.producer.bpf.TracerOptions;
+import dev.conntrail.schemas.RecordJson;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** {@code conntrail trace}: Kernel TCP events (connect, accept, close) as they happen; no Kafka. */
-@Command(name = "trace", mixinStandardHelpOptions = true, description = "Kernel TCP events (connect, accept, close) as they happen; no Kafka.")
+/** {@code conntrail trace}: kernel TCP events (connect, accept, close) as they happen; no Kafka. */
+@Command(name = "trace", mixinStandardHelpOptions = true,
+        description = {"Kernel TCP events (connect, accept, close) as they happen; no Kafka.",
+            "Hooks sock:inet_sock_set_state (tp_btf, with socket cookies; else the classic tracepoint, without).",
+            "Needs root or CAP_BPF + CAP_PERFMON and a kernel with BTF. If BPF is unavailable it exits 1 with one line"
+                    + " saying why."},
+        footer = {"", "ACCEPT pid modes (--accept-pid):",
+            "  default  The process that called listen() on the listening socket.",
+            "           Costs nothing elsewhere. Right when the listening process",
+            "           accepts; names the listen() caller (often the parent) for",
+            "           pre-fork worker pools, SO_REUSEPORT groups, socket activation",
+            "           and fd passing.",
+            "  exact    The process whose accept()/accept4() returned the socket.",
+            "           Adds the accept syscall-exit tracepoints, which put every",
+            "           syscall of every task on the host on the slow path (measured",
+            "           here: getpid +25%%). io_uring accepts and 32-bit tasks are not",
+            "           seen: their ACCEPT goes out without pid when the socket",
+            "           closes or after 2 s.",
+            "", "Counters (events, losses) are printed on stderr at exit."})
 public final class TraceCommand implements Callable<Integer> {
+    @Mixin
+    RunOptions run;
+
+    @Option(names = "--accept-pid", paramLabel = "MODE", defaultValue = "default",
+            description = "How ACCEPTs get their pid: default (listen() caller, free) or exact (accept() caller, taxes every syscall). Default: ${DEFAULT-VALUE}.")
+    String acceptPid;
+
+    @Option(names = "--pid", paramLabel = "PID", description = "Only events of this process (CLOSE events carry no pid and are not shown).")
+    Integer pid;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "Only events whose local or remote port is this.")
+    Integer port;
+
+    @Option(names = "--netns", paramLabel = "INODE", description = "Only events of this network namespace (inode of /proc/PID/ns/net).")
+    Long netns;
+
+    @Option(names = "--ring-buffer-size", paramLabel = "BYTES", defaultValue = "8388608", hidden = true,
+            description = "BPF ring buffer size (power of two).")
+    int ringBufferBytes;
+
+    @Option(names = "--classic-tracepoint", hidden = true, description = "Do not try tp_btf (no cookies); tests the fallback.")
+    boolean classic;
+
+    @Option(names = "--discard", hidden = true, description = "Decode events but print none; print the counters at exit (benchmarks).")
+    boolean discard;
+
+    @Option(names = "--reader", hidden = true, defaultValue = "mmap", description = "Ring buffer reader: mmap or libbpf (benchmarks).")
+    String reader;
+
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
+
     @Override
-    public Integer call() {
-        throw new NotImplementedException("trace");
+    public Integer call() throws Exception {
+        AcceptPidMode mode = switch (acceptPid.toLowerCase()) {
+            case "default" -> AcceptPidMode.DEFAULT;
+            case "exact" -> AcceptPidMode.EXACT;
+            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--accept-pid must be default or exact, not " + acceptPid);
+        };
+        TracerOptions options = TracerOptions.defaults(hostName(), System.currentTimeMillis())
+                .withAcceptPid(mode)
+                .withRingBuffer(ringBufferBytes, TracerOptions.defaults("", 0).wakeupBytes())
+                .withTpBtf(!classic)
+                .withLibbpfReader("libbpf".equals(reader));
+        Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+        boolean json = run.format == OutputFormat.json;
+        if (!json && !discard) {
+            out.write(String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %s%n", "TIME", "TYPE", "PID", "TID", "COMM",
+                    "UID", "NETNS", "LOCAL", "REMOTE", "COOKIE"));
+            out.flush();
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
+        Tracer tracer = Tracer.start(options, e -> print(out, e, json));
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                finished.await(5, TimeUnit.SECONDS); // let main detach, flush and print the counters
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "conntrail-trace-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            long lastCounters = System.nanoTime();
+            long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
+            while (System.nanoTime() < deadline) {
+                if (stop.await(Math.min(200, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)), TimeUnit.MILLISECONDS)) {
+                    break;
+                }
+                synchronized (out) {
+                    out.flush();
+                }
+                if (discard && System.nanoTime() - lastCounters > 1_000_000_000L) {
+                    System.err.println("conntrail trace: " + tracer.counters()); // benchmarks read these
+                    lastCounters = System.nanoTime();
+                }
+            }
+        } finally {
+            tracer.close();
+            synchronized (out) {
+                out.flush();
+            }
+            TracerCounters c = tracer.counters();
+            System.err.println("conntrail trace: " + c);
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // already stopping
+            }
+        }
+        return 0;
+    }
+
+    private boolean wanted(TcpEvent e) {
+        if (pid != null && !pid.equals(e.getPid())) {
+            return false;
+        }
+        if (port != null && !port.equals(e.getLport()) && !port.equals(e.getRport())) {
+            return false;
+        }
+        return netns == null || netns.equals(e.getNetns());
+    }
+
+    private void print(Writer out, TcpEvent e, boolean json) {
+        if (discard || !wanted(e)) {
+            return;
+        }
+        String line = json ? RecordJson.toJson(e) : table(e);
+        synchronized (out) {
+            try {
+                out.write(line);
+                out.write('\n');
+            } catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+            }
+        }
+    }
+
+    private static String table(TcpEvent e) {
+        return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %s", TIME.format(e.getTimestamp()), e.getType(),
+                orDash(e.getPid()), orDash(e.getTid()), orDash(e.getComm()), orDash(e.getUid()), orDash(e.getNetns()),
+                endpoint(e.getLaddr(), e.getLport()), endpoint(e.getRaddr(), e.getRport()), orDash(e.getCookie()));
+    }
+
+    private static String endpoint(String addr, Integer port) {
+        return (addr.indexOf(':') >= 0 ? "[" + addr + "]" : addr) + ":" + port;
+    }
+
+    private static String orDash(Object o) {
+        return o == null ? "-" : o.toString();
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
     }
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Tracer overhead benchmark (not a test): alternating rounds of loopback connect/accept/close churn
+# untraced, with conntrail's tracer (events decoded in Java, discarded; mmap reader and libbpf's
+# ring_buffer__poll reader) and with an equivalent bpftrace script printing each event.
+# Prerequisites (root): clang-14, bpftrace (apt-get install -y bpftrace), python3, the app jar.
+# Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~40 s)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+[ "$(id -u)" -eq 0 ] || { echo "tracer-bench: needs root" >&2; exit 1; }
+command -v bpftrace >/dev/null || apt-get install -y -q bpftrace >/dev/null
+command -v clang-14 >/dev/null || { echo "tracer-bench: needs clang-14 (apt-get install -y clang-14)" >&2; exit 1; }
+[ -f "$root/app/target/conntrail.jar" ] || (cd "$root" && ./mvnw -B -q -DskipTests package)
+work="$(mktemp -d -t ct-bench.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+clang-14 -O2 -pthread -o "$work/churn" "$root/bench/churn.c"
+exec python3 "$root/bench/tracer_bench.py" "$work/churn" "$root/app/target/conntrail.jar" "${1:-3}"

@@ -1,0 +1,117 @@
+"""Driver of bench/tracer-bench.sh: see there. Prints a markdown table of medians over rounds."""
+import os, re, resource, signal, statistics, subprocess, sys, time
+
+CHURN, JAR, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+SAT_CONNS, FIXED_RATE, FIXED_SECS = 20000, 10000, 5
+HZ = os.sysconf("SC_CLK_TCK")
+BPFTRACE = r'''tracepoint:sock:inet_sock_set_state
+/args->protocol == 6 && ((args->oldstate == 2 && args->newstate == 1) || (args->oldstate == 3 && args->newstate == 1)
+ || (args->newstate == 7 && (args->oldstate == 1 || args->oldstate == 4 || args->oldstate == 5 || args->oldstate == 6
+ || args->oldstate == 8 || args->oldstate == 9 || args->oldstate == 11)))/
+{ printf("%d %d %d %s %d %d\n", args->oldstate, args->newstate, pid, comm, args->sport, args->dport); }'''
+
+
+def host_busy():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return f[0] + f[1] + f[2] + f[5] + f[6] + f[7]  # user nice system irq softirq steal
+
+
+def proc_cpu(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])  # utime + stime
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def churn(*args):
+    """Runs the churn; returns (rate, seconds, CPU seconds the churn process used, kernel BPF time included)."""
+    c0 = children_cpu()
+    out = subprocess.run([CHURN, *map(str, args)], capture_output=True, text=True, check=True).stdout
+    return (float(re.search(r"rate=(\d+)", out).group(1)), float(re.search(r"secs=([\d.]+)", out).group(1)),
+            children_cpu() - c0)
+
+
+def wait_for(path, text, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path) and text in open(path, errors="replace").read():
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"tracer did not start: {open(path, errors='replace').read()[-2000:]}")
+
+
+def start(mode, log):
+    if mode == "untraced":
+        return None
+    out = open(log, "w")
+    if mode == "bpftrace":
+        p = subprocess.Popen(["bpftrace", "-e", BPFTRACE], stdout=subprocess.PIPE, stderr=out, text=True)
+        p.stdout.readline()  # "Attaching 1 probe..."
+        p._sink = subprocess.Popen(["cat"], stdin=p.stdout, stdout=subprocess.DEVNULL)
+        return p
+    reader = "libbpf" if mode == "conntrail-libbpf" else "mmap"
+    p = subprocess.Popen(["java", "-jar", JAR, "trace", "--discard", "--reader", reader, "--duration", "600s"],
+                         stdout=subprocess.DEVNULL, stderr=out)
+    wait_for(log, "tracer attached")
+    return p
+
+
+def counters_now(log):
+    """The tracer's latest counters line (trace --discard prints them every second)."""
+    found = re.findall(r"TracerCounters\[(.*?)\]", open(log, errors="replace").read())
+    return dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", found[-1])) if found else {}
+
+
+def stop(p, log):
+    if p is None:
+        return {}
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=30)
+    if hasattr(p, "_sink"):
+        p._sink.wait(timeout=30)
+        return {}
+    return counters_now(log)  # the last line: printed at exit
+
+
+modes = ["untraced", "conntrail-mmap", "conntrail-libbpf", "bpftrace"]
+res = {m: {"sat": [], "cpu": [], "jcpu": [], "lost": [], "events": []} for m in modes}
+for r in range(ROUNDS):
+    for mode in modes:
+        log = f"/tmp/ct-bench-{mode}.log"
+        p = start(mode, log)
+        for _ in range(2):
+            churn(SAT_CONNS, 20)  # warm-up (the JVM's JIT: a running agent is warm), not measured
+        time.sleep(1.5)
+        before = counters_now(log) if mode.startswith("conntrail") else {}
+        c0 = proc_cpu(p.pid) if p is not None else 0
+        sat, _, _ = churn(SAT_CONNS, 20)
+        t0 = proc_cpu(p.pid) if p is not None else 0
+        _, secs, churn_cpu = churn(FIXED_RATE * FIXED_SECS, FIXED_SECS + 5, FIXED_RATE)
+        c1 = proc_cpu(p.pid) if p is not None else 0
+        counters = stop(p, log)
+        res[mode]["sat"].append(sat)
+        # CPU of the churn process (its syscalls and the BPF programs that run in its context: on loopback the
+        # whole TCP path) plus the tracer process, over the fixed-rate run, in % of one core. Robust against
+        # other load on a shared machine, unlike /proc/stat totals.
+        res[mode]["cpu"].append((churn_cpu + (c1 - t0) / HZ) / secs * 100.0)
+        if counters:
+            res[mode]["jcpu"].append((c1 - c0) / HZ * 1000.0 / max(1, counters["decoded"] - before.get("decoded", 0)) * 100000)
+            res[mode]["lost"].append(counters["ringBufferFull"] - before.get("ringBufferFull", 0))
+            res[mode]["events"].append(counters["decoded"])
+        print(f"round {r + 1} {mode:17s} saturation {sat:8.0f} conn/s  host CPU at {FIXED_RATE}/s {res[mode]['cpu'][-1]:6.1f} %"
+              + (f"  lost (measured runs) {res[mode]['lost'][-1]}  decoded {counters['decoded']}" if counters else ""), file=sys.stderr)
+
+med = {m: {k: (statistics.median(v) if v else None) for k, v in d.items()} for m, d in res.items()}
+base = med["untraced"]
+print(f"\n{ROUNDS} rounds, medians. Saturation: {SAT_CONNS} loopback connections as fast as one client can; "
+      f"fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
+print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | ring buffer lost per round | tracer process CPU per 100k events |")
+print("|---|---|---|---|---|---|---|")
+for m in modes:
+    d = med[m]
+    j = f"{d['jcpu']:.0f} ms" if d["jcpu"] is not None else "-"
+    lost = "/".join(str(x) for x in res[m]["lost"]) if res[m]["lost"] else "-"
+    print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {lost} | {j} |")

@@ -1,0 +1,73 @@
+/* The event record shared with the Java side (dev.conntrail.producer.bpf.EventDecoder reads this
+ * layout; keep both in step). Little-endian host fields, addresses and ports in network order
+ * converted below: ports are host order. */
+#ifndef CONNTRAIL_TRACER_H
+#define CONNTRAIL_TRACER_H
+
+#define TASK_COMM_LEN 16
+
+enum ct_event_type {
+	CT_CONNECT = 1,
+	CT_ACCEPT = 2,
+	CT_CLOSE = 3,
+};
+
+/* flags */
+#define CT_HAS_OWNER 1   /* pid/tid/comm/cgroup_id are set */
+#define CT_HAS_COOKIE 2  /* cookie is the kernel's socket cookie */
+
+struct ct_event {
+	__u64 ts_ns;       /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u64 cookie;
+	__u64 cgroup_id;
+	__u64 sk;          /* kernel socket address, only to pair records; never published */
+	__u32 netns;       /* inode of the socket's network namespace */
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u16 family;      /* AF_INET 2, AF_INET6 10 */
+	__u16 lport;       /* host order */
+	__u16 rport;       /* host order */
+	__u8 type;         /* enum ct_event_type */
+	__u8 flags;
+	__u8 laddr[16];    /* IPv4: first 4 bytes */
+	__u8 raddr[16];
+	char comm[TASK_COMM_LEN];
+};                         /* 104 bytes */
+
+/* What a process did to make a socket ours: the owner fields. */
+struct ct_owner {
+	__u32 pid;
+	__u32 tid;
+	__u64 cgroup_id;
+	char comm[TASK_COMM_LEN];
+};
+
+struct ct_listener_key {
+	__u32 netns;
+	__u16 family;
+	__u16 port;        /* host order */
+	__u8 addr[16];     /* all zero: wildcard */
+};
+
+/* Per-CPU counters (PERCPU_ARRAY index), summed by the Java side (TracerCounter). */
+enum ct_counter {
+	CTR_EVENTS = 0,          /* records submitted to the ring buffer */
+	CTR_RINGBUF_FULL,        /* records lost: ring buffer full */
+	CTR_OWNER_MAP_FULL,      /* connector owner not stored: map update failed */
+	CTR_LISTENER_MAP_FULL,   /* listener not stored: map update failed */
+	CTR_CONNECT_FAILED,      /* SYN_SENT -> CLOSE */
+	CTR_CONNECT_NO_OWNER,    /* CONNECT without a stored owner (evicted, or connect before attach) */
+	CTR_ACCEPT_NO_LISTENER,  /* ACCEPT without a known listener */
+	CTR_PENDING_MAP_FULL,    /* exact mode: ACCEPT could not be held for the accept() exit */
+	CTR_ACCEPT_EXACT,        /* exact mode: ACCEPT named by an accept() exit */
+	CTR_ACCEPT_UNCLAIMED,    /* exact mode: ACCEPT sent without pid (closed before accept()) */
+	CTR_NUM
+};
+
+struct ct_config {
+	__u32 wakeup_bytes;      /* wake the reader only when this much data waits (0: every record) */
+	__u32 accept_exact;      /* 1: hold ACCEPTs for the accept()/accept4() exit */
+};
+
+#endif

@@ -1,0 +1,57 @@
+package dev.conntrail.producer.bpf;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import java.nio.ByteOrder;
+
+/**
+ * libbpf's own ring buffer reader (ring_buffer__poll with a JNA callback per record). Kept to
+ * measure against {@link RingBufferReader} (bench/tracer-bench.sh, --reader libbpf); slower
+ * because every record crosses native→Java through a JNA callback.
+ */
+public final class LibbpfRingBuffer implements RecordSource {
+    private final Libbpf lib;
+    private Pointer rb;
+    private RecordHandler handler;
+    // kept in a field: libbpf holds the function pointer for the ring buffer's lifetime
+    private final Libbpf.RingBufferSampleFn callback = this::onSample;
+
+    public LibbpfRingBuffer(Libbpf lib, int mapFd, RecordHandler handler) {
+        this.lib = lib;
+        this.handler = handler;
+        this.rb = lib.ring_buffer__new(mapFd, callback, Pointer.NULL, Pointer.NULL);
+        if (rb == null) {
+            throw new BpfException("ring_buffer__new", -Native.getLastError());
+        }
+    }
+
+    private int onSample(Pointer ctx, Pointer data, long size) {
+        handler.onRecord(data.getByteBuffer(0, size).order(ByteOrder.LITTLE_ENDIAN), 0, (int) size);
+        return 0;
+    }
+
+    @Override
+    public boolean await(int timeoutMillis) {
+        return lib.ring_buffer__poll(rb, timeoutMillis) > 0;
+    }
+
+    /** libbpf's reader does not expose positions; its poll consumes what is there. */
+    @Override
+    public long pending() {
+        return 0;
+    }
+
+    @Override
+    public int drain(RecordHandler h) {
+        this.handler = h;
+        return Math.max(0, lib.ring_buffer__consume(rb));
+    }
+
+    @Override
+    public synchronized void close() {
+        if (rb != null) {
+            lib.ring_buffer__free(rb);
+            rb = null;
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package dev.conntrail.producer.bpf;
+
+import dev.conntrail.avro.TcpEvent;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running TCP tracer: loads bpf/tracer.bpf.o, attaches to sock:inet_sock_set_state (tp_btf,
+ * else the classic tracepoint without cookies), reads the ring buffer on its own thread and hands
+ * each CONNECT / ACCEPT / CLOSE to the sink as a {@link TcpEvent} (seq 0: the publisher assigns it).
+ * The sink runs on the reader thread: keep it fast (hand off to a queue).
+ */
+public final class Tracer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Tracer.class);
+    public static final String OBJECT_RESOURCE = "/bpf/tracer.bpf.o";
+    static final String PROG_BTF = "ct_state_btf";
+    static final String PROG_TP = "ct_state_tp";
+    static final String[] PROG_ACCEPT = {"ct_accept_exit", "ct_accept4_exit"};
+
+    /** Batching pause when records trickle in: at 1M records/s this is ~220 KiB of an 8 MiB buffer. */
+    private static final long BATCH_PAUSE_NANOS = 2_000_000L;
+    private final TracerOptions options;
+    private final BpfObject object;
+    private final List<BpfLink> links;
+    private final boolean cookies;
+    private final RecordSource ring;
+    private final BpfMap counterMap;
+    private final BpfMap listenerMap;
+    private final BpfMap pendingMap;
+    private final int cpus;
+    private final ClockSync clock = new ClockSync();
+    private final EventDecoder decoder;
+    private final Consumer<TcpEvent> sink;
+    private final AtomicLong decoded = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong acceptTimedOut = new AtomicLong();
+    private final AtomicLong sinkFailed = new AtomicLong();
+    private final Thread reader;
+    private volatile boolean running = true;
+    private volatile boolean paused;
+    private TracerCounters finalCounters;
+
+    private Tracer(TracerOptions options, Loaded loaded, Consumer<TcpEvent> sink) {
+        this.options = options;
+        this.object = loaded.object;
+        this.links = loaded.links;
+        this.cookies = loaded.cookies;
+        this.sink = sink;
+        this.counterMap = object.map("counters");
+        this.listenerMap = object.map("listeners");
+        this.pendingMap = object.map("pending_accepts");
+        this.cpus = object.lib().libbpf_num_possible_cpus();
+        this.decoder = new EventDecoder(options.host(), options.agentEpoch(), clock);
+        BpfMap events = object.map("events");
+        this.ring = options.libbpfReader() ? new LibbpfRingBuffer(object.lib(), events.fd(), this::onRecord)
+                : new RingBufferReader(events.fd(), events.maxEntries());
+        this.reader = new Thread(this::readLoop, "conntrail-tracer");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /**
+     * Loads and attaches the tracer and starts reading. Throws {@link BpfUnavailableException} (cause
+     * named) when BPF cannot be used here, so a caller can fall back.
+     */
+    public static Tracer start(TracerOptions options, Consumer<TcpEvent> sink) {
+        Loaded loaded = null;
+        if (options.allowTpBtf()) {
+            try {
+                loaded = load(options, true);
+            } catch (BpfUnavailableException e) {
+                if (e.reason() != BpfUnavailableException.Reason.PROGRAM_REFUSED) {
+                    throw e;
+                }
+                LOG.warn("tp_btf/inet_sock_set_state unavailable ({}); using the classic tracepoint, without socket cookies",
+                        e.getMessage());
+            }
+        }
+        if (loaded == null) {
+            loaded = load(options, false);
+        }
+        List<String> names = new ArrayList<>();
+        for (BpfLink l : loaded.links) {
+            names.add(l.program());
+        }
+        LOG.info("tracer attached: {} (cookies: {}, accept pid: {})", names, loaded.cookies ? "yes" : "no",
+                options.acceptPid().name().toLowerCase());
+        try {
+            return new Tracer(options, loaded, sink);
+        } catch (RuntimeException e) {
+            loaded.links.forEach(BpfLink::close);
+            loaded.object.close();
+            throw e;
+        }
+    }
+
+    private record Loaded(BpfObject object, List<BpfLink> links, boolean cookies) {
+    }
+
+    private static Loaded load(TracerOptions options, boolean tpBtf) {
+        BpfObject obj = BpfObject.openResource(OBJECT_RESOURCE);
+        List<BpfLink> links = new ArrayList<>();
+        try {
+            obj.program(PROG_BTF).setAutoload(tpBtf);
+            obj.program(PROG_TP).setAutoload(!tpBtf);
+            boolean exact = options.acceptPid() == AcceptPidMode.EXACT;
+            for (String p : PROG_ACCEPT) {
+                obj.program(p).setAutoload(exact);
+            }
+            obj.map("events").setMaxEntries(options.ringBufferBytes());
+            obj.load();
+            if (exact || !tpBtf) {
+                Tracefs.ensureMounted(); // classic tracepoints are found through tracefs
+            }
+            writeConfig(obj.map("config"), options);
+            if (exact) {
+                for (String p : PROG_ACCEPT) {
+                    links.add(obj.program(p).attach());
+                }
+            }
+            // the state hook last: by then everything it relies on is in place
+            links.add(obj.program(tpBtf ? PROG_BTF : PROG_TP).attach());
+            return new Loaded(obj, links, tpBtf);
+        } catch (RuntimeException e) {
+            links.forEach(BpfLink::close);
+            obj.close();
+            throw e;
+        }
+    }
+
+    private static void writeConfig(BpfMap config, TracerOptions options) {
+        ByteBuffer v = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        v.putInt(Math.min(options.wakeupBytes(), options.ringBufferBytes() / 4));
+        v.putInt(options.acceptPid() == AcceptPidMode.EXACT ? 1 : 0);
+        config.update(new byte[4], v.array(), Libbpf.BPF_ANY);
+    }
+
+    /** True when events carry the kernel's socket cookie (tp_btf); false: cookie null on every event. */
+    public boolean hasCookies() {
+        return cookies;
+    }
+
+    /** Names of the attached programs. */
+    public List<String> attachedPrograms() {
+        return links.stream().map(BpfLink::program).toList();
+    }
+
+    public TracerOptions options() {
+        return options;
+    }
+
+    /**
+     * Tells the tracer about a listening socket it did not see start (older than the tracer), so its
+     * ACCEPTs carry the listener's process in the default accept-pid mode. {@code addr}: 4 or 16
+     * bytes, all zero for the wildcard address.
+     */
+    public void seedListener(long netns, byte[] addr, int port, int pid, int tid, String comm, long cgroupId) {
+        if (addr.length != 4 && addr.length != 16) {
+            throw new IllegalArgumentException("an address has 4 or 16 bytes");
+        }
+        ByteBuffer k = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        k.putInt((int) netns).putShort((short) (addr.length == 4 ? EventDecoder.AF_INET : EventDecoder.AF_INET6))
+                .putShort((short) port).put(addr);
+        ByteBuffer v = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        v.putInt(pid).putInt(tid).putLong(cgroupId);
+        byte[] c = comm.getBytes(StandardCharsets.UTF_8);
+        v.put(c, 0, Math.min(15, c.length));
+        listenerMap.update(k.array(), v.array(), Libbpf.BPF_ANY);
+    }
+
+    /** Sums the per-CPU kernel counters and adds the Java side's. */
+    public synchronized TracerCounters counters() {
+        if (finalCounters != null) {
+            return finalCounters;
+        }
+        long[] k = new long[TracerCounters.KERNEL_COUNTERS];
+        int valueBytes = 8 * cpus;
+        for (int i = 0; i < k.length; i++) {
+            byte[] key = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(i).array();
+            byte[] v = counterMap.lookup(key, valueBytes);
+            if (v != null) {
+                ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
+                for (int c = 0; c < cpus; c++) {
+                    k[i] += b.getLong(c * 8);
+                }
+            }
+        }
+        return TracerCounters.of(k, decoded.get(), malformed.get() + sinkFailed.get(), acceptTimedOut.get());
+    }
+
+    /** Stops reading (the ring buffer fills and the kernel counts what it drops); for tests and backpressure. */
+    public void pause() {
+        paused = true;
+    }
+
+    public void resume() {
+        paused = false;
+        reader.interrupt();
+    }
+
+    private void readLoop() {
+        int pollMillis = (int) Math.max(1, options.pollInterval().toMillis());
+        long lastSweep = System.nanoTime();
+        RecordSource.RecordHandler handler = this::onRecord;
+        while (running) {
+            Thread.interrupted(); // resume()/close() interrupt only to cut a sleep short; parkNanos must not see it
+            try {
+                if (paused) {
+                    Thread.sleep(pollMillis);
+                    continue;
+                }
+                ring.drain(handler);
+                if (ring.pending() == 0) {
+                    // Nothing left: sleep until the kernel wakes us (enough data waits) or the poll interval ends.
+                    ring.await(pollMillis);
+                } else {
+                    // A few records arrived while draining. poll() would return at once (data is readable), so
+                    // pause briefly and take them in a batch instead of spinning one record at a time.
+                    LockSupport.parkNanos(BATCH_PAUSE_NANOS);
+                }
+                long now = System.nanoTime();
+                if (now - lastSweep > 500_000_000L) {
+                    long mono = clock.monotonicNanos();
+                    clock.maybeResync(mono);
+                    if (options.acceptPid() == AcceptPidMode.EXACT) {
+                        sweepPendingAccepts(mono);
+                    }
+                    lastSweep = now;
+                }
+            } catch (InterruptedException e) {
+                // resume() or close(): re-check the flags
+            } catch (RuntimeException e) {
+                LOG.error("tracer reader: {}", e.toString(), e);
+            }
+        }
+        if (!paused) {
+            ring.drain(handler); // what arrived before the programs were detached
+        }
+    }
+
+    private void onRecord(ByteBuffer data, int offset, int length) {
+        TcpEvent e = decoder.decode(data, offset, length);
+        if (e == null) {
+            malformed.incrementAndGet();
+            LOG.warn("malformed tracer record of {} bytes dropped", length);
+            return;
+        }
+        decoded.incrementAndGet();
+        deliver(e);
+    }
+
+    private void deliver(TcpEvent e) {
+        try {
+            sink.accept(e);
+        } catch (RuntimeException ex) {
+            sinkFailed.incrementAndGet();
+            LOG.warn("event sink failed: {}", ex.toString());
+        }
+    }
+
+    /** Exact mode: ACCEPTs no accept() claimed within the timeout go out without pid. */
+    private void sweepPendingAccepts(long nowMono) {
+        long timeout = options.acceptTimeout().toNanos();
+        List<byte[]> keys = new ArrayList<>();
+        for (byte[] key = pendingMap.nextKey(null); key != null && keys.size() < 100_000; key = pendingMap.nextKey(key)) {
+            keys.add(key);
+        }
+        for (byte[] key : keys) {
+            byte[] v = pendingMap.lookup(key, EventDecoder.EVENT_SIZE);
+            if (v == null) {
+                continue;
+            }
+            ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
+            if (nowMono - b.getLong(EventDecoder.OFF_TS) < timeout) {
+                continue;
+            }
+            if (pendingMap.delete(key)) { // the kernel side may have sent it meanwhile: whoever deletes sends
+                acceptTimedOut.incrementAndGet();
+                TcpEvent e = decoder.decode(b, 0, v.length);
+                if (e != null) {
+                    decoded.incrementAndGet();
+                    deliver(e);
+                }
+            }
+        }
+    }
+
+    /** Detaches the programs, delivers what was already in the ring buffer, frees everything. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (finalCounters != null) {
+                return;
+            }
+        }
+        links.forEach(BpfLink::close);
+        running = false;
+        reader.interrupt();
+        try {
+            reader.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ring.close();
+        synchronized (this) {
+            finalCounters = counters();
+        }
+        object.close();
+    }
+}

@@ -1,0 +1,52 @@
+package dev.conntrail.producer.bpf;
+
+import java.time.Duration;
+
+/**
+ * How to run the tracer. Immutable; start from {@link #defaults(String, long)}.
+ *
+ * @param host             the producer's host id, copied into every event
+ * @param agentEpoch       copied into every event
+ * @param acceptPid        how ACCEPTs get their pid
+ * @param ringBufferBytes  ring buffer size: a power of two, at least one page
+ * @param wakeupBytes      the kernel wakes the reader only when this much waits (0: on every record)
+ * @param pollInterval     longest wait between reads when the kernel does not wake us (latency bound)
+ * @param acceptTimeout    exact mode: an ACCEPT no accept() claimed within this goes out without pid
+ * @param allowTpBtf       false forces the classic tracepoint (no cookies), e.g. to test the fallback
+ * @param libbpfReader     read with libbpf's ring_buffer__poll (JNA callback per record) instead of the
+ *                         in-place mmap reader; for measurement only
+ */
+public record TracerOptions(String host, long agentEpoch, AcceptPidMode acceptPid, int ringBufferBytes, int wakeupBytes,
+        Duration pollInterval, Duration acceptTimeout, boolean allowTpBtf, boolean libbpfReader) {
+
+    public static TracerOptions defaults(String host, long agentEpoch) {
+        return new TracerOptions(host, agentEpoch, AcceptPidMode.DEFAULT, 8 * 1024 * 1024, 64 * 1024,
+                Duration.ofMillis(100), Duration.ofSeconds(2), true, false);
+    }
+
+    public TracerOptions {
+        if (Integer.bitCount(ringBufferBytes) != 1 || ringBufferBytes < 4096) {
+            throw new IllegalArgumentException("ring buffer size must be a power of two >= 4096, not " + ringBufferBytes);
+        }
+    }
+
+    public TracerOptions withAcceptPid(AcceptPidMode mode) {
+        return new TracerOptions(host, agentEpoch, mode, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allowTpBtf, libbpfReader);
+    }
+
+    public TracerOptions withRingBuffer(int bytes, int wakeup) {
+        return new TracerOptions(host, agentEpoch, acceptPid, bytes, wakeup, pollInterval, acceptTimeout, allowTpBtf, libbpfReader);
+    }
+
+    public TracerOptions withPollInterval(Duration interval) {
+        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, interval, acceptTimeout, allowTpBtf, libbpfReader);
+    }
+
+    public TracerOptions withLibbpfReader(boolean libbpf) {
+        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allowTpBtf, libbpf);
+    }
+
+    public TracerOptions withTpBtf(boolean allow) {
+        return new TracerOptions(host, agentEpoch, acceptPid, ringBufferBytes, wakeupBytes, pollInterval, acceptTimeout, allow, libbpfReader);
+    }
+}
