@@ -158,6 +158,7 @@ public final class StateSerdes {
         private final SpecificDatumReader<T> reader;
 
         AvroBinary(Class<T> type) {
+            AvroTrust.trustConntrailRecords();
             this.writer = new SpecificDatumWriter<>(type);
             this.reader = new SpecificDatumReader<>(type);
         }
