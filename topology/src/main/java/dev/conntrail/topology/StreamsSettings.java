@@ -33,6 +33,7 @@ public final class StreamsSettings {
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
         p.put(DeadLetterDeserializationHandler.METRICS_CONFIG, metrics);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true); // no global stores; silences a warning
         if (!settings.storeCaching()) {
             // measured: the record cache costs throughput with our keys (BENCHMARKS.md)
             p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);

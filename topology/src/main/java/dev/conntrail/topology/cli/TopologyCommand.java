@@ -13,7 +13,10 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code conntrail topology}: the Kafka Streams application that keeps the compacted connections table. */
 @Command(name = "topology", mixinStandardHelpOptions = true, sortOptions = false,
@@ -21,6 +24,8 @@ import picocli.CommandLine.Option;
                 "Reads tcp-events and conntrack-nat, writes connections (and undecodable input to connections-dlq);",
                 "creates the four topics when missing. Stops cleanly on SIGTERM / Ctrl-C."})
 public final class TopologyCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
     @Mixin
     RunOptions run = new RunOptions();
     @Mixin
@@ -42,9 +47,12 @@ public final class TopologyCommand implements Callable<Integer> {
             description = "Kafka Streams application.id (consumer group, internal topic prefix). Default: ${DEFAULT-VALUE}.")
     String applicationId = StreamsSettings.DEFAULT_APPLICATION_ID;
 
+    /** The two guarantees Kafka Streams 4 offers. */
+    enum Guarantee { exactly_once_v2, at_least_once }
+
     @Option(names = "--processing-guarantee", defaultValue = "exactly_once_v2", paramLabel = "GUARANTEE",
-            description = "exactly_once_v2 or at_least_once. Default: ${DEFAULT-VALUE}.")
-    String processingGuarantee = "exactly_once_v2";
+            description = "${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+    Guarantee processingGuarantee = Guarantee.exactly_once_v2;
 
     @Option(names = "--metrics-port", defaultValue = "9465", paramLabel = "PORT",
             description = "Serve /metrics (Prometheus) and /healthz here; -1: off. Default: ${DEFAULT-VALUE}.")
@@ -69,6 +77,7 @@ public final class TopologyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TopologyApp.Options options = options();
+
         TopologyApp app = TopologyApp.start(options);
         Thread hook = new Thread(app::close, "conntrail-topology-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -95,19 +104,16 @@ public final class TopologyCommand implements Callable<Integer> {
     }
 
     TopologyApp.Options options() {
-        if (!processingGuarantee.equals("exactly_once_v2") && !processingGuarantee.equals("at_least_once")) {
-            throw new UserFacingException("--processing-guarantee must be exactly_once_v2 or at_least_once, not " + processingGuarantee);
-        }
         if (partitions < 1) {
-            throw new UserFacingException("--partitions must be at least 1");
+            throw new ParameterException(spec.commandLine(), "--partitions must be at least 1, not " + partitions);
         }
         TopologySettings settings;
         try {
             settings = TopologySettings.defaults(window).withTopics(new TopicNames(eventsTopic, natTopic, connectionsTopic, dlqTopic));
         } catch (IllegalArgumentException e) {
-            throw new UserFacingException("--window: " + e.getMessage());
+            throw new ParameterException(spec.commandLine(), "--window: " + e.getMessage());
         }
-        return new TopologyApp.Options(kafka.clientProperties(), applicationId, processingGuarantee, stateDir, partitions,
+        return new TopologyApp.Options(kafka.clientProperties(), applicationId, processingGuarantee.name(), stateDir, partitions,
                 replicationFactor, settings, metricsPort, registryTimeout);
     }
 }
