@@ -98,6 +98,10 @@ public final class TopologyApp implements AutoCloseable {
     }
 
     public static TopologyApp start(Options o) {
+        return start(o, ValueSerdes.registry());
+    }
+
+    public static TopologyApp start(Options o, ValueSerdes serdes) {
         TopicNames topics = o.settings().topics();
         int partitions;
         Map<String, Object> adminProps = new HashMap<>(o.clientProperties());
@@ -109,9 +113,9 @@ public final class TopologyApp implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         TopologyMetrics metrics = new TopologyMetrics(registry);
-        Serde<TcpEvent> events = RegistrySerdes.forValues(TcpEvent.class, o.clientProperties());
-        Serde<NatEntry> nat = RegistrySerdes.forValues(NatEntry.class, o.clientProperties());
-        Serde<Connection> connections = RegistrySerdes.forValues(Connection.class, o.clientProperties());
+        Serde<TcpEvent> events = serdes.forValues(TcpEvent.class, o.clientProperties());
+        Serde<NatEntry> nat = serdes.forValues(NatEntry.class, o.clientProperties());
+        Serde<Connection> connections = serdes.forValues(Connection.class, o.clientProperties());
         Topology topology = ConnectionTopology.build(o.settings(), events, nat, connections, metrics);
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
                 o.settings(), metrics);
