@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -175,7 +176,9 @@ public final class TopologyApp implements AutoCloseable {
     /** Clean stop: Streams commits the open transaction and closes; then the metrics server stops. */
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        // leave the group: a restarted or remaining instance takes the tasks over at once instead of
+        // after the session timeout
+        streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         stopped.countDown();
         if (metricsServer != null) metricsServer.close();
         registry.close();

@@ -14,6 +14,7 @@ public final class TopologyChild {
         Map<String, Object> client = new HashMap<>();
         client.put("bootstrap.servers", args[0]);
         client.put("schema.registry.url", "mock://child");
+        client.put("session.timeout.ms", 6000); // the broker's minimum: the restarted child gets the killed one's tasks sooner
         String p = args[4];
         TopologySettings settings = TopologySettings.defaults(Duration.ofSeconds(Long.parseLong(args[3])))
                 .withTopics(new TopicNames(p + "tcp-events", p + "conntrack-nat", p + "connections", p + "connections-dlq"));
