@@ -59,6 +59,8 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private final Map<String, HostState> hosts = new HashMap<>();
     private final Map<String, HostState> persistedHosts = new HashMap<>();
     private final TreeMap<Long, Set<String>> tombstones = new TreeMap<>();
+    /** How many NAT entries each tuple prefix (O|... and R|...) has, so sockets without NAT skip the store scan. */
+    private final Map<String, Integer> natTuples = new HashMap<>();
     private long openRows;
     private long closedRows;
     private long lostHosts;
@@ -82,6 +84,13 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         hosts.clear();
         persistedHosts.clear();
         tombstones.clear();
+        natTuples.clear();
+        try (KeyValueIterator<String, NatEntry> all = nat.all()) {
+            while (all.hasNext()) {
+                String k = all.next().key;
+                natTuples.merge(natTuple(k), 1, Integer::sum);
+            }
+        }
         try (KeyValueIterator<String, RowState> all = rows.all()) {
             while (all.hasNext()) {
                 KeyValue<String, RowState> kv = all.next();
@@ -292,16 +301,16 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         String initiatorKey = RowKeys.INITIATOR + RowKeys.tuple(host, k[4], Integer.valueOf(k[5]), k[6], Integer.valueOf(k[7])) + natKey;
         NatEntry old = nat.get(initiatorKey);
         if (old != null) {
-            nat.delete(responderKey(host, old, natKey));
+            deleteNat(responderKey(host, old, natKey));
+            deleteNat(initiatorKey);
         }
         if (entry == null) {
             // a tombstone only takes the entry out of the join: rows keep the NAT facts they have
-            nat.delete(initiatorKey);
             persist(host, h);
             return;
         }
-        nat.put(initiatorKey, entry);
-        nat.put(responderKey(host, entry, natKey), entry);
+        putNat(initiatorKey, entry);
+        putNat(responderKey(host, entry, natKey), entry);
         long rootNetns = rootNetns(h);
         Set<String> candidates = new LinkedHashSet<>();
         collectKeys(RowKeys.tuple(host, entry.getOrigSrc(), entry.getOrigSport(), entry.getOrigDst(), entry.getOrigDport()), candidates);
@@ -322,6 +331,25 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
             }
         }
         persist(host, h);
+    }
+
+    private void putNat(String key, NatEntry entry) {
+        nat.put(key, entry);
+        natTuples.merge(natTuple(key), 1, Integer::sum);
+    }
+
+    private void deleteNat(String key) {
+        nat.delete(key);
+        natTuples.computeIfPresent(natTuple(key), (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    /** {@code O|host|a|p|b|q|} of a nat-entries key: up to its sixth separator (the NAT key follows). */
+    private static String natTuple(String natStoreKey) {
+        int at = 1; // the separator after the role letter; then host, a, p, b, q
+        for (int i = 0; i < 5; i++) {
+            at = natStoreKey.indexOf(Keys.SEPARATOR, at + 1);
+        }
+        return natStoreKey.substring(0, at + 1);
     }
 
     private static String responderKey(String host, NatEntry n, String natKey) {
@@ -348,6 +376,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         NatChoice best = null;
         for (String role : new String[] {RowKeys.INITIATOR, RowKeys.RESPONDER}) {
             String prefix = role + tuple;
+            if (!natTuples.containsKey(prefix)) continue;
             try (KeyValueIterator<String, NatEntry> it = nat.prefixScan(prefix, PREFIX)) {
                 while (it.hasNext()) {
                     KeyValue<String, NatEntry> kv = it.next();
