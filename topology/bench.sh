@@ -11,4 +11,4 @@ trap 'rm -f "$cpfile"' EXIT
   -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test >&2
 cp="topology/target/test-classes:topology/target/classes:schemas/target/classes:cli/target/classes:testkit/target/classes:$(cat "$cpfile")"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $(java -version 2>&1 | head -1); $(date -u +%FT%TZ)"
-exec java -Xmx3g -cp "$cp" dev.conntrail.topology.bench.TopologyBench "$@"
+exec java -Xmx3g ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.conntrail.topology.bench.TopologyBench "$@"

@@ -22,9 +22,9 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * Serdes of the topology's own state stores. State is private to the topology (its changelogs are
- * internal topics), so it is plain Avro binary behind a format version byte — no registry round
- * trip on the hot path. A future {@code Connection} schema change bumps the version byte and
- * keeps a reader for the old one.
+ * internal topics), so it goes without the registry, behind a format version byte: rows in a
+ * hand-written layout ({@link ConnectionCodec}, the hot path), NAT entries as plain Avro binary.
+ * A future {@code Connection} schema change bumps the version byte and keeps a reader for the old one.
  */
 public final class StateSerdes {
     private static final byte ROW_V1 = 1;
@@ -35,7 +35,6 @@ public final class StateSerdes {
     }
 
     public static Serde<RowState> rows() {
-        AvroBinary<Connection> avro = new AvroBinary<>(Connection.class);
         Serializer<RowState> ser = (topic, s) -> {
             if (s == null) return null;
             try {
@@ -47,8 +46,8 @@ public final class StateSerdes {
                 out.writeLong(s.closeAppliedAt);
                 out.writeLong(s.tombstoneAt);
                 writeNullable(out, s.confirmedBy);
+                ConnectionCodec.write(s.row, out);
                 out.flush();
-                avro.write(s.row, bytes);
                 return bytes.toByteArray();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -65,7 +64,7 @@ public final class StateSerdes {
                 long applied = in.readLong();
                 long tombstone = in.readLong();
                 String confirmedBy = readNullable(in);
-                RowState s = new RowState(avro.read(bytes));
+                RowState s = new RowState(ConnectionCodec.read(in));
                 s.epoch = epoch;
                 s.seq = seq;
                 s.closeAppliedAt = applied;

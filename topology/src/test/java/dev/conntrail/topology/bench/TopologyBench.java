@@ -99,8 +99,8 @@ public final class TopologyBench {
         System.out.println("|---|---|---|---|---|");
         for (String[] r : rows) System.out.println("| " + String.join(" | ", r) + " |");
 
-        latency(bootstrap, rate, latencySeconds);
-        stateSize(bootstrap, openForState);
+        if (latencySeconds > 0) latency(bootstrap, rate, latencySeconds);
+        if (openForState > 0) stateSize(bootstrap, openForState);
         System.exit(0);
     }
 
@@ -131,6 +131,8 @@ public final class TopologyBench {
 
     static String[] run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
             int round, boolean cache) throws Exception {
+        String only = System.getProperty("bench.only");
+        if (only != null && !name.contains(only)) return new String[] {name, Integer.toString(round), "-", "-", "skipped"};
         String app = "bench-" + Math.abs((name + round + System.nanoTime()).hashCode());
         Path state = Files.createTempDirectory("bench-state");
         TopologySettings s = settings(cache, true, app);
