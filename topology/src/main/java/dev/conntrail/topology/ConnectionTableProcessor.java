@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
 final class ConnectionTableProcessor implements Processor<String, Object, String, Connection> {
     private static final Logger log = LoggerFactory.getLogger(ConnectionTableProcessor.class);
     private static final StringSerializer PREFIX = new StringSerializer();
+    private static final long EXPIRY_SLICE_NANOS = 50_000_000L;
 
     private final TopologySettings settings;
     private final TopologyMetrics metrics;
@@ -393,17 +394,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private void punctuate(long now) {
         metrics.punctuationLagMs.set(Math.max(0, now - lastPunctuation - settings.punctuateEvery().toMillis()));
         lastPunctuation = now;
-        while (!tombstones.isEmpty() && tombstones.firstKey() <= now) {
-            for (String rk : tombstones.pollFirstEntry().getValue()) {
-                RowState s = rows.get(rk);
-                if (s != null && !s.isOpen() && s.tombstoneAt <= now) {
-                    rows.delete(rk);
-                    count(0, -1);
-                    metrics.expired(now - s.tombstoneAt);
-                    context.forward(new Record<>(RowKeys.connectionIdOf(rk), null, now));
-                }
-            }
-        }
+        expireDue(now);
         if (caughtUp(now)) {
             for (Map.Entry<String, HostState> e : hosts.entrySet()) {
                 HostState h = e.getValue();
@@ -411,6 +402,33 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
                     hostLost(e.getKey(), h, now);
                 }
             }
+        }
+    }
+
+    /**
+     * Rule 4. Windows are aligned, so a whole window's closes fall due at once; a punctuation
+     * spends at most {@link #EXPIRY_SLICE_NANOS} on them and leaves the rest to the next one
+     * (every 100 ms), so input keeps flowing. The tombstone-lateness metric shows any backlog.
+     */
+    private void expireDue(long now) {
+        long stopAt = System.nanoTime() + EXPIRY_SLICE_NANOS;
+        int done = 0;
+        while (!tombstones.isEmpty() && tombstones.firstKey() <= now) {
+            Map.Entry<Long, Set<String>> due = tombstones.firstEntry();
+            java.util.Iterator<String> it = due.getValue().iterator();
+            while (it.hasNext()) {
+                String rk = it.next();
+                it.remove();
+                RowState s = rows.get(rk);
+                if (s != null && !s.isOpen() && s.tombstoneAt <= now) {
+                    rows.delete(rk);
+                    count(0, -1);
+                    metrics.expired(now - s.tombstoneAt);
+                    context.forward(new Record<>(RowKeys.connectionIdOf(rk), null, now));
+                }
+                if ((++done & 255) == 0 && System.nanoTime() > stopAt) return;
+            }
+            tombstones.remove(due.getKey());
         }
     }
 

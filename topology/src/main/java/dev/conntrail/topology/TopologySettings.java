@@ -11,7 +11,7 @@ import java.time.Duration;
  *                          or SNAPSHOT_END names one (see {@link #FIXED_INIT_NET_INODE})
  * @param storeCaching      Kafka Streams' record cache on the state stores (off by default: measured
  *                          slower with our keys, see BENCHMARKS.md)
- * @param persistentStores  RocksDB (true) or in-memory stores (both changelogged)
+ * @param persistentStores  RocksDB (true) or in-memory stores (false, the default; both changelogged)
  */
 public record TopologySettings(TopicNames topics, Duration window, Duration punctuateEvery, long defaultRootNetns,
         boolean storeCaching, boolean persistentStores) {
@@ -32,9 +32,11 @@ public record TopologySettings(TopicNames topics, Duration window, Duration punc
         }
     }
 
+    /** Punctuation every 100 ms (or every W if shorter): a window's tombstones are spread over the second after its boundary. */
     public static TopologySettings defaults(Duration window) {
-        Duration every = window.compareTo(Duration.ofSeconds(1)) < 0 ? window : Duration.ofSeconds(1);
-        return new TopologySettings(TopicNames.DEFAULTS, window, every, FIXED_INIT_NET_INODE, false, true);
+        Duration every = window.compareTo(Duration.ofMillis(100)) < 0 ? window : Duration.ofMillis(100);
+        // in-memory (changelogged) stores: measured faster than RocksDB here (BENCHMARKS.md); --state-store rocksdb for big tables
+        return new TopologySettings(TopicNames.DEFAULTS, window, every, FIXED_INIT_NET_INODE, false, false);
     }
 
     public TopologySettings withTopics(TopicNames names) {

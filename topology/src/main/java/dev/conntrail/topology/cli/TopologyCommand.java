@@ -61,6 +61,14 @@ public final class TopologyCommand implements Callable<Integer> {
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the state stores live. Default: Kafka Streams' (java.io.tmpdir/kafka-streams).")
     Path stateDir;
 
+    /** Where the state stores keep their data; both are changelogged to Kafka. */
+    enum StateStore { rocksdb, memory }
+
+    @Option(names = "--state-store", defaultValue = "memory", paramLabel = "KIND",
+            description = "${COMPLETION-CANDIDATES}: RocksDB on disk (state larger than the heap; restart reuses local files) or in-memory "
+                    + "(faster, see BENCHMARKS.md; holds every open row on the heap and restores from the changelog at start). Default: ${DEFAULT-VALUE}.")
+    StateStore stateStore = StateStore.memory;
+
     @Option(names = "--registry-timeout", converter = DurationConverter.class, defaultValue = "2m", paramLabel = "DURATION",
             description = "Stop with an error when the schema registry has been unreachable this long (records are retried meanwhile). Default: ${DEFAULT-VALUE}.")
     Duration registryTimeout = Duration.ofMinutes(2);
@@ -109,7 +117,8 @@ public final class TopologyCommand implements Callable<Integer> {
         }
         TopologySettings settings;
         try {
-            settings = TopologySettings.defaults(window).withTopics(new TopicNames(eventsTopic, natTopic, connectionsTopic, dlqTopic));
+            settings = TopologySettings.defaults(window).withTopics(new TopicNames(eventsTopic, natTopic, connectionsTopic, dlqTopic))
+                    .withPersistentStores(stateStore == StateStore.rocksdb);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--window: " + e.getMessage());
         }

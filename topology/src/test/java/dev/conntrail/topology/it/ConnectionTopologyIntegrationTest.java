@@ -46,9 +46,13 @@ class ConnectionTopologyIntegrationTest {
     }
 
     static TopologyApp.Options options(String prefix, Path stateDir, Duration window) {
+        return options(prefix, stateDir, window, false);
+    }
+
+    static TopologyApp.Options options(String prefix, Path stateDir, Duration window, boolean rocksdb) {
         Map<String, Object> client = new HashMap<>(InterimBroker.client());
         client.put("schema.registry.url", "mock://it");
-        TopologySettings settings = TopologySettings.defaults(window)
+        TopologySettings settings = TopologySettings.defaults(window).withPersistentStores(rocksdb)
                 .withTopics(new TopicNames(prefix + "tcp-events", prefix + "conntrack-nat", prefix + "connections", prefix + "connections-dlq"));
         return new TopologyApp.Options(client, prefix + "app", "exactly_once_v2", stateDir, 2, (short) 1, settings, -1, Duration.ofMinutes(1));
     }
@@ -112,7 +116,8 @@ class ConnectionTopologyIntegrationTest {
         Path state = Files.createTempDirectory("conntrail-it-state");
         Duration w = Duration.ofSeconds(2);
         Kit kit = new Kit(prefix, 2);
-        TopologyApp app = TopologyApp.start(options(prefix, state, w), TestSerdes.INSTANCE);
+        // RocksDB here (the default in-memory stores run in the other tests): the host prefix scan on disk
+        TopologyApp app = TopologyApp.start(options(prefix, state, w, true), TestSerdes.INSTANCE);
         AtomicBoolean stop = new AtomicBoolean();
         Thread heartbeats = new Thread(() -> {
             while (!stop.get()) {
@@ -129,7 +134,7 @@ class ConnectionTopologyIntegrationTest {
             assertThat(kit.readCommitted(prefix + "connections", 2, Duration.ofSeconds(60))).hasSize(2);
             app.close();
             Thread.sleep(4 * w.toMillis()); // down for longer than 3 W; "alive" keeps sending
-            app = TopologyApp.start(options(prefix, state, w), TestSerdes.INSTANCE);
+            app = TopologyApp.start(options(prefix, state, w, true), TestSerdes.INSTANCE);
             List<ConsumerRecord<String, byte[]>> changes = kit.readCommitted(prefix + "connections", 3, Duration.ofSeconds(60));
             Thread.sleep(3 * w.toMillis());
             changes = kit.readCommitted(prefix + "connections", changes.size(), Duration.ofSeconds(10));
