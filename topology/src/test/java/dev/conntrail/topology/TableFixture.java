@@ -10,6 +10,7 @@ import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.avro.TcpState;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.run.ValueSerdes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,9 +59,12 @@ final class TableFixture implements AutoCloseable {
 
     TableFixture(Instant wallClock, TopologySettings settings) {
         this.settings = settings;
-        Serde<TcpEvent> eventSerde = RawAvroSerde.of(TcpEvent.class);
-        Serde<NatEntry> natSerde = RawAvroSerde.of(NatEntry.class);
-        Serde<Connection> connectionSerde = RawAvroSerde.of(Connection.class);
+        // the real registry serde, on an in-memory registry of this test's own
+        Map<String, Object> registry = Map.of("schema.registry.url", "mock://ttd-" + java.util.UUID.randomUUID());
+        ValueSerdes serdes = ValueSerdes.registry();
+        Serde<TcpEvent> eventSerde = serdes.forValues(TcpEvent.class, registry);
+        Serde<NatEntry> natSerde = serdes.forValues(NatEntry.class, registry);
+        Serde<Connection> connectionSerde = serdes.forValues(Connection.class, registry);
         try {
             stateDir = Files.createTempDirectory("conntrail-ttd");
         } catch (java.io.IOException e) {

@@ -1,5 +1,6 @@
 package dev.conntrail.topology.errors;
 
+import dev.conntrail.schemas.registry.RegistryUnavailableException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
@@ -9,19 +10,15 @@ import java.net.http.HttpTimeoutException;
 /**
  * Tells "the schema registry could not be reached" (retry; never dead-letter: the bytes are fine)
  * from "these bytes cannot be decoded" (dead-letter). Looks through the cause chain for the
- * serde's registry-unavailable exception, or for the network failures behind it.
+ * serde's {@link RegistryUnavailableException}, or for the network failures behind it.
  */
 public final class RegistryFailures {
-    /** Simple names of exception types that mean "registry unreachable", whatever their package. */
-    private static final java.util.Set<String> UNREACHABLE_TYPES =
-            java.util.Set.of("RegistryUnavailableException", "RegistryUnreachableException", "SchemaRegistryUnavailableException");
-
     private RegistryFailures() {
     }
 
     public static boolean isUnreachable(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (UNREACHABLE_TYPES.contains(c.getClass().getSimpleName())
+            if (c instanceof RegistryUnavailableException
                     || c instanceof ConnectException || c instanceof SocketTimeoutException
                     || c instanceof HttpTimeoutException || c instanceof UnknownHostException
                     || (c instanceof IOException && c.getClass().getName().startsWith("java.net.http"))) {

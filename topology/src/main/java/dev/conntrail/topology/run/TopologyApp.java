@@ -5,6 +5,7 @@ import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.KafkaOptions;
 import dev.conntrail.cli.UserFacingException;
+import dev.conntrail.schemas.registry.RegistryAdmin;
 import dev.conntrail.topology.ConnectionTopology;
 import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -117,6 +119,10 @@ public final class TopologyApp implements AutoCloseable {
         Serde<TcpEvent> events = serdes.forValues(TcpEvent.class, o.clientProperties());
         Serde<NatEntry> nat = serdes.forValues(NatEntry.class, o.clientProperties());
         Serde<Connection> connections = serdes.forValues(Connection.class, o.clientProperties());
+        // design.md: each program sets FULL_TRANSITIVE on the subjects it writes, and only warns if refused
+        if (serdes instanceof RegistrySerdes) {
+            RegistryAdmin.fromConfig(o.clientProperties()).requireFullTransitiveOnValues(List.of(topics.connections()));
+        }
         Topology topology = ConnectionTopology.build(o.settings(), events, nat, connections, metrics);
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
                 o.settings(), metrics);

@@ -9,7 +9,8 @@ import org.apache.kafka.common.serialization.Serde;
 public interface ValueSerdes {
     <T extends SpecificRecord> Serde<T> forValues(Class<T> type, Map<String, Object> clientProperties);
 
+    /** The registry-backed serdes of schemas/ ({@code schema.registry.url}; {@code mock://scope} for an in-memory registry). */
     static ValueSerdes registry() {
-        return RegistrySerdes::forValues;
+        return new RegistrySerdes();
     }
 }

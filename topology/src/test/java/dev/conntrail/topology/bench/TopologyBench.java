@@ -222,7 +222,7 @@ public final class TopologyBench {
 
     static int send(KafkaProducer<String, byte[]> producer, String topic, TcpEvent e) {
         String key = Keys.of(e);
-        int partition = Utils.toPositive(Utils.murmur2(Keys.hostOf(key).getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+        int partition = dev.conntrail.schemas.HostPartitioner.partitionFor(key, PARTITIONS);
         producer.send(new ProducerRecord<>(topic, partition, e.getTimestamp().toEpochMilli(), key, EVENTS.serializer().serialize(topic, e)));
         return 1;
     }

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The topology on a real KRaft broker with exactly_once_v2, read back with read_committed.
- * (Interim: the serdes are raw Avro until the registry serde and the Apicurio fixture land; then
- * these tests run against the real registry.)
+ * The serdes are the real registry serdes on the in-memory {@code mock://} registry (interim: the
+ * testkit's Apicurio registry and shared broker replace it and {@link InterimBroker} once they land).
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ConnectionTopologyIntegrationTest {
@@ -51,7 +51,7 @@ class ConnectionTopologyIntegrationTest {
 
     static TopologyApp.Options options(String prefix, Path stateDir, Duration window, boolean rocksdb) {
         Map<String, Object> client = new HashMap<>(InterimBroker.client());
-        client.put("schema.registry.url", "mock://it");
+        client.put("schema.registry.url", TestSerdes.URL);
         TopologySettings settings = TopologySettings.defaults(window).withPersistentStores(rocksdb)
                 .withTopics(new TopicNames(prefix + "tcp-events", prefix + "conntrack-nat", prefix + "connections", prefix + "connections-dlq"));
         return new TopologyApp.Options(client, prefix + "app", "exactly_once_v2", stateDir, 2, (short) 1, settings, -1, Duration.ofMinutes(1));
@@ -117,7 +117,7 @@ class ConnectionTopologyIntegrationTest {
         Duration w = Duration.ofSeconds(2);
         Kit kit = new Kit(prefix, 2);
         // RocksDB here (the default in-memory stores run in the other tests): the host prefix scan on disk
-        TopologyApp app = TopologyApp.start(options(prefix, state, w, true), TestSerdes.INSTANCE);
+        TopologyApp app = TopologyApp.start(options(prefix, state, w, true));
         AtomicBoolean stop = new AtomicBoolean();
         Thread heartbeats = new Thread(() -> {
             while (!stop.get()) {
@@ -134,7 +134,7 @@ class ConnectionTopologyIntegrationTest {
             assertThat(kit.readCommitted(prefix + "connections", 2, Duration.ofSeconds(60))).hasSize(2);
             app.close();
             Thread.sleep(4 * w.toMillis()); // down for longer than 3 W; "alive" keeps sending
-            app = TopologyApp.start(options(prefix, state, w, true), TestSerdes.INSTANCE);
+            app = TopologyApp.start(options(prefix, state, w, true));
             List<ConsumerRecord<String, byte[]>> changes = kit.readCommitted(prefix + "connections", 3, Duration.ofSeconds(60));
             Thread.sleep(3 * w.toMillis());
             changes = kit.readCommitted(prefix + "connections", changes.size(), Duration.ofSeconds(10));
@@ -196,7 +196,7 @@ class ConnectionTopologyIntegrationTest {
             admin.createTopics(List.of(new NewTopic(prefix + "tcp-events", 2, (short) 1), new NewTopic(prefix + "conntrack-nat", 3, (short) 1)))
                     .all().get();
         }
-        assertThatThrownBy(() -> TopologyApp.start(options(prefix, Files.createTempDirectory("s"), Duration.ofSeconds(10)), TestSerdes.INSTANCE))
+        assertThatThrownBy(() -> TopologyApp.start(options(prefix, Files.createTempDirectory("s"), Duration.ofSeconds(10))))
                 .isInstanceOf(UserFacingException.class).hasMessageContaining("same partition count").hasMessageContaining("3 partitions");
     }
 

@@ -35,6 +35,7 @@ final class Kit {
     long seq;
 
     Kit(String prefix, int partitions) {
+        TestSerdes.preregister();
         this.prefix = prefix;
         this.partitions = partitions;
         Map<String, Object> p = new HashMap<>(InterimBroker.client());
@@ -46,7 +47,7 @@ final class Kit {
 
     /** design.md "Partitioning": toPositive(murmur2(utf8(host))) % n. */
     int partitionOf(String key) {
-        return Utils.toPositive(Utils.murmur2(Keys.hostOf(key).getBytes(java.nio.charset.StandardCharsets.UTF_8))) % partitions;
+        return dev.conntrail.schemas.HostPartitioner.partitionFor(key, partitions);
     }
 
     TcpEvent event(EventType type, String host, int port, Instant at) {

@@ -13,14 +13,15 @@ public final class TopologyChild {
     public static void main(String[] args) throws Exception {
         Map<String, Object> client = new HashMap<>();
         client.put("bootstrap.servers", args[0]);
-        client.put("schema.registry.url", "mock://child");
+        client.put("schema.registry.url", TestSerdes.URL);
+        TestSerdes.preregister();
         client.put("session.timeout.ms", 6000); // the broker's minimum: the restarted child gets the killed one's tasks sooner
         String p = args[4];
         TopologySettings settings = TopologySettings.defaults(Duration.ofSeconds(Long.parseLong(args[3])))
                 .withTopics(new TopicNames(p + "tcp-events", p + "conntrack-nat", p + "connections", p + "connections-dlq"));
         TopologyApp.Options o = new TopologyApp.Options(client, args[2], "exactly_once_v2", Path.of(args[1]), 2, (short) 1, settings, -1,
                 Duration.ofMinutes(1));
-        TopologyApp app = TopologyApp.start(o, TestSerdes.INSTANCE);
+        TopologyApp app = TopologyApp.start(o);
         Runtime.getRuntime().addShutdownHook(new Thread(app::close));
         System.out.println("started");
         System.out.flush();
