@@ -127,6 +127,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         long now = context.currentSystemTimeMs();
         lastRecordWall = now;
         lastRecordTime = record.timestamp();
+        metrics.processed.incrementAndGet();
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(settings.topics().events());
         if (record.key() == null) {
             throw new IllegalArgumentException("record without a key on " + topic);

@@ -18,22 +18,29 @@ public final class RegistryOutageHandler implements StreamsUncaughtExceptionHand
     private static final Logger log = LoggerFactory.getLogger(RegistryOutageHandler.class);
     private final Duration giveUpAfter;
     private final Clock clock;
+    private final java.util.function.LongSupplier progress;
     private final AtomicLong outageSince = new AtomicLong(-1);
-    private final AtomicLong lastFailure = new AtomicLong(-1);
+    private final AtomicLong progressAtFailure = new AtomicLong(-1);
     private final AtomicReference<String> fatal = new AtomicReference<>();
 
-    public RegistryOutageHandler(Duration giveUpAfter, Clock clock) {
+    /**
+     * @param progress records processed so far: an outage lasts from its first failure until a
+     *                 record is processed again (a replaced thread may need a session timeout to
+     *                 get its tasks back, so the time between failures says nothing)
+     */
+    public RegistryOutageHandler(Duration giveUpAfter, Clock clock, java.util.function.LongSupplier progress) {
         this.giveUpAfter = giveUpAfter;
         this.clock = clock;
+        this.progress = progress;
     }
 
     @Override
     public StreamThreadExceptionResponse handle(Throwable exception) {
         long now = clock.millis();
         if (RegistryFailures.isUnreachable(exception)) {
-            // a failure long after the previous one starts a new outage
-            if (outageSince.get() < 0 || now - lastFailure.get() > giveUpAfter.toMillis()) outageSince.set(now);
-            lastFailure.set(now);
+            long processed = progress.getAsLong();
+            if (outageSince.get() < 0 || processed != progressAtFailure.get()) outageSince.set(now); // records got through since
+            progressAtFailure.set(processed);
             long lasted = now - outageSince.get();
             if (lasted < giveUpAfter.toMillis()) {
                 log.warn("schema registry unreachable for {} s; retrying (gives up after {} s)", lasted / 1000, giveUpAfter.toSeconds());

@@ -28,6 +28,8 @@ public final class TopologyMetrics {
     public final AtomicLong hostsLostNow = new AtomicLong();
     /** Wall-clock ms by which the last punctuation ran late; the gauge reads it. */
     public final AtomicLong punctuationLagMs = new AtomicLong();
+    /** Input records processed (tells the registry-outage handler whether records get through). */
+    public final AtomicLong processed = new AtomicLong();
     private final Counter opened;
     private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
     private final Counter expired;

@@ -126,7 +126,7 @@ public final class TopologyApp implements AutoCloseable {
         Topology topology = ConnectionTopology.build(o.settings(), events, nat, connections, metrics);
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
                 o.settings(), metrics);
-        RegistryOutageHandler outage = new RegistryOutageHandler(o.registryGiveUp(), Clock.systemUTC());
+        RegistryOutageHandler outage = new RegistryOutageHandler(o.registryGiveUp(), Clock.systemUTC(), metrics.processed::get);
         KafkaStreams streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(outage);
         new KafkaStreamsMetrics(streams).bindTo(registry);

@@ -96,8 +96,8 @@ public final class TopologyBench {
         rows.add(run(bootstrap, "pass-through at-least-once", passThrough(), "at_least_once", events, 1));
         rows.add(run(bootstrap, "topology at-least-once, in-memory", topology(false, false), "at_least_once", events, 1));
         System.out.println();
-        System.out.println("| variant | round | events | seconds | events/s |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| variant | round | events | seconds | events/s | CPU s (whole JVM, broker included) | events per CPU s | load avg |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         for (String[] r : rows) System.out.println("| " + String.join(" | ", r) + " |");
 
         if (latencySeconds > 0) latency(bootstrap, rate, latencySeconds);
@@ -133,7 +133,7 @@ public final class TopologyBench {
     static String[] run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
             int round, boolean cache) throws Exception {
         String only = System.getProperty("bench.only");
-        if (only != null && !name.contains(only)) return new String[] {name, Integer.toString(round), "-", "-", "skipped"};
+        if (only != null && !name.contains(only)) return new String[] {name, Integer.toString(round), "-", "-", "skipped", "-", "-", "-"};
         String app = "bench-" + Math.abs((name + round + System.nanoTime()).hashCode());
         Path state = Files.createTempDirectory("bench-state");
         TopologySettings s = settings(cache, true, app);
@@ -150,12 +150,18 @@ public final class TopologyBench {
         double[] r = waitCaughtUp(bootstrap, app, events);
         streams.close(Duration.ofSeconds(30));
         deleteRecursively(state);
-        String[] row = {name, Integer.toString(round), Long.toString((long) r[0]), String.format("%.2f", r[1]), String.format("%.0f", r[0] / r[1])};
+        String[] row = {name, Integer.toString(round), Long.toString((long) r[0]), String.format("%.2f", r[1]), String.format("%.0f", r[0] / r[1]),
+                String.format("%.1f", r[2]), String.format("%.0f", r[0] / r[2]), String.format("%.1f", loadAverage())};
         System.out.println(String.join(" | ", row));
         return row;
     }
 
-    /** Seconds between the group's first and last commit on the input, and the events in between. */
+    /** CPU time of this whole JVM: the broker, the Streams app, the load generator's idle clients. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Events between the group's first and last commit on the input, the seconds and the JVM's CPU seconds in between. */
     static double[] waitCaughtUp(String bootstrap, String group, long events) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
@@ -164,6 +170,7 @@ public final class TopologyBench {
             for (ListOffsetsResult.ListOffsetsResultInfo info : admin.listOffsets(latest).all().get().values()) end += info.offset();
             long firstAt = 0;
             long firstCommitted = 0;
+            long firstCpu = 0;
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             while (System.nanoTime() < deadline) {
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
@@ -172,9 +179,10 @@ public final class TopologyBench {
                 if (firstAt == 0 && done > 0) {
                     firstAt = now;
                     firstCommitted = done;
+                    firstCpu = processCpuNanos();
                 }
                 if (done >= end) {
-                    return new double[] {end - firstCommitted, (now - firstAt) / 1e9};
+                    return new double[] {end - firstCommitted, (now - firstAt) / 1e9, (processCpuNanos() - firstCpu) / 1e9};
                 }
                 Thread.sleep(50);
             }
@@ -243,7 +251,7 @@ public final class TopologyBench {
         p.put("replication.factor", 1);
         KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry())), p);
         streams.start();
-        List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        List<long[]> latencies = Collections.synchronizedList(new ArrayList<>());
         Thread reader = new Thread(() -> {
             Map<String, Object> c = new HashMap<>();
             c.put("bootstrap.servers", bootstrap);
@@ -258,7 +266,9 @@ public final class TopologyBench {
                         long now = System.currentTimeMillis();
                         if (r.value() == null) return;
                         Connection row = CONNECTIONS.deserializer().deserialize(r.topic(), r.value());
-                        if (row.getState() == ConnectionState.CLOSED && row.getClosedAt() != null) latencies.add(now - row.getClosedAt().toEpochMilli());
+                        if (row.getState() == ConnectionState.CLOSED && row.getClosedAt() != null) {
+                            latencies.add(new long[] {row.getClosedAt().toEpochMilli(), now - row.getClosedAt().toEpochMilli()});
+                        }
                     });
                 }
             }
@@ -293,12 +303,25 @@ public final class TopologyBench {
         reader.join();
         streams.close(Duration.ofSeconds(30));
         deleteRecursively(state);
-        List<Long> l = new ArrayList<>(latencies);
-        Collections.sort(l);
+        List<long[]> all = new ArrayList<>(latencies);
+        long first = all.stream().mapToLong(a -> a[0]).min().orElse(0);
         System.out.println();
-        System.out.printf("latency CLOSE append -> CLOSED row (read_committed), %d events/s for %d s, EOS commit.interval.ms=100: "
-                + "%d CLOSED rows, p50 %d ms, p99 %d ms, max %d ms%n", rate, seconds, l.size(), pct(l, 0.50), pct(l, 0.99),
-                l.isEmpty() ? -1 : l.get(l.size() - 1));
+        System.out.printf("latency CLOSE append -> CLOSED row (read_committed), %d events/s for %d s, EOS commit.interval.ms=100, load avg %.1f:%n",
+                rate, seconds, loadAverage());
+        for (long from = 0; from < seconds; from += 5) {
+            final long lo = first + from * 1000;
+            List<Long> l = all.stream().filter(a -> a[0] >= lo && a[0] < lo + 5000).map(a -> a[1]).sorted().toList();
+            System.out.printf("  closes sent in second %2d-%2d: %5d rows, p50 %4d ms, p99 %4d ms, max %4d ms%n", from, from + 5, l.size(),
+                    pct(l, 0.5), pct(l, 0.99), l.isEmpty() ? -1 : l.get(l.size() - 1));
+        }
+        List<Long> l = all.stream().map(a -> a[1]).sorted().toList();
+        List<Long> warm = all.stream().filter(a -> a[0] >= first + 5000).map(a -> a[1]).sorted().toList();
+        System.out.printf("  all: %d rows, p50 %d ms, p99 %d ms, max %d ms; after the first 5 s: p50 %d ms, p99 %d ms%n", l.size(),
+                pct(l, 0.5), pct(l, 0.99), l.isEmpty() ? -1 : l.get(l.size() - 1), pct(warm, 0.5), pct(warm, 0.99));
+    }
+
+    static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     static void createTopics(String bootstrap, String... names) throws Exception {
@@ -322,13 +345,16 @@ public final class TopologyBench {
         createTopics(bootstrap, "bench-state-connections", "bench-state-dlq");
         Map<String, Object> pp = new HashMap<>();
         pp.put("bootstrap.servers", bootstrap);
+        pp.put("acks", "all");
+        pp.put("enable.idempotence", true);
         pp.put("linger.ms", 10);
         pp.put("batch.size", 131072);
-        long events = 0;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < n; i++) events += send(producer, in, event(EventType.CONNECT, 9_000_000 + i, Instant.now()));
-            for (int h = 0; h < HOSTS; h++) events += send(producer, in, heartbeat("bench-host-" + h, Instant.now()));
+            for (int i = 0; i < n; i++) send(producer, in, event(EventType.CONNECT, 9_000_000 + i, Instant.now()));
+            for (int h = 0; h < HOSTS; h++) send(producer, in, heartbeat("bench-host-" + h, Instant.now()));
+            producer.flush();
         }
+        long events = endOffsets(bootstrap, in);
         TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withPersistentStores(true)
                 .withTopics(new TopicNames(in, "bench-state-nat", "bench-state-connections", "bench-state-dlq"));
         Path state = Files.createTempDirectory("bench-size");
@@ -358,6 +384,16 @@ public final class TopologyBench {
             }
         }
         throw new IllegalStateException(group + " did not catch up");
+    }
+
+    static long endOffsets(String bootstrap, String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int i = 0; i < PARTITIONS; i++) latest.put(new TopicPartition(topic, i), OffsetSpec.latest());
+            long end = 0;
+            for (ListOffsetsResult.ListOffsetsResultInfo info : admin.listOffsets(latest).all().get().values()) end += info.offset();
+            return end;
+        }
     }
 
     static long du(Path root, String storeName) throws IOException {

@@ -190,6 +190,28 @@ class ConnectionTopologyIntegrationTest {
     }
 
     @Test
+    void anUnreachableRegistryIsRetriedNeverDeadLetteredAndStopsTheTopologyAfterItsTimeout() throws Exception {
+        String prefix = prefix();
+        Kit kit = new Kit(prefix, 2);
+        TopologyApp.Options o = options(prefix, Files.createTempDirectory("conntrail-it-state"), Duration.ofSeconds(10));
+        Map<String, Object> client = new HashMap<>(o.clientProperties());
+        client.put("schema.registry.url", "http://127.0.0.1:1"); // nothing listens on port 1
+        client.put("session.timeout.ms", 6000); // a replaced stream thread gets its tasks back after the old member's session
+        o = new TopologyApp.Options(client, o.applicationId(), o.processingGuarantee(), o.stateDir(), o.partitions(), o.replicationFactor(),
+                o.settings(), -1, Duration.ofSeconds(4));
+        try (TopologyApp app = TopologyApp.start(o)) {
+            kit.send(kit.event(EventType.CONNECT, "h", 40000, Instant.now())); // schema id of mock://it: unknown to that registry
+            kit.producer.flush();
+            assertThat(app.awaitStop(Duration.ofSeconds(60))).as("stops by itself").isTrue();
+            assertThat(app.fatalError()).contains("schema registry has been unreachable").contains("--schema-registry-url");
+            assertThat(app.metrics().count("conntrail.topology.registry.unreachable")).isGreaterThanOrEqualTo(2);
+        } finally {
+            kit.producer.close();
+        }
+        assertThat(kit.readCommitted(prefix + "connections-dlq", 1, Duration.ofSeconds(3))).as("never dead-lettered").isEmpty();
+    }
+
+    @Test
     void inputsWithDifferentPartitionCountsStopTheStartWithAClearMessage() throws Exception {
         String prefix = prefix();
         try (Admin admin = Admin.create(InterimBroker.client())) {
