@@ -12,7 +12,7 @@ import dev.conntrail.topology.ConnectionTopology;
 import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
-import dev.conntrail.topology.it.InterimBroker;
+import dev.conntrail.testkit.RealCluster;
 import dev.conntrail.topology.it.TestSerdes;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -53,7 +53,8 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 
 /**
- * The topology's benchmark (BENCHMARKS.md "## Topology"), one broker in this JVM, one run:
+ * The topology's benchmark (BENCHMARKS.md "## Topology"): the testkit's broker in this JVM and its
+ * Apicurio registry, the real registry serde everywhere, one run:
  * <ol>
  * <li>throughput over the same input topic: a stateless Streams app that decodes and re-encodes
  * each TcpEvent, versus the topology in several settings;</li>
@@ -67,16 +68,16 @@ public final class TopologyBench {
     static final int HOSTS = 60;
     static final String IN = "bench-tcp-events";
     static final String NAT = "bench-conntrack-nat";
-    static final Serde<TcpEvent> EVENTS = TestSerdes.INSTANCE.forValues(TcpEvent.class, Map.of());
-    static final Serde<NatEntry> NATS = TestSerdes.INSTANCE.forValues(NatEntry.class, Map.of());
-    static final Serde<Connection> CONNECTIONS = TestSerdes.INSTANCE.forValues(Connection.class, Map.of());
+    static final Serde<TcpEvent> EVENTS = TestSerdes.forValues(TcpEvent.class);
+    static final Serde<NatEntry> NATS = TestSerdes.forValues(NatEntry.class);
+    static final Serde<Connection> CONNECTIONS = TestSerdes.forValues(Connection.class);
 
     public static void main(String[] args) throws Exception {
         int sockets = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         int latencySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         int openForState = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
-        String bootstrap = InterimBroker.bootstrapServers();
+        String bootstrap = RealCluster.broker().bootstrapServers();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic(IN, PARTITIONS, (short) 1), new NewTopic(NAT, PARTITIONS, (short) 1))).all().get();
         }

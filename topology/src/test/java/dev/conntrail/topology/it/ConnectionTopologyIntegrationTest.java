@@ -7,6 +7,7 @@ import dev.conntrail.avro.CloseReason;
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.EventType;
 import dev.conntrail.cli.UserFacingException;
+import dev.conntrail.testkit.RealCluster;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.run.TopologyApp;
@@ -35,8 +36,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The topology on a real KRaft broker with exactly_once_v2, read back with read_committed.
- * The serdes are the real registry serdes on the in-memory {@code mock://} registry (interim: the
- * testkit's Apicurio registry and shared broker replace it and {@link InterimBroker} once they land).
+ * The testkit's shared broker and Apicurio registry; the real registry serdes.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ConnectionTopologyIntegrationTest {
@@ -50,8 +50,7 @@ class ConnectionTopologyIntegrationTest {
     }
 
     static TopologyApp.Options options(String prefix, Path stateDir, Duration window, boolean rocksdb) {
-        Map<String, Object> client = new HashMap<>(InterimBroker.client());
-        client.put("schema.registry.url", TestSerdes.URL);
+        Map<String, Object> client = TestSerdes.client();
         TopologySettings settings = TopologySettings.defaults(window).withPersistentStores(rocksdb)
                 .withTopics(new TopicNames(prefix + "tcp-events", prefix + "conntrack-nat", prefix + "connections", prefix + "connections-dlq"));
         return new TopologyApp.Options(client, prefix + "app", "exactly_once_v2", stateDir, 2, (short) 1, settings, -1, Duration.ofMinutes(1));
@@ -157,8 +156,7 @@ class ConnectionTopologyIntegrationTest {
     void topicsAreCreatedWithTheContractsConfigsAndUndecodableInputIsDeadLettered() throws Exception {
         String prefix = prefix();
         Kit kit = new Kit(prefix, 2);
-        try (TopologyApp app = TopologyApp.start(options(prefix, Files.createTempDirectory("conntrail-it-state"), Duration.ofSeconds(10)),
-                TestSerdes.INSTANCE); Admin admin = Admin.create(InterimBroker.client())) {
+        try (TopologyApp app = TopologyApp.start(options(prefix, Files.createTempDirectory("conntrail-it-state"), Duration.ofSeconds(10))); Admin admin = Admin.create(TestSerdes.client())) {
             Map<String, String> expected = Map.of("tcp-events", "delete", "conntrack-nat", "compact", "connections", "compact",
                     "connections-dlq", "delete");
             for (var e : expected.entrySet()) {
@@ -200,7 +198,7 @@ class ConnectionTopologyIntegrationTest {
         o = new TopologyApp.Options(client, o.applicationId(), o.processingGuarantee(), o.stateDir(), o.partitions(), o.replicationFactor(),
                 o.settings(), -1, Duration.ofSeconds(4));
         try (TopologyApp app = TopologyApp.start(o)) {
-            kit.send(kit.event(EventType.CONNECT, "h", 40000, Instant.now())); // schema id of mock://it: unknown to that registry
+            kit.send(kit.event(EventType.CONNECT, "h", 40000, Instant.now())); // its schema id must be fetched from the registry
             kit.producer.flush();
             assertThat(app.awaitStop(Duration.ofSeconds(60))).as("stops by itself").isTrue();
             assertThat(app.fatalError()).contains("schema registry has been unreachable").contains("--schema-registry-url");
@@ -214,7 +212,7 @@ class ConnectionTopologyIntegrationTest {
     @Test
     void inputsWithDifferentPartitionCountsStopTheStartWithAClearMessage() throws Exception {
         String prefix = prefix();
-        try (Admin admin = Admin.create(InterimBroker.client())) {
+        try (Admin admin = Admin.create(TestSerdes.client())) {
             admin.createTopics(List.of(new NewTopic(prefix + "tcp-events", 2, (short) 1), new NewTopic(prefix + "conntrack-nat", 3, (short) 1)))
                     .all().get();
         }
@@ -225,7 +223,7 @@ class ConnectionTopologyIntegrationTest {
     static Process startChild(String prefix, Path state) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), TopologyChild.class.getName(),
-                InterimBroker.bootstrapServers(), state.toString(), prefix + "app", "60", prefix)
+                RealCluster.broker().bootstrapServers(), state.toString(), prefix + "app", "60", prefix, RealCluster.registry().url())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();

@@ -30,15 +30,14 @@ final class Kit {
     final String prefix;
     final int partitions;
     final KafkaProducer<String, byte[]> producer;
-    final Serializer<TcpEvent> events = TestSerdes.INSTANCE.forValues(TcpEvent.class, Map.of()).serializer();
-    final Deserializer<Connection> connections = TestSerdes.INSTANCE.forValues(Connection.class, Map.of()).deserializer();
+    final Serializer<TcpEvent> events = TestSerdes.forValues(TcpEvent.class).serializer();
+    final Deserializer<Connection> connections = TestSerdes.forValues(Connection.class).deserializer();
     long seq;
 
     Kit(String prefix, int partitions) {
-        TestSerdes.preregister();
         this.prefix = prefix;
         this.partitions = partitions;
-        Map<String, Object> p = new HashMap<>(InterimBroker.client());
+        Map<String, Object> p = new HashMap<>(TestSerdes.client());
         p.put("acks", "all");
         p.put("enable.idempotence", true);
         p.put("linger.ms", 5);
@@ -72,7 +71,7 @@ final class Kit {
 
     /** Every committed change of {@code topic} so far, in offset order per partition, waiting up to {@code patience} for {@code enough}. */
     List<ConsumerRecord<String, byte[]>> readCommitted(String topic, int enough, Duration patience) {
-        Map<String, Object> p = new HashMap<>(InterimBroker.client());
+        Map<String, Object> p = new HashMap<>(TestSerdes.client());
         p.put("isolation.level", "read_committed");
         p.put("group.id", "reader-" + System.nanoTime());
         List<ConsumerRecord<String, byte[]>> all = new ArrayList<>();

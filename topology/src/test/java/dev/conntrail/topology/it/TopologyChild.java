@@ -8,13 +8,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The topology alone in a JVM, so a test can SIGKILL it: args bootstrap, state dir, application id, window seconds, topic prefix. */
+/** The topology alone in a JVM, so a test can SIGKILL it: args bootstrap, state dir, application id, window seconds, topic prefix, registry URL. */
 public final class TopologyChild {
     public static void main(String[] args) throws Exception {
         Map<String, Object> client = new HashMap<>();
         client.put("bootstrap.servers", args[0]);
-        client.put("schema.registry.url", TestSerdes.URL);
-        TestSerdes.preregister();
+        client.put("schema.registry.url", args[5]);
         client.put("session.timeout.ms", 6000); // the broker's minimum: the restarted child gets the killed one's tasks sooner
         String p = args[4];
         TopologySettings settings = TopologySettings.defaults(Duration.ofSeconds(Long.parseLong(args[3])))
