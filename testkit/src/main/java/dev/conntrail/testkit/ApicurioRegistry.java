@@ -96,7 +96,14 @@ public final class ApicurioRegistry implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start Apicurio Registry with " + java + ": " + e, e);
         }
-        Thread killer = new Thread(() -> kill(p), "apicurio-registry-killer");
+        Thread killer = new Thread(() -> {
+            kill(p);
+            try {
+                Files.deleteIfExists(log);
+            } catch (IOException e) {
+                // harmless
+            }
+        }, "apicurio-registry-killer");
         Runtime.getRuntime().addShutdownHook(killer);
         String url = "http://127.0.0.1:" + port + "/apis/ccompat/v7";
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -160,6 +167,11 @@ public final class ApicurioRegistry implements AutoCloseable {
     public void close() {
         kill(process);
         removeHook(killer);
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            // a stale log in the temp dir is harmless
+        }
         LOG.info("Apicurio Registry at {} stopped", url());
     }
 

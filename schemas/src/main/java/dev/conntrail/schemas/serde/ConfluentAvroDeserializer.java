@@ -35,6 +35,11 @@ public class ConfluentAvroDeserializer implements Deserializer<Object> {
     private final Schema readerSchema;
     private final Map<Integer, DatumReader<Object>> readers = new ConcurrentHashMap<>();
     private final ThreadLocal<BinaryDecoder> decoders = new ThreadLocal<>();
+    /** The reader of the last id seen: a topic's records almost always carry one id. */
+    private volatile IdReader last;
+
+    private record IdReader(int id, DatumReader<Object> reader) {
+    }
 
     /** For Kafka's {@code value.deserializer} setting; {@link #configure} supplies the registry. */
     public ConfluentAvroDeserializer() {
@@ -67,6 +72,7 @@ public class ConfluentAvroDeserializer implements Deserializer<Object> {
         AvroSerdeConfig c = new AvroSerdeConfig(effective, isKey);
         this.specificReader = c.specificReader;
         this.readers.clear();
+        this.last = null;
         if (registry == null) {
             registry = c.newCachedClient();
         }
@@ -76,6 +82,7 @@ public class ConfluentAvroDeserializer implements Deserializer<Object> {
     public ConfluentAvroDeserializer specific(boolean specific) {
         this.specificReader = specific;
         this.readers.clear();
+        this.last = null;
         return this;
     }
 
@@ -117,10 +124,17 @@ public class ConfluentAvroDeserializer implements Deserializer<Object> {
         }
         int id = ((data[offset + 1] & 0xff) << 24) | ((data[offset + 2] & 0xff) << 16)
                 | ((data[offset + 3] & 0xff) << 8) | (data[offset + 4] & 0xff);
-        DatumReader<Object> reader = readers.get(id);
-        if (reader == null) {
-            reader = newReader(id, topic);
-            readers.put(id, reader);
+        IdReader cached = last;
+        DatumReader<Object> reader;
+        if (cached != null && cached.id() == id) {
+            reader = cached.reader();
+        } else {
+            reader = readers.get(id);
+            if (reader == null) {
+                reader = newReader(id, topic);
+                readers.put(id, reader);
+            }
+            last = new IdReader(id, reader);
         }
         try {
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, offset + 5, length - 5, decoders.get());

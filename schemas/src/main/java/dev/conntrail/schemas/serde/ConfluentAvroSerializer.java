@@ -40,6 +40,11 @@ public class ConfluentAvroSerializer implements Serializer<Object> {
     private boolean useLatestVersion;
     private final Map<Schema, DatumWriter<Object>> writers = new ConcurrentHashMap<>();
     private final ThreadLocal<Buffer> buffers = ThreadLocal.withInitial(Buffer::new);
+    /** The id of the last (topic, schema) written: producers mostly write one record type to one topic. */
+    private volatile LastId last;
+
+    private record LastId(String topic, Schema schema, int id) {
+    }
 
     /** For Kafka's {@code value.serializer} setting; {@link #configure} supplies the registry. */
     public ConfluentAvroSerializer() {
@@ -56,6 +61,7 @@ public class ConfluentAvroSerializer implements Serializer<Object> {
         this.isKey = isKey;
         this.autoRegister = c.autoRegister;
         this.useLatestVersion = c.useLatestVersion;
+        this.last = null;
         if (registry == null) {
             registry = c.newCachedClient();
         }
@@ -83,6 +89,10 @@ public class ConfluentAvroSerializer implements Serializer<Object> {
                     + "' as Avro: pass a generated record (e.g. dev.conntrail.avro.TcpEvent) or a GenericRecord", null);
         }
         Schema schema = container.getSchema();
+        LastId cached = last;
+        if (!useLatestVersion && cached != null && cached.schema() == schema && cached.topic().equals(topic)) {
+            return encode(cached.id(), schema, data, topic);
+        }
         String subject = AvroSerdeConfig.subject(topic, isKey);
         int id;
         Object toWrite = data;
@@ -94,10 +104,9 @@ public class ConfluentAvroSerializer implements Serializer<Object> {
                 toWrite = convert(data, schema, latest.schema(), topic);
                 writeSchema = latest.schema();
             }
-        } else if (autoRegister) {
-            id = registry.register(subject, schema);
         } else {
-            id = registry.lookup(subject, schema).id();
+            id = autoRegister ? registry.register(subject, schema) : registry.lookup(subject, schema).id();
+            last = new LastId(topic, schema, id);
         }
         return encode(id, writeSchema, toWrite, topic);
     }
@@ -125,7 +134,8 @@ public class ConfluentAvroSerializer implements Serializer<Object> {
     }
 
     private DatumWriter<Object> writer(Schema schema) {
-        return writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s));
+        DatumWriter<Object> w = writers.get(schema);
+        return w != null ? w : writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s));
     }
 
     /** use.latest.version with an older record schema: re-read the record into the latest schema, field by name. */
