@@ -98,6 +98,8 @@ class ConnectionTopologyIntegrationTest {
             assertThat(byKey).hasSize(sockets);
             assertThat(byKey.values()).as("every socket: exactly one OPEN then one CLOSED change")
                     .allMatch(changes -> changes.equals(List.of("OPEN", "CLOSED")));
+            second.destroy(); // SIGTERM: the shutdown hook closes Streams cleanly, then the JVM exits
+            assertThat(second.waitFor(40, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
         } finally {
             first.destroyForcibly();
             if (second != null) {
