@@ -1,14 +1,128 @@
 package dev.conntrail.topology.cli;
 
-import dev.conntrail.cli.NotImplementedException;
+import dev.conntrail.cli.DurationConverter;
+import dev.conntrail.cli.KafkaOptions;
+import dev.conntrail.cli.RunOptions;
+import dev.conntrail.cli.UserFacingException;
+import dev.conntrail.topology.StreamsSettings;
+import dev.conntrail.topology.TopicNames;
+import dev.conntrail.topology.TopologySettings;
+import dev.conntrail.topology.run.TopologyApp;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** {@code conntrail topology}: The Kafka Streams application that keeps the compacted connections table. */
-@Command(name = "topology", mixinStandardHelpOptions = true, description = "The Kafka Streams application that keeps the compacted connections table.")
+/** {@code conntrail topology}: the Kafka Streams application that keeps the compacted connections table. */
+@Command(name = "topology", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The Kafka Streams application that keeps the compacted connections table.",
+                "Reads tcp-events and conntrack-nat, writes connections (and undecodable input to connections-dlq);",
+                "creates the four topics when missing. Stops cleanly on SIGTERM / Ctrl-C."})
 public final class TopologyCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    RunOptions run = new RunOptions();
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    @Option(names = "--window", converter = DurationConverter.class, defaultValue = "10s", paramLabel = "DURATION",
+            description = "W: closed rows are tombstoned at the first W boundary at least W after the close; hosts silent for 3 W are lost. Default: ${DEFAULT-VALUE}.")
+    Duration window = Duration.ofSeconds(10);
+
+    @Option(names = "--partitions", defaultValue = "6", paramLabel = "N",
+            description = "Partitions of topics this command creates (existing topics keep theirs). Default: ${DEFAULT-VALUE}.")
+    int partitions = 6;
+
+    @Option(names = "--replication-factor", defaultValue = "-1", paramLabel = "N",
+            description = "Replication factor of topics this command creates; -1: the broker's default. Default: ${DEFAULT-VALUE}.")
+    short replicationFactor = -1;
+
+    @Option(names = "--application-id", defaultValue = StreamsSettings.DEFAULT_APPLICATION_ID, paramLabel = "ID",
+            description = "Kafka Streams application.id (consumer group, internal topic prefix). Default: ${DEFAULT-VALUE}.")
+    String applicationId = StreamsSettings.DEFAULT_APPLICATION_ID;
+
+    /** The two guarantees Kafka Streams 4 offers. */
+    enum Guarantee { exactly_once_v2, at_least_once }
+
+    @Option(names = "--processing-guarantee", defaultValue = "exactly_once_v2", paramLabel = "GUARANTEE",
+            description = "${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+    Guarantee processingGuarantee = Guarantee.exactly_once_v2;
+
+    @Option(names = "--metrics-port", defaultValue = "9465", paramLabel = "PORT",
+            description = "Serve /metrics (Prometheus) and /healthz here; -1: off. Default: ${DEFAULT-VALUE}.")
+    int metricsPort = 9465;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the state stores live. Default: Kafka Streams' (java.io.tmpdir/kafka-streams).")
+    Path stateDir;
+
+    /** Where the state stores keep their data; both are changelogged to Kafka. */
+    enum StateStore { rocksdb, memory }
+
+    @Option(names = "--state-store", defaultValue = "memory", paramLabel = "KIND",
+            description = "${COMPLETION-CANDIDATES}: RocksDB on disk (state larger than the heap; restart reuses local files) or in-memory "
+                    + "(faster, see BENCHMARKS.md; holds every open row on the heap and restores from the changelog at start). Default: ${DEFAULT-VALUE}.")
+    StateStore stateStore = StateStore.memory;
+
+    @Option(names = "--registry-timeout", converter = DurationConverter.class, defaultValue = "2m", paramLabel = "DURATION",
+            description = "Stop with an error when the schema registry has been unreachable this long (records are retried meanwhile). Default: ${DEFAULT-VALUE}.")
+    Duration registryTimeout = Duration.ofMinutes(2);
+
+    @Option(names = "--events-topic", defaultValue = "tcp-events", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String eventsTopic = "tcp-events";
+    @Option(names = "--nat-topic", defaultValue = "conntrack-nat", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String natTopic = "conntrack-nat";
+    @Option(names = "--connections-topic", defaultValue = "connections", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String connectionsTopic = "connections";
+    @Option(names = "--dlq-topic", defaultValue = "connections-dlq", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String dlqTopic = "connections-dlq";
+
     @Override
-    public Integer call() {
-        throw new NotImplementedException("topology");
+    public Integer call() throws Exception {
+        TopologyApp.Options options = options();
+
+        TopologyApp app = TopologyApp.start(options);
+        Thread hook = new Thread(app::close, "conntrail-topology-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        boolean stoppedByItself = run.duration == null ? awaitForever(app) : app.awaitStop(run.duration);
+        if (!stoppedByItself) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            app.close();
+            return 0;
+        }
+        String fatal = app.fatalError();
+        if (fatal != null) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            app.close();
+            throw new UserFacingException(fatal);
+        }
+        return 0; // closed by SIGTERM / Ctrl-C through the hook
+    }
+
+    private static boolean awaitForever(TopologyApp app) throws InterruptedException {
+        while (!app.awaitStop(Duration.ofHours(1))) {
+            // keep waiting
+        }
+        return true;
+    }
+
+    TopologyApp.Options options() {
+        if (partitions < 1) {
+            throw new ParameterException(spec.commandLine(), "--partitions must be at least 1, not " + partitions);
+        }
+        TopologySettings settings;
+        try {
+            settings = TopologySettings.defaults(window).withTopics(new TopicNames(eventsTopic, natTopic, connectionsTopic, dlqTopic))
+                    .withPersistentStores(stateStore == StateStore.rocksdb);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--window: " + e.getMessage());
+        }
+        return new TopologyApp.Options(kafka.clientProperties(), applicationId, processingGuarantee.name(), stateDir, partitions,
+                replicationFactor, settings, metricsPort, registryTimeout);
     }
 }

@@ -1,0 +1,596 @@
+package dev.conntrail.topology;
+
+import dev.conntrail.avro.CloseReason;
+import dev.conntrail.avro.Connection;
+import dev.conntrail.avro.ConnectionState;
+import dev.conntrail.avro.Direction;
+import dev.conntrail.avro.EventType;
+import dev.conntrail.avro.NatEntry;
+import dev.conntrail.avro.NatInfo;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.schemas.Keys;
+import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.state.HostState;
+import dev.conntrail.topology.state.RowState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection table of one task (one partition of {@code tcp-events} and the same partition of
+ * {@code conntrack-nat}: the same hosts, design.md "Partitioning"). Reads both inputs, keeps rows,
+ * NAT entries and hosts in state stores, and writes every row change to {@code connections}.
+ * Rules 4, 5 and 7 of design.md; the choices the contract leaves open are in docs/topology.md.
+ *
+ * <p>Two indexes live only in memory and are rebuilt from the rows store in {@link #init}: the
+ * tombstone schedule and the per-task row counts. Both are re-checked against the store before
+ * they act, so a stale entry is harmless.
+ */
+final class ConnectionTableProcessor implements Processor<String, Object, String, Connection> {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionTableProcessor.class);
+    private static final StringSerializer PREFIX = new StringSerializer();
+    private static final long EXPIRY_SLICE_NANOS = 50_000_000L;
+
+    private final TopologySettings settings;
+    private final TopologyMetrics metrics;
+    private final long window;
+
+    private ProcessorContext<String, Connection> context;
+    private KeyValueStore<String, RowState> rows;
+    private KeyValueStore<String, NatEntry> nat;
+    private KeyValueStore<String, HostState> hostStore;
+
+    private final Map<String, HostState> hosts = new HashMap<>();
+    private final Map<String, HostState> persistedHosts = new HashMap<>();
+    private final TreeMap<Long, Set<String>> tombstones = new TreeMap<>();
+    /** How many NAT entries each tuple prefix (O|... and R|...) has, so sockets without NAT skip the store scan. */
+    private final Map<String, Integer> natTuples = new HashMap<>();
+    private long openRows;
+    private long closedRows;
+    private long lostHosts;
+    private long lastRecordWall;
+    private long lastRecordTime = Long.MIN_VALUE;
+    private long lastPunctuation;
+
+    ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.window = settings.window().toMillis();
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Connection> context) {
+        this.context = context;
+        this.rows = context.getStateStore(ConnectionTopology.ROWS_STORE);
+        this.nat = context.getStateStore(ConnectionTopology.NAT_STORE);
+        this.hostStore = context.getStateStore(ConnectionTopology.HOSTS_STORE);
+        forgetCounts();
+        hosts.clear();
+        persistedHosts.clear();
+        tombstones.clear();
+        natTuples.clear();
+        try (KeyValueIterator<String, NatEntry> all = nat.all()) {
+            while (all.hasNext()) {
+                String k = all.next().key;
+                natTuples.merge(natTuple(k), 1, Integer::sum);
+            }
+        }
+        try (KeyValueIterator<String, RowState> all = rows.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, RowState> kv = all.next();
+                if (kv.value.isOpen()) {
+                    openRows++;
+                } else {
+                    closedRows++;
+                    schedule(kv.value.tombstoneAt, kv.key);
+                }
+            }
+        }
+        try (KeyValueIterator<String, HostState> all = hostStore.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, HostState> kv = all.next();
+                hosts.put(kv.key, kv.value);
+                persistedHosts.put(kv.key, kv.value.copy());
+                if (kv.value.lost) lostHosts++;
+            }
+        }
+        metrics.openRows.addAndGet(openRows);
+        metrics.closedRows.addAndGet(closedRows);
+        metrics.hostsSeen.addAndGet(hosts.size());
+        metrics.hostsLostNow.addAndGet(lostHosts);
+        long now = context.currentSystemTimeMs();
+        lastRecordWall = now;
+        lastPunctuation = now;
+        context.schedule(settings.punctuateEvery(), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+        log.debug("task {}: {} open rows, {} closed rows, {} hosts restored", context.taskId(), openRows, closedRows, hosts.size());
+    }
+
+    @Override
+    public void process(Record<String, Object> record) {
+        long now = context.currentSystemTimeMs();
+        lastRecordWall = now;
+        lastRecordTime = record.timestamp();
+        metrics.processed.incrementAndGet();
+        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(settings.topics().events());
+        if (record.key() == null) {
+            throw new IllegalArgumentException("record without a key on " + topic);
+        }
+        if (topic.equals(settings.topics().nat())) {
+            onNatEntry(record.key(), (NatEntry) record.value(), record.timestamp(), now);
+        } else if (record.value() instanceof TcpEvent e) {
+            onEvent(record.key(), e, record.timestamp(), now);
+        } else {
+            metrics.ignored("null-event");
+        }
+    }
+
+    // ---- tcp-events -------------------------------------------------------------------------
+
+    private void onEvent(String key, TcpEvent e, long ts, long now) {
+        String host = Keys.checkHost(e.getHost());
+        HostState h = seen(host, now);
+        switch (e.getType()) {
+            case HEARTBEAT -> rememberRootNetns(h, e);
+            case SNAPSHOT_END -> {
+                rememberRootNetns(h, e);
+                snapshotEnded(host, h, e, ts, now);
+            }
+            case CONNECT, ACCEPT -> opened(rowKey(key, e), e, ts, now);
+            case SNAPSHOT -> {
+                snapshotStarted(h, e);
+                snapshotted(rowKey(key, e), e, ts, now);
+            }
+            case CLOSE -> closedByEvent(rowKey(key, e), e, ts, now);
+            default -> metrics.ignored("unknown-event-type");
+        }
+        persist(host, h);
+    }
+
+    /** CONNECT / ACCEPT: a new row, a refresh of an open one, or a new socket that reuses a closed id. */
+    private void opened(String rk, TcpEvent e, long ts, long now) {
+        RowState s = rows.get(rk);
+        Direction direction = e.getType() == EventType.CONNECT ? Direction.OUTGOING : Direction.INCOMING;
+        Instant at = millis(e.getTimestamp());
+        if (s != null && !s.isOpen() && s.row.getCloseReason() == CloseReason.CLOSED && at.isBefore(s.row.getClosedAt())) {
+            metrics.ignored("open-older-than-close");
+            return;
+        }
+        if (s == null || !s.isOpen()) {
+            // a CLOSED row here is a new socket with the same id (agents without cookies) or
+            // fresh evidence after an inferred close: a new lifecycle either way
+            count(1, s == null ? 0 : -1);
+            RowState fresh = new RowState(newRow(e, direction, at, now));
+            fresh.epoch = e.getAgentEpoch();
+            fresh.seq = e.getSeq();
+            attachBestNat(rk, fresh);
+            metrics.opened();
+            store(rk, fresh, ts);
+            return;
+        }
+        Connection before = s.row;
+        Connection after = Connection.newBuilder(before).build();
+        fillUnknowns(after, e, direction);
+        if (after.getOpenedAt() == null) after.setOpenedAt(at);
+        s.epoch = e.getAgentEpoch();
+        s.seq = e.getSeq();
+        changeOrRemember(rk, s, before, after, e, ts, now);
+    }
+
+    /** SNAPSHOT: confirms an open row, creates one, never reopens a socket closed by a CLOSE. */
+    private void snapshotted(String rk, TcpEvent e, long ts, long now) {
+        RowState s = rows.get(rk);
+        if (s != null && !s.isOpen() && s.row.getCloseReason() == CloseReason.CLOSED) {
+            metrics.ignored("snapshot-of-closed-socket");
+            return;
+        }
+        if (s == null || !s.isOpen()) {
+            Instant openedAt = s == null ? null : s.row.getOpenedAt();
+            count(1, s == null ? 0 : -1);
+            RowState fresh = new RowState(newRow(e, e.getDirection(), openedAt, now));
+            fresh.confirmedBy = e.getSnapshotId();
+            fresh.epoch = e.getAgentEpoch();
+            fresh.seq = e.getSeq();
+            attachBestNat(rk, fresh);
+            metrics.opened();
+            store(rk, fresh, ts);
+            return;
+        }
+        Connection before = s.row;
+        Connection after = Connection.newBuilder(before).build();
+        fillUnknowns(after, e, e.getDirection());
+        s.confirmedBy = e.getSnapshotId();
+        s.epoch = e.getAgentEpoch();
+        s.seq = e.getSeq();
+        changeOrRemember(rk, s, before, after, e, ts, now);
+    }
+
+    /** CLOSE: closes the row, creates a CLOSED one when there is none, corrects an inferred close. */
+    private void closedByEvent(String rk, TcpEvent e, long ts, long now) {
+        RowState s = rows.get(rk);
+        Instant at = millis(e.getTimestamp());
+        if (s == null) {
+            RowState fresh = new RowState(newRow(e, e.getDirection(), null, now));
+            fresh.epoch = e.getAgentEpoch();
+            fresh.seq = e.getSeq();
+            attachBestNat(rk, fresh);
+            count(1, 0); // close() below moves it to the closed count
+            close(rk, fresh, CloseReason.CLOSED, at, ts, now);
+            return;
+        }
+        if (s.isOpen()) {
+            fillUnknowns(s.row, e, null);
+            s.row.setSource(e.getSource());
+            close(rk, s, CloseReason.CLOSED, at, ts, now);
+        } else if (s.row.getCloseReason() != CloseReason.CLOSED) {
+            // the real close of a row closed by inference: its time is better; its tombstone stays due
+            s.row.setCloseReason(CloseReason.CLOSED);
+            s.row.setClosedAt(at);
+            s.row.setUpdatedAt(Instant.ofEpochMilli(now));
+            store(rk, s, ts);
+        }
+        // else: a duplicate CLOSE changes nothing
+    }
+
+    private void snapshotStarted(HostState h, TcpEvent e) {
+        if (!Objects.equals(e.getSnapshotId(), h.snapshotId) || h.snapshotEpoch != e.getAgentEpoch()) {
+            h.snapshotId = e.getSnapshotId();
+            h.snapshotEpoch = e.getAgentEpoch();
+            h.snapshotStartSeq = e.getSeq();
+        }
+    }
+
+    /**
+     * Rule 5: close the host's OPEN rows the snapshot did not confirm. A row opened or refreshed by
+     * a record of the same agent epoch published after the snapshot's first record is spared: the
+     * producer holds events during a snapshot (rule 1), so such a row can only come from a producer
+     * that does not, and the snapshot could not have seen it.
+     */
+    private void snapshotEnded(String host, HostState h, TcpEvent e, long ts, long now) {
+        String id = e.getSnapshotId();
+        if (id == null) {
+            throw new IllegalArgumentException("SNAPSHOT_END without a snapshotId from host " + host);
+        }
+        long startSeq = id.equals(h.snapshotId) && h.snapshotEpoch == e.getAgentEpoch() ? h.snapshotStartSeq : e.getSeq();
+        List<KeyValue<String, RowState>> unconfirmed = new ArrayList<>();
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host), PREFIX)) {
+            while (it.hasNext()) {
+                KeyValue<String, RowState> kv = it.next();
+                RowState s = kv.value;
+                boolean newerThanSnapshot = s.epoch == e.getAgentEpoch() && s.seq > startSeq;
+                if (s.isOpen() && !id.equals(s.confirmedBy) && !newerThanSnapshot) {
+                    unconfirmed.add(kv);
+                }
+            }
+        }
+        Instant at = millis(e.getTimestamp());
+        for (KeyValue<String, RowState> kv : unconfirmed) {
+            close(kv.key, kv.value, CloseReason.NOT_IN_SNAPSHOT, at, ts, now);
+        }
+        h.snapshotId = null;
+        h.snapshotEpoch = RowState.NONE;
+        h.snapshotStartSeq = RowState.NONE;
+        if (!unconfirmed.isEmpty()) {
+            log.info("host {}: snapshot {} closed {} rows it did not confirm", host, id, unconfirmed.size());
+        }
+    }
+
+    // ---- conntrack-nat ----------------------------------------------------------------------
+
+    private void onNatEntry(String natKey, NatEntry entry, long ts, long now) {
+        String host = Keys.checkHost(Keys.hostOf(natKey));
+        HostState h = seen(host, now);
+        String[] k = natKey.split("\\|", -1);
+        if (k.length != 8) {
+            throw new IllegalArgumentException("not a NAT key (host|netns|zone|family|origSrc|origSport|origDst|origDport): " + natKey);
+        }
+        String initiatorKey = RowKeys.INITIATOR + RowKeys.tuple(host, k[4], Integer.valueOf(k[5]), k[6], Integer.valueOf(k[7])) + natKey;
+        NatEntry old = nat.get(initiatorKey);
+        if (old != null) {
+            deleteNat(responderKey(host, old, natKey));
+            deleteNat(initiatorKey);
+        }
+        if (entry == null) {
+            // a tombstone only takes the entry out of the join: rows keep the NAT facts they have
+            persist(host, h);
+            return;
+        }
+        putNat(initiatorKey, entry);
+        putNat(responderKey(host, entry, natKey), entry);
+        long rootNetns = rootNetns(h);
+        Set<String> candidates = new LinkedHashSet<>();
+        collectKeys(RowKeys.tuple(host, entry.getOrigSrc(), entry.getOrigSport(), entry.getOrigDst(), entry.getOrigDport()), candidates);
+        collectKeys(RowKeys.tuple(host, entry.getReplySrc(), entry.getReplySport(), entry.getReplyDst(), entry.getReplyDport()), candidates);
+        for (String rk : candidates) {
+            RowState s = rows.get(rk);
+            if (!s.isOpen() && (s.row.getNat() != null || entry.getTimestamp().toEpochMilli() > s.row.getClosedAt().toEpochMilli() + window)) {
+                // a closed row keeps its NAT facts; an entry first seen well after the close is
+                // another connection that reuses the tuple
+                continue;
+            }
+            NatChoice best = bestNat(rk, s.row, rootNetns);
+            if (best != null && !Objects.equals(best.info(), s.row.getNat())) {
+                s.row.setNat(best.info());
+                s.row.setUpdatedAt(Instant.ofEpochMilli(now));
+                metrics.natMatched();
+                store(rk, s, ts);
+            }
+        }
+        persist(host, h);
+    }
+
+    private void putNat(String key, NatEntry entry) {
+        nat.put(key, entry);
+        natTuples.merge(natTuple(key), 1, Integer::sum);
+    }
+
+    private void deleteNat(String key) {
+        nat.delete(key);
+        natTuples.computeIfPresent(natTuple(key), (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    /** {@code O|host|a|p|b|q|} of a nat-entries key: up to its sixth separator (the NAT key follows). */
+    private static String natTuple(String natStoreKey) {
+        int at = 1; // the separator after the role letter; then host, a, p, b, q
+        for (int i = 0; i < 5; i++) {
+            at = natStoreKey.indexOf(Keys.SEPARATOR, at + 1);
+        }
+        return natStoreKey.substring(0, at + 1);
+    }
+
+    private static String responderKey(String host, NatEntry n, String natKey) {
+        return RowKeys.RESPONDER + RowKeys.tuple(host, n.getReplySrc(), n.getReplySport(), n.getReplyDst(), n.getReplyDport()) + natKey;
+    }
+
+    private void collectKeys(String tuplePrefix, Set<String> into) {
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(tuplePrefix, PREFIX)) {
+            while (it.hasNext()) into.add(it.next().key);
+        }
+    }
+
+    private void attachBestNat(String rk, RowState s) {
+        NatChoice best = bestNat(rk, s.row, rootNetns(hosts.get(s.row.getHost())));
+        if (best != null) {
+            s.row.setNat(best.info());
+            metrics.natMatched();
+        }
+    }
+
+    /** Rule 7: the entries whose original tuple (initiator) or reply tuple (responder) is this socket's. */
+    private NatChoice bestNat(String rk, Connection socket, long rootNetns) {
+        String tuple = rk.substring(0, rk.length() - RowKeys.connectionIdOf(rk).length());
+        NatChoice best = null;
+        for (String role : new String[] {RowKeys.INITIATOR, RowKeys.RESPONDER}) {
+            String prefix = role + tuple;
+            if (!natTuples.containsKey(prefix)) continue;
+            try (KeyValueIterator<String, NatEntry> it = nat.prefixScan(prefix, PREFIX)) {
+                while (it.hasNext()) {
+                    KeyValue<String, NatEntry> kv = it.next();
+                    NatChoice c = new NatChoice(kv.value, kv.key.substring(prefix.length()), role.equals(RowKeys.INITIATOR), socket, rootNetns);
+                    if (c.betterThan(best)) best = c;
+                }
+            }
+        }
+        return best;
+    }
+
+    // ---- punctuation: rule 4 tombstones, rule 5 lost hosts ----------------------------------
+
+    private void punctuate(long now) {
+        metrics.punctuationLagMs.set(Math.max(0, now - lastPunctuation - settings.punctuateEvery().toMillis()));
+        lastPunctuation = now;
+        expireDue(now);
+        if (caughtUp(now)) {
+            for (Map.Entry<String, HostState> e : hosts.entrySet()) {
+                HostState h = e.getValue();
+                if (!h.lost && now - h.lastSeen > 3 * window) {
+                    hostLost(e.getKey(), h, now);
+                }
+            }
+        }
+    }
+
+    /**
+     * Rule 4. Windows are aligned, so a whole window's closes fall due at once; a punctuation
+     * spends at most {@link #EXPIRY_SLICE_NANOS} on them and leaves the rest to the next one
+     * (every 100 ms), so input keeps flowing. The tombstone-lateness metric shows any backlog.
+     */
+    private void expireDue(long now) {
+        long stopAt = System.nanoTime() + EXPIRY_SLICE_NANOS;
+        int done = 0;
+        while (!tombstones.isEmpty() && tombstones.firstKey() <= now) {
+            Map.Entry<Long, Set<String>> due = tombstones.firstEntry();
+            java.util.Iterator<String> it = due.getValue().iterator();
+            while (it.hasNext()) {
+                String rk = it.next();
+                it.remove();
+                RowState s = rows.get(rk);
+                if (s != null && !s.isOpen() && s.tombstoneAt <= now) {
+                    rows.delete(rk);
+                    count(0, -1);
+                    metrics.expired(now - s.tombstoneAt);
+                    context.forward(new Record<>(RowKeys.connectionIdOf(rk), null, now));
+                }
+                if ((++done & 255) == 0 && System.nanoTime() > stopAt) return;
+            }
+            tombstones.remove(due.getKey());
+        }
+    }
+
+    /**
+     * The task has caught up with its input when the last record it processed is recent (event
+     * time within one window of the wall clock) or when it has had nothing to process for a whole
+     * window. Right after a restart neither holds until the backlog is read, so hosts whose records
+     * are still in the backlog are not declared lost.
+     */
+    private boolean caughtUp(long now) {
+        return (lastRecordTime != Long.MIN_VALUE && now - lastRecordTime <= window) || now - lastRecordWall >= window;
+    }
+
+    private void hostLost(String host, HostState h, long now) {
+        List<KeyValue<String, RowState>> open = new ArrayList<>();
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host), PREFIX)) {
+            while (it.hasNext()) {
+                KeyValue<String, RowState> kv = it.next();
+                if (kv.value.isOpen()) open.add(kv);
+            }
+        }
+        Instant at = Instant.ofEpochMilli(now);
+        for (KeyValue<String, RowState> kv : open) {
+            close(kv.key, kv.value, CloseReason.HOST_LOST, at, now, now);
+        }
+        h.lost = true;
+        lostHosts++;
+        metrics.hostsLostNow.incrementAndGet();
+        metrics.hostLost();
+        persist(host, h);
+        log.warn("host {} silent for {} ms (3 windows): closed its {} open rows (HOST_LOST)", host, now - h.lastSeen, open.size());
+    }
+
+    // ---- row bookkeeping --------------------------------------------------------------------
+
+    private void close(String rk, RowState s, CloseReason reason, Instant closedAt, long ts, long now) {
+        s.row.setState(ConnectionState.CLOSED);
+        s.row.setCloseReason(reason);
+        s.row.setClosedAt(closedAt);
+        s.row.setUpdatedAt(Instant.ofEpochMilli(now));
+        s.closeAppliedAt = now;
+        s.tombstoneAt = settings.tombstoneAt(closedAt.toEpochMilli(), now);
+        schedule(s.tombstoneAt, rk);
+        count(-1, 1);
+        metrics.closed(reason);
+        store(rk, s, ts);
+    }
+
+    /** A refresh: publish only if a field other than updatedAt changed; a pure duplicate only updates the bookkeeping. */
+    private void changeOrRemember(String rk, RowState s, Connection before, Connection after, TcpEvent e, long ts, long now) {
+        if (after.equals(before)) {
+            rows.put(rk, s);
+            return;
+        }
+        after.setSource(e.getSource());
+        after.setUpdatedAt(Instant.ofEpochMilli(now));
+        s.row = after;
+        store(rk, s, ts);
+    }
+
+    private void store(String rk, RowState s, long ts) {
+        rows.put(rk, s);
+        context.forward(new Record<>(RowKeys.connectionIdOf(rk), s.row, ts));
+    }
+
+    /** This task's row counts and the instance-wide gauges move together. */
+    private void count(int open, int closed) {
+        openRows += open;
+        closedRows += closed;
+        metrics.openRows.addAndGet(open);
+        metrics.closedRows.addAndGet(closed);
+    }
+
+    private void schedule(long at, String rk) {
+        tombstones.computeIfAbsent(at, t -> new LinkedHashSet<>()).add(rk);
+    }
+
+    private static Connection newRow(TcpEvent e, Direction direction, Instant openedAt, long now) {
+        return Connection.newBuilder()
+                .setHost(e.getHost()).setNetns(e.getNetns()).setFamily(e.getFamily())
+                .setLaddr(e.getLaddr()).setLport(e.getLport()).setRaddr(e.getRaddr()).setRport(e.getRport())
+                .setCookie(e.getCookie()).setDirection(direction)
+                .setPid(e.getPid()).setComm(e.getComm()).setUid(e.getUid()).setCgroupId(e.getCgroupId())
+                .setState(ConnectionState.OPEN).setCloseReason(null)
+                .setOpenedAt(openedAt).setClosedAt(null).setUpdatedAt(Instant.ofEpochMilli(now))
+                .setSource(e.getSource()).setNat(null)
+                .build();
+    }
+
+    /** Facts a later record may add but never overwrite: CLOSE carries no pid, a SNAPSHOT may name the owner. */
+    private static void fillUnknowns(Connection row, TcpEvent e, Direction direction) {
+        if (row.getPid() == null) row.setPid(e.getPid());
+        if (row.getComm() == null) row.setComm(e.getComm());
+        if (row.getUid() == null) row.setUid(e.getUid());
+        if (row.getCgroupId() == null) row.setCgroupId(e.getCgroupId());
+        if (row.getFamily() == null) row.setFamily(e.getFamily());
+        if ((row.getDirection() == null || row.getDirection() == Direction.UNKNOWN) && direction != null) row.setDirection(direction);
+    }
+
+    private String rowKey(String key, TcpEvent e) {
+        if (e.getLaddr() == null || e.getLport() == null || e.getRaddr() == null || e.getRport() == null) {
+            throw new IllegalArgumentException(e.getType() + " without its full tuple from host " + e.getHost() + ": " + key);
+        }
+        if (!key.startsWith(RowKeys.hostPrefix(e.getHost()))) {
+            throw new IllegalArgumentException("key " + key + " is not a connection id of host " + e.getHost());
+        }
+        return RowKeys.row(RowKeys.tuple(e.getHost(), e.getLaddr(), e.getLport(), e.getRaddr(), e.getRport()), key);
+    }
+
+    private HostState seen(String host, long now) {
+        HostState h = hosts.get(host);
+        if (h == null) {
+            h = new HostState();
+            hosts.put(host, h);
+            metrics.hostsSeen.incrementAndGet();
+        }
+        h.lastSeen = now;
+        if (h.lost) {
+            h.lost = false;
+            lostHosts--;
+            metrics.hostsLostNow.decrementAndGet();
+            log.info("host {} is back", host);
+        }
+        return h;
+    }
+
+    private static void rememberRootNetns(HostState h, TcpEvent e) {
+        if (e.getNetns() != null) h.rootNetns = e.getNetns();
+    }
+
+    private long rootNetns(HostState h) {
+        return h == null || h.rootNetns == RowState.NONE ? settings.defaultRootNetns() : h.rootNetns;
+    }
+
+    /** Host state is written when something but liveness changed, and liveness at most twice a window. */
+    private void persist(String host, HostState h) {
+        HostState p = persistedHosts.get(host);
+        if (p == null || !h.sameExceptLastSeen(p) || h.lastSeen - p.lastSeen >= window / 2) {
+            HostState copy = h.copy();
+            hostStore.put(host, copy);
+            persistedHosts.put(host, copy);
+        }
+    }
+
+    private static Instant millis(Instant t) {
+        return Instant.ofEpochMilli(t.toEpochMilli());
+    }
+
+    private void forgetCounts() {
+        metrics.openRows.addAndGet(-openRows);
+        metrics.closedRows.addAndGet(-closedRows);
+        metrics.hostsSeen.addAndGet(-hosts.size());
+        metrics.hostsLostNow.addAndGet(-lostHosts);
+        openRows = 0;
+        closedRows = 0;
+        lostHosts = 0;
+    }
+
+    @Override
+    public void close() {
+        forgetCounts();
+        hosts.clear();
+    }
+}

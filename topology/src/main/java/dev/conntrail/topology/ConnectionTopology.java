@@ -1,0 +1,66 @@
+package dev.conntrail.topology;
+
+import dev.conntrail.avro.Connection;
+import dev.conntrail.avro.NatEntry;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.state.StateSerdes;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The conntrail topology, top to bottom:
+ *
+ * <pre>
+ *   tcp-events (TcpEvent, key: connection id | host) ──┐
+ *                                                      ├─► connection-table ──► connections (Connection, key: connection id)
+ *   conntrack-nat (NatEntry, key: NAT key) ────────────┘     stores: rows, nat-entries, hosts
+ * </pre>
+ *
+ * <p>Both inputs are partitioned by host with the same partition count (design.md), so one task
+ * holds a host's events and NAT entries: no repartition. One processor reads both because the
+ * rules join them both ways (NAT first or connection first) and share one punctuation. It is the
+ * Processor API with state stores, not the DSL, because rows expire on the wall clock, close in
+ * bulk at a SNAPSHOT_END or a lost host, and a NAT entry must find rows by tuple.
+ *
+ * <p>Serdes are passed in: the registry-backed Avro serde in production, the same serde with a
+ * {@code mock://} registry in TopologyTestDriver tests. Undecodable input and bad records are
+ * dead-lettered by the exception handlers configured in {@link StreamsSettings}.
+ */
+public final class ConnectionTopology {
+    public static final String EVENTS_SOURCE = "tcp-events-source";
+    public static final String NAT_SOURCE = "conntrack-nat-source";
+    public static final String TABLE = "connection-table";
+    public static final String SINK = "connections-sink";
+    public static final String ROWS_STORE = "rows";
+    public static final String NAT_STORE = "nat-entries";
+    public static final String HOSTS_STORE = "hosts";
+
+    private ConnectionTopology() {
+    }
+
+    public static Topology build(TopologySettings settings, Serde<TcpEvent> events, Serde<NatEntry> natEntries,
+            Serde<Connection> connections, TopologyMetrics metrics) {
+        TopicNames topics = settings.topics();
+        Topology topology = new Topology();
+        topology.addSource(EVENTS_SOURCE, Serdes.String().deserializer(), events.deserializer(), topics.events());
+        topology.addSource(NAT_SOURCE, Serdes.String().deserializer(), natEntries.deserializer(), topics.nat());
+        topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics), EVENTS_SOURCE, NAT_SOURCE);
+        topology.addStateStore(store(ROWS_STORE, StateSerdes.rows(), settings), TABLE);
+        topology.addStateStore(store(NAT_STORE, StateSerdes.natEntries(), settings), TABLE);
+        topology.addStateStore(store(HOSTS_STORE, StateSerdes.hosts(), settings), TABLE);
+        topology.addSink(SINK, topics.connections(), Serdes.String().serializer(), connections.serializer(), TABLE);
+        return topology;
+    }
+
+    private static <V> StoreBuilder<?> store(String name, Serde<V> values, TopologySettings settings) {
+        KeyValueBytesStoreSupplier supplier = settings.persistentStores()
+                ? Stores.persistentKeyValueStore(name) : Stores.inMemoryKeyValueStore(name);
+        StoreBuilder<?> builder = Stores.keyValueStoreBuilder(supplier, Serdes.String(), values);
+        return settings.storeCaching() ? builder.withCachingEnabled() : builder.withCachingDisabled();
+    }
+}

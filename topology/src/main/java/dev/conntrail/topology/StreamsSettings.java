@@ -1,0 +1,48 @@
+package dev.conntrail.topology;
+
+import dev.conntrail.topology.errors.DeadLetterDeserializationHandler;
+import dev.conntrail.topology.errors.DeadLetterProcessingHandler;
+import dev.conntrail.topology.metrics.TopologyMetrics;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+/** The Kafka Streams configuration of the topology: guarantee, dead-lettering, and settings measured to matter. */
+public final class StreamsSettings {
+    public static final String DEFAULT_APPLICATION_ID = "conntrail-topology";
+
+    private StreamsSettings() {
+    }
+
+    /**
+     * @param client       Kafka client and registry properties (bootstrap servers, TLS, SASL, schema.registry.url);
+     *                     Streams settings in it win over the defaults here
+     * @param guarantee    {@code exactly_once_v2} (default) or {@code at_least_once}
+     * @param stateDir     where RocksDB keeps the stores; null for Kafka Streams' default
+     */
+    public static Properties of(Map<String, Object> client, String applicationId, String guarantee, Path stateDir,
+            TopologySettings settings, TopologyMetrics metrics) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        // Kafka Streams' own default with EOS; keeps CLOSE -> CLOSED latency low
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, settings.topics().deadLetters());
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
+        p.put(DeadLetterDeserializationHandler.METRICS_CONFIG, metrics);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true); // no global stores; silences a warning
+        if (!settings.storeCaching()) {
+            // measured: the record cache costs throughput with our keys (BENCHMARKS.md)
+            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
+        }
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        if (stateDir != null) {
+            p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        }
+        client.forEach(p::put);
+        return p;
+    }
+}

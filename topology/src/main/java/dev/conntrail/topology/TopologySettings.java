@@ -1,0 +1,60 @@
+package dev.conntrail.topology;
+
+import java.time.Duration;
+
+/**
+ * What the connection table needs to know besides its serdes.
+ *
+ * @param window            W of rules 4 and 5: tumbling windows aligned to the epoch
+ * @param punctuateEvery    wall-clock punctuation interval (at most one second, rule 4)
+ * @param defaultRootNetns  the root network namespace inode assumed for a host until its HEARTBEAT
+ *                          or SNAPSHOT_END names one (see {@link #FIXED_INIT_NET_INODE})
+ * @param storeCaching      Kafka Streams' record cache on the state stores (off by default: measured
+ *                          slower with our keys, see BENCHMARKS.md)
+ * @param persistentStores  RocksDB (true) or in-memory stores (false, the default; both changelogged)
+ */
+public record TopologySettings(TopicNames topics, Duration window, Duration punctuateEvery, long defaultRootNetns,
+        boolean storeCaching, boolean persistentStores) {
+
+    /**
+     * Linux gives the initial network namespace a fixed inode ({@code PROC_NET_INIT_INO},
+     * 0xEFFFFFF9) on recent kernels (6.18 here: {@code readlink /proc/1/ns/net} is
+     * {@code net:[4026531833]}); older kernels allocate it at boot, so a HEARTBEAT's netns wins.
+     */
+    public static final long FIXED_INIT_NET_INODE = 0xEFFFFFF9L;
+
+    public TopologySettings {
+        if (window.isNegative() || window.isZero()) {
+            throw new IllegalArgumentException("the window must be positive, not " + window);
+        }
+        if (punctuateEvery.compareTo(Duration.ofSeconds(1)) > 0 || punctuateEvery.isZero() || punctuateEvery.isNegative()) {
+            throw new IllegalArgumentException("punctuation must run at least every second, not every " + punctuateEvery);
+        }
+    }
+
+    /** Punctuation every 100 ms (or every W if shorter): a window's tombstones are spread over the second after its boundary. */
+    public static TopologySettings defaults(Duration window) {
+        Duration every = window.compareTo(Duration.ofMillis(100)) < 0 ? window : Duration.ofMillis(100);
+        // in-memory (changelogged) stores: measured faster than RocksDB here (BENCHMARKS.md); --state-store rocksdb for big tables
+        return new TopologySettings(TopicNames.DEFAULTS, window, every, FIXED_INIT_NET_INODE, false, false);
+    }
+
+    public TopologySettings withTopics(TopicNames names) {
+        return new TopologySettings(names, window, punctuateEvery, defaultRootNetns, storeCaching, persistentStores);
+    }
+
+    public TopologySettings withStoreCaching(boolean caching) {
+        return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, caching, persistentStores);
+    }
+
+    public TopologySettings withPersistentStores(boolean persistent) {
+        return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, storeCaching, persistent);
+    }
+
+    /** Rule 4: the first window boundary at or after {@code max(closedAt, appliedAt) + W}. */
+    public long tombstoneAt(long closedAtMs, long appliedAtMs) {
+        long w = window.toMillis();
+        long due = Math.max(closedAtMs, appliedAtMs) + w;
+        return Math.floorDiv(due + w - 1, w) * w;
+    }
+}

@@ -1,0 +1,120 @@
+package dev.conntrail.topology.metrics;
+
+import dev.conntrail.avro.CloseReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The topology's Prometheus metrics (names as Prometheus shows them, after Micrometer's renaming):
+ * {@code conntrail_topology_rows{state=open|closed}}, {@code conntrail_topology_rows_opened_total},
+ * {@code conntrail_topology_rows_closed_total{reason}}, {@code conntrail_topology_rows_expired_total},
+ * {@code conntrail_topology_dead_lettered_total{stage}}, {@code conntrail_topology_nat_matches_total},
+ * {@code conntrail_topology_hosts{state=seen|lost}}, {@code conntrail_topology_hosts_lost_total},
+ * {@code conntrail_topology_punctuation_lag_seconds}, {@code conntrail_topology_tombstone_lateness_seconds},
+ * {@code conntrail_topology_registry_unreachable_total}, {@code conntrail_topology_input_ignored_total{why}}.
+ * Row and host gauges are sums over this instance's tasks.
+ */
+public final class TopologyMetrics {
+    private final MeterRegistry registry;
+    public final AtomicLong openRows = new AtomicLong();
+    public final AtomicLong closedRows = new AtomicLong();
+    public final AtomicLong hostsSeen = new AtomicLong();
+    public final AtomicLong hostsLostNow = new AtomicLong();
+    /** Wall-clock ms by which the last punctuation ran late; the gauge reads it. */
+    public final AtomicLong punctuationLagMs = new AtomicLong();
+    /** Input records processed (tells the registry-outage handler whether records get through). */
+    public final AtomicLong processed = new AtomicLong();
+    private final Counter opened;
+    private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
+    private final Counter expired;
+    private final Counter deadLetteredInput;
+    private final Counter deadLetteredProcessing;
+    private final Counter natMatches;
+    private final Counter hostsLost;
+    private final Counter registryUnreachable;
+    private final Timer tombstoneLateness;
+
+    public TopologyMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder("conntrail.topology.rows", openRows, AtomicLong::get).tag("state", "open")
+                .description("OPEN rows in this instance's tasks").register(registry);
+        Gauge.builder("conntrail.topology.rows", closedRows, AtomicLong::get).tag("state", "closed")
+                .description("CLOSED rows waiting for their tombstone").register(registry);
+        Gauge.builder("conntrail.topology.hosts", hostsSeen, AtomicLong::get).tag("state", "seen")
+                .description("hosts this instance has seen").register(registry);
+        Gauge.builder("conntrail.topology.hosts", hostsLostNow, AtomicLong::get).tag("state", "lost")
+                .description("hosts currently silent for 3 windows").register(registry);
+        Gauge.builder("conntrail.topology.punctuation.lag", punctuationLagMs, v -> v.get() / 1000.0).baseUnit("seconds")
+                .description("how late the last wall-clock punctuation ran").register(registry);
+        opened = Counter.builder("conntrail.topology.rows.opened").description("rows created or reopened").register(registry);
+        for (CloseReason r : CloseReason.values()) {
+            if (r != CloseReason.UNKNOWN) {
+                closed.put(r, Counter.builder("conntrail.topology.rows.closed").tag("reason", r.name())
+                        .description("rows closed, by reason").register(registry));
+            }
+        }
+        expired = Counter.builder("conntrail.topology.rows.expired").description("CLOSED rows tombstoned at their window boundary").register(registry);
+        deadLetteredInput = Counter.builder("conntrail.topology.dead.lettered").tag("stage", "deserialization")
+                .description("input records sent to the dead-letter topic").register(registry);
+        deadLetteredProcessing = Counter.builder("conntrail.topology.dead.lettered").tag("stage", "processing")
+                .description("input records sent to the dead-letter topic").register(registry);
+        natMatches = Counter.builder("conntrail.topology.nat.matches").description("rows given (or changed to) a NAT entry").register(registry);
+        hostsLost = Counter.builder("conntrail.topology.hosts.lost.events").description("hosts declared lost (HOST_LOST)").register(registry);
+        registryUnreachable = Counter.builder("conntrail.topology.registry.unreachable").description("records that could not be (de)serialized because the schema registry was unreachable (retried)").register(registry);
+        tombstoneLateness = Timer.builder("conntrail.topology.tombstone.lateness").description("tombstone time minus its window boundary")
+                .publishPercentiles(0.5, 0.99).register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void opened() {
+        opened.increment();
+    }
+
+    public void closed(CloseReason reason) {
+        closed.get(reason).increment();
+    }
+
+    public void expired(long lateMs) {
+        expired.increment();
+        tombstoneLateness.record(Duration.ofMillis(Math.max(0, lateMs)));
+    }
+
+    public void deadLetteredInput() {
+        deadLetteredInput.increment();
+    }
+
+    public void deadLetteredProcessing() {
+        deadLetteredProcessing.increment();
+    }
+
+    public void natMatched() {
+        natMatches.increment();
+    }
+
+    public void hostLost() {
+        hostsLost.increment();
+    }
+
+    public void registryUnreachable() {
+        registryUnreachable.increment();
+    }
+
+    public void ignored(String why) {
+        Counter.builder("conntrail.topology.input.ignored").tag("why", why).description("input records ignored (counted, not lost silently)")
+                .register(registry).increment();
+    }
+
+    public double count(String name, String... tags) {
+        Counter c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+}

@@ -1,0 +1,194 @@
+package dev.conntrail.topology;
+
+import dev.conntrail.avro.Connection;
+import dev.conntrail.avro.Direction;
+import dev.conntrail.avro.EventType;
+import dev.conntrail.avro.Family;
+import dev.conntrail.avro.NatEntry;
+import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.avro.TcpState;
+import dev.conntrail.schemas.Keys;
+import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.run.ValueSerdes;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+
+/**
+ * The topology in a TopologyTestDriver with the contract's topics, a mocked wall clock, and
+ * helpers that emit records the way a producer does (agentEpoch, increasing seq).
+ */
+final class TableFixture implements AutoCloseable {
+    static final Duration W = Duration.ofSeconds(10);
+    static final TopicNames TOPICS = TopicNames.DEFAULTS;
+
+    final TopologySettings settings;
+    final TopologyMetrics metrics = new TopologyMetrics(new SimpleMeterRegistry());
+    final TopologyTestDriver driver;
+    final TestInputTopic<String, TcpEvent> events;
+    final TestInputTopic<String, NatEntry> nat;
+    final TestInputTopic<String, byte[]> rawEvents;
+    final TestOutputTopic<String, Connection> out;
+    final TestOutputTopic<byte[], byte[]> dlq;
+    final Map<String, Connection> table = new LinkedHashMap<>();
+    final List<KeyValue<String, Connection>> changes = new ArrayList<>();
+    final Path stateDir;
+    long epoch = 1;
+    long seq = 0;
+
+    TableFixture(Instant wallClock) {
+        this(wallClock, TopologySettings.defaults(W).withPersistentStores(false));
+    }
+
+    TableFixture(Instant wallClock, TopologySettings settings) {
+        this.settings = settings;
+        // the real registry serde, on an in-memory registry of this test's own
+        Map<String, Object> registry = Map.of("schema.registry.url", "mock://ttd-" + java.util.UUID.randomUUID());
+        ValueSerdes serdes = ValueSerdes.registry();
+        Serde<TcpEvent> eventSerde = serdes.forValues(TcpEvent.class, registry);
+        Serde<NatEntry> natSerde = serdes.forValues(NatEntry.class, registry);
+        Serde<Connection> connectionSerde = serdes.forValues(Connection.class, registry);
+        try {
+            stateDir = Files.createTempDirectory("conntrail-ttd");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Properties props = StreamsSettings.of(Map.of("bootstrap.servers", "unused:9092"), "conntrail-ttd", "exactly_once_v2",
+                stateDir, settings, metrics);
+        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics), props, wallClock);
+        events = driver.createInputTopic(TOPICS.events(), new StringSerializer(), eventSerde.serializer());
+        nat = driver.createInputTopic(TOPICS.nat(), new StringSerializer(), natSerde.serializer());
+        rawEvents = driver.createInputTopic(TOPICS.events(), new StringSerializer(), new ByteArraySerializer());
+        out = driver.createOutputTopic(TOPICS.connections(), Serdes.String().deserializer(), connectionSerde.deserializer());
+        dlq = driver.createOutputTopic(TOPICS.deadLetters(), Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+    }
+
+    /** A socket of a host, as the producer names it. */
+    record Sock(String host, long netns, String laddr, int lport, String raddr, int rport, Long cookie) {
+        String id() {
+            return Keys.connectionId(host, netns, laddr, lport, raddr, rport, cookie);
+        }
+
+        Family family() {
+            return laddr.contains(":") ? Family.IPV6 : Family.IPV4;
+        }
+    }
+
+    static Sock sock(String host, String laddr, int lport, String raddr, int rport, long cookie) {
+        return new Sock(host, 4026531833L, laddr, lport, raddr, rport, cookie);
+    }
+
+    TcpEvent event(EventType type, Sock s, Instant at) {
+        TcpEvent.Builder b = TcpEvent.newBuilder().setHost(s.host()).setAgentEpoch(epoch).setSeq(++seq).setType(type).setTimestamp(at)
+                .setNetns(s.netns()).setFamily(s.family()).setLaddr(s.laddr()).setLport(s.lport()).setRaddr(s.raddr())
+                .setRport(s.rport()).setCookie(s.cookie()).setUid(1000L).setSource(type == EventType.SNAPSHOT ? Source.SNAPSHOT : Source.EBPF);
+        if (type != EventType.CLOSE) {
+            b.setPid(4242).setTid(4242).setComm("curl");
+        }
+        return b.build();
+    }
+
+    TcpEvent snapshot(Sock s, String snapshotId, Instant at) {
+        TcpEvent e = event(EventType.SNAPSHOT, s, at);
+        e.setSnapshotId(snapshotId);
+        e.setDirection(Direction.OUTGOING);
+        e.setTcpState(TcpState.ESTABLISHED);
+        return e;
+    }
+
+    TcpEvent hostRecord(EventType type, String host, Instant at, String snapshotId) {
+        return TcpEvent.newBuilder().setHost(host).setAgentEpoch(epoch).setSeq(++seq).setType(type).setTimestamp(at)
+                .setSource(Source.EBPF).setSnapshotId(snapshotId).build();
+    }
+
+    void send(TcpEvent... es) {
+        for (TcpEvent e : es) {
+            events.pipeInput(new TestRecord<>(Keys.of(e), e, e.getTimestamp()));
+        }
+    }
+
+    void connect(Sock s, Instant at) {
+        send(event(EventType.CONNECT, s, at));
+    }
+
+    void accept(Sock s, Instant at) {
+        send(event(EventType.ACCEPT, s, at));
+    }
+
+    void close(Sock s, Instant at) {
+        send(event(EventType.CLOSE, s, at));
+    }
+
+    void heartbeat(String host, Instant at) {
+        send(hostRecord(EventType.HEARTBEAT, host, at, null));
+    }
+
+    void snapshotEnd(String host, String snapshotId, Instant at) {
+        send(hostRecord(EventType.SNAPSHOT_END, host, at, snapshotId));
+    }
+
+    static NatEntry natEntry(String host, long netns, String origSrc, int origSport, String origDst, int origDport, String replySrc,
+            int replySport, String replyDst, int replyDport, Instant seenAt) {
+        return NatEntry.newBuilder().setHost(host).setNetns(netns).setZone(0).setTimestamp(seenAt)
+                .setFamily(origSrc.contains(":") ? Family.IPV6 : Family.IPV4)
+                .setOrigSrc(origSrc).setOrigSport(origSport).setOrigDst(origDst).setOrigDport(origDport)
+                .setReplySrc(replySrc).setReplySport(replySport).setReplyDst(replyDst).setReplyDport(replyDport).build();
+    }
+
+    void sendNat(NatEntry n) {
+        nat.pipeInput(Keys.of(n), n, n.getTimestamp());
+    }
+
+    void deleteNat(NatEntry n, Instant at) {
+        nat.pipeInput(Keys.of(n), null, at);
+    }
+
+    void advance(Duration d) {
+        driver.advanceWallClockTime(d);
+    }
+
+    /** The table as a read_committed reader of {@code connections} sees it now. */
+    Map<String, Connection> table() {
+        for (KeyValue<String, Connection> kv : out.readKeyValuesToList()) {
+            changes.add(kv);
+            if (kv.value == null) {
+                table.remove(kv.key);
+            } else {
+                table.put(kv.key, kv.value);
+            }
+        }
+        return table;
+    }
+
+    Connection row(Sock s) {
+        return table().get(s.id());
+    }
+
+    /** Row changes published so far (drains the output first). */
+    List<KeyValue<String, Connection>> changes() {
+        table();
+        return changes;
+    }
+
+    @Override
+    public void close() {
+        driver.close();
+    }
+}

@@ -1,0 +1,413 @@
+package dev.conntrail.topology.bench;
+
+import dev.conntrail.avro.Connection;
+import dev.conntrail.avro.ConnectionState;
+import dev.conntrail.avro.EventType;
+import dev.conntrail.avro.Family;
+import dev.conntrail.avro.NatEntry;
+import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.schemas.Keys;
+import dev.conntrail.topology.ConnectionTopology;
+import dev.conntrail.topology.StreamsSettings;
+import dev.conntrail.topology.TopicNames;
+import dev.conntrail.topology.TopologySettings;
+import dev.conntrail.testkit.RealCluster;
+import dev.conntrail.topology.it.TestSerdes;
+import dev.conntrail.topology.metrics.TopologyMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+
+/**
+ * The topology's benchmark (BENCHMARKS.md "## Topology"): the testkit's broker in this JVM and its
+ * Apicurio registry, the real registry serde everywhere, one run:
+ * <ol>
+ * <li>throughput over the same input topic: a stateless Streams app that decodes and re-encodes
+ * each TcpEvent, versus the topology in several settings;</li>
+ * <li>latency from a CLOSE's append to its CLOSED row (read_committed) at a fixed input rate;</li>
+ * <li>state on disk per open connection.</li>
+ * </ol>
+ * Args: sockets (default 200000), latency rate events/s (10000), latency seconds (20), open connections for the state size (100000).
+ */
+public final class TopologyBench {
+    static final int PARTITIONS = 6;
+    static final int HOSTS = 60;
+    static final String IN = "bench-tcp-events";
+    static final String NAT = "bench-conntrack-nat";
+    static final Serde<TcpEvent> EVENTS = TestSerdes.forValues(TcpEvent.class);
+    static final Serde<NatEntry> NATS = TestSerdes.forValues(NatEntry.class);
+    static final Serde<Connection> CONNECTIONS = TestSerdes.forValues(Connection.class);
+
+    public static void main(String[] args) throws Exception {
+        int sockets = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
+        int rate = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+        int latencySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        int openForState = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
+        String bootstrap = RealCluster.broker().bootstrapServers();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(IN, PARTITIONS, (short) 1), new NewTopic(NAT, PARTITIONS, (short) 1))).all().get();
+        }
+        createTopics(bootstrap, "bench-pass-out");
+        long events = produceLifecycles(bootstrap, IN, sockets, 0);
+        System.out.printf("input: %d events (%d sockets: CONNECT + CLOSE, %d hosts, heartbeats), %d partitions%n", events, sockets, HOSTS, PARTITIONS);
+
+        List<String[]> rows = new ArrayList<>();
+        // pairs in a row, three times: the machine is shared and noisy, so compare within a pair
+        for (int round = 1; round <= 3; round++) {
+            rows.add(run(bootstrap, "pass-through EOS", passThrough(), "exactly_once_v2", events, round));
+            rows.add(run(bootstrap, "topology EOS, in-memory stores (default)", topology(false, false), "exactly_once_v2", events, round));
+            rows.add(run(bootstrap, "topology EOS, RocksDB, cache off", topology(false, true), "exactly_once_v2", events, round));
+        }
+        rows.add(run(bootstrap, "topology EOS, RocksDB, cache on (10 MB)", topology(true, true), "exactly_once_v2", events, 1));
+        rows.add(run(bootstrap, "topology EOS, in-memory, cache on (10 MB)", topology(true, false), "exactly_once_v2", events, 1));
+        rows.add(run(bootstrap, "pass-through at-least-once", passThrough(), "at_least_once", events, 1));
+        rows.add(run(bootstrap, "topology at-least-once, in-memory", topology(false, false), "at_least_once", events, 1));
+        System.out.println();
+        System.out.println("| variant | round | events | seconds | events/s | CPU s (whole JVM, broker included) | events per CPU s | load avg |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (String[] r : rows) System.out.println("| " + String.join(" | ", r) + " |");
+
+        if (latencySeconds > 0) latency(bootstrap, rate, latencySeconds);
+        if (openForState > 0) stateSize(bootstrap, openForState);
+        System.exit(0);
+    }
+
+    static Topology passThrough() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream(IN, Consumed.with(Serdes.String(), EVENTS)).mapValues(e -> e).to("bench-pass-out", Produced.with(Serdes.String(), EVENTS));
+        return b.build();
+    }
+
+    static TopologySettings settings(boolean cache, boolean rocks, String suffix) {
+        return TopologySettings.defaults(Duration.ofSeconds(10)).withStoreCaching(cache).withPersistentStores(rocks)
+                .withTopics(new TopicNames(IN, NAT, "bench-connections-" + suffix, "bench-dlq-" + suffix));
+    }
+
+    static java.util.function.Function<String, Topology> topology(boolean cache, boolean rocks) {
+        return suffix -> ConnectionTopology.build(settings(cache, rocks, suffix), EVENTS, NATS, CONNECTIONS,
+                new TopologyMetrics(new SimpleMeterRegistry()));
+    }
+
+    static String[] run(String bootstrap, String name, Topology t, String guarantee, long events, int round) throws Exception {
+        return run(bootstrap, name, s -> t, guarantee, events, round, false);
+    }
+
+    static String[] run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
+            int round) throws Exception {
+        return run(bootstrap, name, t, guarantee, events, round, name.contains("cache on"));
+    }
+
+    static String[] run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
+            int round, boolean cache) throws Exception {
+        String only = System.getProperty("bench.only");
+        if (only != null && !name.contains(only)) return new String[] {name, Integer.toString(round), "-", "-", "skipped", "-", "-", "-"};
+        String app = "bench-" + Math.abs((name + round + System.nanoTime()).hashCode());
+        Path state = Files.createTempDirectory("bench-state");
+        TopologySettings s = settings(cache, true, app);
+        Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), app, guarantee, state, s,
+                new TopologyMetrics(new SimpleMeterRegistry()));
+        if (cache) p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10L * 1024 * 1024);
+        p.put("replication.factor", 1);
+        p.put(StreamsConfig.producerPrefix("linger.ms"), 5);
+        p.put(StreamsConfig.producerPrefix("compression.type"), "lz4");
+        p.put(StreamsConfig.producerPrefix("batch.size"), 131072);
+        createTopics(bootstrap, "bench-connections-" + app, "bench-dlq-" + app);
+        KafkaStreams streams = new KafkaStreams(t.apply(app), p);
+        streams.start();
+        double[] r = waitCaughtUp(bootstrap, app, events);
+        streams.close(Duration.ofSeconds(30));
+        deleteRecursively(state);
+        String[] row = {name, Integer.toString(round), Long.toString((long) r[0]), String.format("%.2f", r[1]), String.format("%.0f", r[0] / r[1]),
+                String.format("%.1f", r[2]), String.format("%.0f", r[0] / r[2]), String.format("%.1f", loadAverage())};
+        System.out.println(String.join(" | ", row));
+        return row;
+    }
+
+    /** CPU time of this whole JVM: the broker, the Streams app, the load generator's idle clients. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Events between the group's first and last commit on the input, the seconds and the JVM's CPU seconds in between. */
+    static double[] waitCaughtUp(String bootstrap, String group, long events) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int i = 0; i < PARTITIONS; i++) latest.put(new TopicPartition(IN, i), OffsetSpec.latest());
+            long end = 0;
+            for (ListOffsetsResult.ListOffsetsResultInfo info : admin.listOffsets(latest).all().get().values()) end += info.offset();
+            long firstAt = 0;
+            long firstCommitted = 0;
+            long firstCpu = 0;
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                long done = committed.entrySet().stream().filter(e -> e.getKey().topic().equals(IN)).mapToLong(e -> e.getValue().offset()).sum();
+                long now = System.nanoTime();
+                if (firstAt == 0 && done > 0) {
+                    firstAt = now;
+                    firstCommitted = done;
+                    firstCpu = processCpuNanos();
+                }
+                if (done >= end) {
+                    return new double[] {end - firstCommitted, (now - firstAt) / 1e9, (processCpuNanos() - firstCpu) / 1e9};
+                }
+                Thread.sleep(50);
+            }
+            throw new IllegalStateException(group + " did not catch up in 10 minutes");
+        }
+    }
+
+    /** CONNECT for socket i, CLOSE for socket i-1000, a HEARTBEAT per host every 1000 events; event time now (+ offset). */
+    static long produceLifecycles(String bootstrap, String topic, int sockets, int portBase) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("acks", "all");
+        p.put("enable.idempotence", true);
+        p.put("linger.ms", 10);
+        p.put("batch.size", 131072);
+        p.put("compression.type", "lz4");
+        long n = 0;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < sockets + 1000; i++) {
+                if (i < sockets) n += send(producer, topic, event(EventType.CONNECT, i + portBase, Instant.now()));
+                if (i >= 1000) n += send(producer, topic, event(EventType.CLOSE, i - 1000 + portBase, Instant.now()));
+                if (i % 1000 == 0) {
+                    for (int h = 0; h < HOSTS; h++) n += send(producer, topic, heartbeat("bench-host-" + h, Instant.now()));
+                }
+            }
+            producer.flush();
+        }
+        return n;
+    }
+
+    static long seq;
+
+    static TcpEvent event(EventType type, int i, Instant at) {
+        return TcpEvent.newBuilder().setHost("bench-host-" + (i % HOSTS)).setAgentEpoch(1).setSeq(++seq).setType(type).setTimestamp(at)
+                .setNetns(4026531833L).setFamily(Family.IPV4).setLaddr("10.0." + (i % 200) + ".1").setLport(1024 + i % 60000)
+                .setRaddr("10.1.0." + (i % 250)).setRport(443).setCookie((long) i + 1).setUid(1000L)
+                .setPid(type == EventType.CLOSE ? null : 1000 + i % 500).setComm(type == EventType.CLOSE ? null : "client")
+                .setSource(Source.EBPF).build();
+    }
+
+    static TcpEvent heartbeat(String host, Instant at) {
+        return TcpEvent.newBuilder().setHost(host).setAgentEpoch(1).setSeq(++seq).setType(EventType.HEARTBEAT).setTimestamp(at)
+                .setNetns(4026531833L).setSource(Source.EBPF).build();
+    }
+
+    static int send(KafkaProducer<String, byte[]> producer, String topic, TcpEvent e) {
+        String key = Keys.of(e);
+        int partition = dev.conntrail.schemas.HostPartitioner.partitionFor(key, PARTITIONS);
+        producer.send(new ProducerRecord<>(topic, partition, e.getTimestamp().toEpochMilli(), key, EVENTS.serializer().serialize(topic, e)));
+        return 1;
+    }
+
+    /** CLOSE append -> CLOSED row visible to a read_committed reader, at a fixed input rate. */
+    static void latency(String bootstrap, int rate, int seconds) throws Exception {
+        String suffix = "latency";
+        String in = "bench-lat-events";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic("bench-lat-nat", PARTITIONS, (short) 1))).all().get();
+        }
+        createTopics(bootstrap, "bench-lat-connections", "bench-lat-dlq");
+        TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10))
+                .withTopics(new TopicNames(in, "bench-lat-nat", "bench-lat-connections", "bench-lat-dlq"));
+        Path state = Files.createTempDirectory("bench-lat");
+        Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-latency", "exactly_once_v2", state, s,
+                new TopologyMetrics(new SimpleMeterRegistry()));
+        p.put("replication.factor", 1);
+        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry())), p);
+        streams.start();
+        List<long[]> latencies = Collections.synchronizedList(new ArrayList<>());
+        Thread reader = new Thread(() -> {
+            Map<String, Object> c = new HashMap<>();
+            c.put("bootstrap.servers", bootstrap);
+            c.put("isolation.level", "read_committed");
+            c.put("group.id", "bench-lat-reader");
+            c.put("auto.offset.reset", "earliest");
+            try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+                consumer.subscribe(List.of("bench-lat-connections"));
+                long until = System.currentTimeMillis() + (seconds + 15) * 1000L;
+                while (System.currentTimeMillis() < until) {
+                    consumer.poll(Duration.ofMillis(100)).forEach(r -> {
+                        long now = System.currentTimeMillis();
+                        if (r.value() == null) return;
+                        Connection row = CONNECTIONS.deserializer().deserialize(r.topic(), r.value());
+                        if (row.getState() == ConnectionState.CLOSED && row.getClosedAt() != null) {
+                            latencies.add(new long[] {row.getClosedAt().toEpochMilli(), now - row.getClosedAt().toEpochMilli()});
+                        }
+                    });
+                }
+            }
+        });
+        reader.start();
+        Thread.sleep(3000); // let Streams and the reader join their groups
+        Map<String, Object> pp = new HashMap<>();
+        pp.put("bootstrap.servers", bootstrap);
+        pp.put("acks", "all");
+        pp.put("enable.idempotence", true);
+        pp.put("linger.ms", 5);
+        long sent = 0;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
+            long start = System.nanoTime();
+            int i = 0;
+            while (System.nanoTime() - start < seconds * 1_000_000_000L) {
+                long due = start + (long) (sent * 1e9 / rate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                // half CONNECTs, half CLOSEs of sockets opened 1000 events earlier; timestamp = append time
+                if (sent % 2 == 0) {
+                    send(producer, in, event(EventType.CONNECT, 5_000_000 + i, Instant.now()));
+                    i++;
+                } else if (i > 500) {
+                    send(producer, in, event(EventType.CLOSE, 5_000_000 + i - 500, Instant.now()));
+                } else {
+                    send(producer, in, heartbeat("bench-host-" + (i % HOSTS), Instant.now()));
+                }
+                sent++;
+            }
+        }
+        reader.join();
+        streams.close(Duration.ofSeconds(30));
+        deleteRecursively(state);
+        List<long[]> all = new ArrayList<>(latencies);
+        long first = all.stream().mapToLong(a -> a[0]).min().orElse(0);
+        System.out.println();
+        System.out.printf("latency CLOSE append -> CLOSED row (read_committed), %d events/s for %d s, EOS commit.interval.ms=100, load avg %.1f:%n",
+                rate, seconds, loadAverage());
+        for (long from = 0; from < seconds; from += 5) {
+            final long lo = first + from * 1000;
+            List<Long> l = all.stream().filter(a -> a[0] >= lo && a[0] < lo + 5000).map(a -> a[1]).sorted().toList();
+            System.out.printf("  closes sent in second %2d-%2d: %5d rows, p50 %4d ms, p99 %4d ms, max %4d ms%n", from, from + 5, l.size(),
+                    pct(l, 0.5), pct(l, 0.99), l.isEmpty() ? -1 : l.get(l.size() - 1));
+        }
+        List<Long> l = all.stream().map(a -> a[1]).sorted().toList();
+        List<Long> warm = all.stream().filter(a -> a[0] >= first + 5000).map(a -> a[1]).sorted().toList();
+        System.out.printf("  all: %d rows, p50 %d ms, p99 %d ms, max %d ms; after the first 5 s: p50 %d ms, p99 %d ms%n", l.size(),
+                pct(l, 0.5), pct(l, 0.99), l.isEmpty() ? -1 : l.get(l.size() - 1), pct(warm, 0.5), pct(warm, 0.99));
+    }
+
+    static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    static void createTopics(String bootstrap, String... names) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (String n : names) topics.add(new NewTopic(n, PARTITIONS, (short) 1));
+            admin.createTopics(topics).all().get();
+        }
+    }
+
+    static long pct(List<Long> sorted, double q) {
+        return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
+    }
+
+    /** Opens n connections (no close), lets the topology store them, closes it (RocksDB flushes), measures the state directory. */
+    static void stateSize(String bootstrap, int n) throws Exception {
+        String in = "bench-state-events";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic("bench-state-nat", PARTITIONS, (short) 1))).all().get();
+        }
+        createTopics(bootstrap, "bench-state-connections", "bench-state-dlq");
+        Map<String, Object> pp = new HashMap<>();
+        pp.put("bootstrap.servers", bootstrap);
+        pp.put("acks", "all");
+        pp.put("enable.idempotence", true);
+        pp.put("linger.ms", 10);
+        pp.put("batch.size", 131072);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < n; i++) send(producer, in, event(EventType.CONNECT, 9_000_000 + i, Instant.now()));
+            for (int h = 0; h < HOSTS; h++) send(producer, in, heartbeat("bench-host-" + h, Instant.now()));
+            producer.flush();
+        }
+        long events = endOffsets(bootstrap, in);
+        TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withPersistentStores(true)
+                .withTopics(new TopicNames(in, "bench-state-nat", "bench-state-connections", "bench-state-dlq"));
+        Path state = Files.createTempDirectory("bench-size");
+        Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-state", "exactly_once_v2", state, s,
+                new TopologyMetrics(new SimpleMeterRegistry()));
+        p.put("replication.factor", 1);
+        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry())), p);
+        streams.start();
+        waitCaughtUpOn(bootstrap, "bench-state", in, events);
+        streams.close(Duration.ofSeconds(30));
+        long rowsBytes = du(state, "rows");
+        long all = du(state, "");
+        System.out.println();
+        System.out.printf("state on disk for %d open connections (RocksDB, after close): rows store %d bytes = %.0f B/connection; "
+                + "whole state dir %d bytes = %.0f B/connection%n", n, rowsBytes, rowsBytes / (double) n, all, all / (double) n);
+        deleteRecursively(state);
+    }
+
+    static void waitCaughtUpOn(String bootstrap, String group, String topic, long events) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            while (System.nanoTime() < deadline) {
+                long done = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet().stream()
+                        .filter(e -> e.getKey().topic().equals(topic)).mapToLong(e -> e.getValue().offset()).sum();
+                if (done >= events) return;
+                Thread.sleep(100);
+            }
+        }
+        throw new IllegalStateException(group + " did not catch up");
+    }
+
+    static long endOffsets(String bootstrap, String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int i = 0; i < PARTITIONS; i++) latest.put(new TopicPartition(topic, i), OffsetSpec.latest());
+            long end = 0;
+            for (ListOffsetsResult.ListOffsetsResultInfo info : admin.listOffsets(latest).all().get().values()) end += info.offset();
+            return end;
+        }
+    }
+
+    static long du(Path root, String storeName) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile)
+                    .filter(f -> storeName.isEmpty() || f.toString().contains("/rocksdb/" + storeName + "/"))
+                    .mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
+    static void deleteRecursively(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}
