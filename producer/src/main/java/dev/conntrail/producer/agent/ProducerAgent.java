@@ -210,6 +210,11 @@ public final class ProducerAgent implements AutoCloseable {
         }
     }
 
+    /** Where losses are reported (tests inject one to exercise the resync path). */
+    LossTracker lossTracker() {
+        return loss;
+    }
+
     public long agentEpoch() {
         return agentEpoch;
     }

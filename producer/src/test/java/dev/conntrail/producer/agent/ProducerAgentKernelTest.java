@@ -205,6 +205,30 @@ class ProducerAgentKernelTest {
     }
 
     @Test
+    void aLossTriggersOneResyncPerWindow() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Socket held = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket heldAccepted = server.accept();
+             ProducerAgent agent = ProducerAgent.start(options().withConntrack(null)
+                     .withIntervals(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofMillis(200)));
+             TopicReader eventsIn = new TopicReader(broker.clientConfig(), registry, events)) {
+            TcpEvent first = awaitEvent(eventsIn, e -> e.getType() == EventType.SNAPSHOT_END);
+            // the loss path as the hand-off queue reports it (filling the queue for real is timing-dependent)
+            agent.lossTracker().lost(LossCause.QUEUE_FULL, 3, "test");
+            agent.lossTracker().lost(LossCause.SEND_FAILED, 1, "test");
+            TcpEvent again = awaitEvent(eventsIn, e -> e.getType() == EventType.SNAPSHOT_END && !e.getSnapshotId().equals(first.getSnapshotId()));
+            // the resync re-sends what is open: the held connection again, under the new snapshot id
+            awaitEvent(eventsIn, e -> e.getType() == EventType.SNAPSHOT && again.getSnapshotId().equals(e.getSnapshotId())
+                    && isTuple(e, held.getLocalPort(), server.getLocalPort()));
+            assertThat(agent.metrics().resyncs()).isEqualTo(1.0); // two losses, one window: one resync
+            assertThat(agent.metrics().lostTotal(LossCause.QUEUE_FULL)).isEqualTo(3.0);
+            assertThat(agent.metrics().lostTotal(LossCause.SEND_FAILED)).isEqualTo(1.0);
+            assertThat(agent.meterRegistry().scrape()).contains("conntrail_producer_lost_total{cause=\"queue_full\"} 3.0",
+                    "conntrail_producer_resyncs_total 1.0");
+        }
+    }
+
+    @Test
     void waitsForMissingTopicsWithoutCreatingThem() throws Exception {
         String missing = "tcp-events-missing-" + suffix;
         AgentOptions o = options().withTopics(missing, natTopic).withConntrack(null).withBpf(false);
