@@ -42,9 +42,15 @@ public final class ProducerCommand implements Callable<Integer> {
             description = "W: after a loss, at most one resync (snapshot) per window. Default: ${DEFAULT-VALUE}.")
     Duration window;
 
+    /** Which conntrack tables to read. */
+    public enum ConntrackNetns { root, all, off }
+
     @Option(names = "--conntrack-netns", paramLabel = "SCOPE", defaultValue = "root",
-            description = "Conntrack (NAT) tables to read: root, all (every namespace), or off. Default: ${DEFAULT-VALUE}.")
-    String conntrackNetns;
+            description = "Conntrack (NAT) tables to read: ${COMPLETION-CANDIDATES} (all: every namespace). Default: ${DEFAULT-VALUE}.")
+    ConntrackNetns conntrackNetns;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "1s", paramLabel = "DURATION",
             description = "The /proc polling fallback's interval (without BPF). Default: ${DEFAULT-VALUE}.")
@@ -76,6 +82,10 @@ public final class ProducerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!heartbeat.minus(window).isNegative()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--heartbeat-interval (" + heartbeat
+                    + ") must be less than --window (" + window + "), or the topology may declare this host lost");
+        }
         AgentOptions options = options(kafka, hostId == null ? hostName() : hostId)
                 .withAcceptPid(acceptPid)
                 .withIntervals(heartbeat, window, pollInterval)
@@ -84,10 +94,6 @@ public final class ProducerCommand implements Callable<Integer> {
                 .withQueueCapacity(queueSize)
                 .withMetricsPort(metricsPort)
                 .withTopics(eventsTopic, natTopic);
-        if (!heartbeat.minus(window).isNegative()) {
-            throw new UserFacingException("--heartbeat-interval (" + heartbeat.toSeconds() + " s) must be less than --window ("
-                    + window.toSeconds() + " s), or the topology may declare this host lost");
-        }
         return runUntilStopped(() -> ProducerAgent.start(options), duration,
                 agent -> agent.isRunning() ? null : "the agent stopped (see the log above)");
     }
@@ -100,12 +106,11 @@ public final class ProducerCommand implements Callable<Integer> {
         }
     }
 
-    static ConntrackReader.Scope scope(String s) {
-        return switch (s.toLowerCase()) {
-            case "root" -> ConntrackReader.Scope.ROOT;
-            case "all" -> ConntrackReader.Scope.ALL;
-            case "off", "none" -> null;
-            default -> throw new UserFacingException("--conntrack-netns must be root, all or off, not " + s);
+    static ConntrackReader.Scope scope(ConntrackNetns s) {
+        return switch (s) {
+            case root -> ConntrackReader.Scope.ROOT;
+            case all -> ConntrackReader.Scope.ALL;
+            case off -> null;
         };
     }
 
