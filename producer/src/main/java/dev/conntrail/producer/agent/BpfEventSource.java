@@ -74,7 +74,9 @@ final class BpfEventSource implements EventSource {
         } catch (BpfUnavailableException e) {
             // e.g. the iterator program was refused after start: sock_diag still gives cookies
             LOG.warn("snapshot by {} failed ({}); using sock_diag", snapshotter.method(), e.getMessage());
-            s = new SocketSnapshotter(SocketSnapshotter.Method.SOCK_DIAG).take();
+            try (SocketSnapshotter sockDiag = new SocketSnapshotter(SocketSnapshotter.Method.SOCK_DIAG)) {
+                s = sockDiag.take();
+            }
         }
         int seeded = seed(s.listeners());
         List<TcpEvent> records = snapshotEvents.snapshotRecords(s, snapshotId, Source.SNAPSHOT);

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Rule 7: conntrack's NAT-translated TCP entries to {@code conntrack-nat}. Subscribes to NEW/DESTROY,
  * then dumps; NEW publishes, DESTROY tombstones, and after every dump the keys this agent published
  * that the dump no longer holds are tombstoned. Dump and event handling share one lock, so an event
- * that races a dump is applied after the dump's records.
+ * that races a dump is applied after the dump's records. Keys an earlier run left live on the topic
+ * count as published, so the topic converges after restarts too.
  */
 final class NatSync implements ConntrackListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NatSync.class);
@@ -41,7 +42,8 @@ final class NatSync implements ConntrackListener, AutoCloseable {
      * Starts NAT reading, or returns null (said once, in the log) when conntrack cannot be read here:
      * no CAP_NET_ADMIN, or no nf_conntrack_netlink.
      */
-    static NatSync start(ConntrackReader.Scope scope, EventPublisher publisher, LossTracker loss, String host) {
+    static NatSync start(ConntrackReader.Scope scope, EventPublisher publisher, LossTracker loss, String host,
+            Map<String, Long> earlierKeys) {
         ConntrackReader reader = new ConntrackReader(scope);
         try {
             // the reader's dump() skips namespaces it cannot read; probe our own so a missing capability is said
@@ -56,6 +58,7 @@ final class NatSync implements ConntrackListener, AutoCloseable {
             return null;
         }
         NatSync sync = new NatSync(reader, publisher, loss, host);
+        sync.published.putAll(earlierKeys); // an earlier run's keys: the first dump tombstones those now gone
         sync.running = true;
         reader.subscribe(sync); // before the dump, so nothing falls between
         sync.dumpAndConverge();

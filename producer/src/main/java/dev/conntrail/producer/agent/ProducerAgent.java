@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -96,7 +97,8 @@ public final class ProducerAgent implements AutoCloseable {
         loss.startedAt(System.nanoTime());
         String natState = "off";
         if (options.conntrack() != null) {
-            nat = NatSync.start(options.conntrack(), publisher, loss, options.host());
+            nat = NatSync.start(options.conntrack(), publisher, loss, options.host(),
+                    NatKeysReader.liveKeys(options.clientProperties(), options.natTopic(), options.host(), Duration.ofSeconds(30)));
             natState = nat == null ? "unavailable" : options.conntrack().name().toLowerCase() + " namespace(s), " + nat.entries()
                     + " entries";
         }

@@ -229,6 +229,30 @@ class ProducerAgentKernelTest {
     }
 
     @Test
+    void natKeysAnEarlierRunLeftAreTombstonedByTheFirstDump() throws Exception {
+        // an "earlier run" published an entry (addresses of a namespace that does not exist) and stopped
+        Map<String, Object> props = new HashMap<>(broker.clientConfig());
+        props.put("schema.registry.url", registry);
+        NatEntry stale = NatEntry.newBuilder().setHost(host).setNetns(1L).setZone(0).setTimestamp(java.time.Instant.now())
+                .setFamily(dev.conntrail.avro.Family.IPV4).setOrigSrc("10.202.0.1").setOrigSport(40000).setOrigDst("10.202.0.2")
+                .setOrigDport(80).setReplySrc("10.202.0.3").setReplySport(8080).setReplyDst("10.202.0.1").setReplyDport(40000)
+                .setConntrackId(null).build();
+        String staleKey = Keys.of(stale);
+        dev.conntrail.schemas.serde.ConfluentAvroSerializer values = new dev.conntrail.schemas.serde.ConfluentAvroSerializer();
+        values.configure(props, false);
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, Object> p = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                EventPublisher.producerProperties(props), new org.apache.kafka.common.serialization.StringSerializer(), values)) {
+            p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(natTopic, staleKey, stale)).get();
+        }
+        try (ProducerAgent agent = ProducerAgent.start(options().withConntrack(ConntrackReader.Scope.ROOT));
+             TopicReader natIn = new TopicReader(broker.clientConfig(), registry, natTopic)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> natIn.poll().stream()
+                    .anyMatch(r -> r.key().equals(staleKey) && r.value() == null));
+            assertThat(agent.meterRegistry().scrape()).contains("conntrail_producer_nat_tombstones_total");
+        }
+    }
+
+    @Test
     void waitsForMissingTopicsWithoutCreatingThem() throws Exception {
         String missing = "tcp-events-missing-" + suffix;
         AgentOptions o = options().withTopics(missing, natTopic).withConntrack(null).withBpf(false);
