@@ -73,6 +73,7 @@ public final class LocalCommand implements Callable<Integer> {
             table.kafka.schemaRegistryUrl = stack.registryUrl();
             table.topic = "connections";
             table.maxRows = maxRows;
+            table.stopWhen = () -> stack.failure() != null;
             table.call();
             String failure = stack.failure();
             if (failure != null) {
