@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,19 +55,24 @@ public final class ProducerAgent implements AutoCloseable {
     private long snapshots;
     private long sourceLostSeen;
 
-    private ProducerAgent(AgentOptions options) {
+    private ProducerAgent(AgentOptions options, BooleanSupplier cancelled) {
         this.options = options;
         this.agentEpoch = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000 % 1000); // per start
         this.loss = new LossTracker(metrics, options.window());
         this.queue = new HandOffQueue(options.queueCapacity(), loss);
         TopicWaiter.awaitTopics(options.clientProperties(), List.of(options.eventsTopic(), options.natTopic()),
-                options.topicWait(), () -> !running);
+                options.topicWait(), cancelled);
         this.publisher = new EventPublisher(options, metrics, loss);
     }
 
     /** Starts the agent: returns once the start-up snapshot is published and events flow. */
     public static ProducerAgent start(AgentOptions options) {
-        ProducerAgent agent = new ProducerAgent(options);
+        return start(options, () -> false);
+    }
+
+    /** As {@link #start(AgentOptions)}; {@code cancelled} ends a wait for missing topics (SIGTERM during start). */
+    public static ProducerAgent start(AgentOptions options, BooleanSupplier cancelled) {
+        ProducerAgent agent = new ProducerAgent(options, cancelled);
         try {
             agent.begin();
             return agent;

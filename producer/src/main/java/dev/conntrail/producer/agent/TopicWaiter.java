@@ -26,7 +26,7 @@ final class TopicWaiter {
     private TopicWaiter() {
     }
 
-    static void awaitTopics(Map<String, Object> clientProperties, List<String> topics, Duration giveUp, BooleanSupplier stopped) {
+    static void awaitTopics(Map<String, Object> clientProperties, List<String> topics, Duration giveUp, BooleanSupplier cancelled) {
         Map<String, Object> props = new HashMap<>(clientProperties);
         props.keySet().removeIf(k -> k.startsWith("schema.registry") || k.startsWith("basic.auth") || k.contains("serializer")
                 || k.equals("auto.register.schemas") || k.equals("use.latest.version"));
@@ -48,13 +48,18 @@ final class TopicWaiter {
                         warned = true;
                     }
                 } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                    LOG.warn("cannot list topics on {} ({}); retrying", props.get("bootstrap.servers"), e.getMessage());
+                    LOG.warn("cannot list topics on {} ({}); retrying", props.get("bootstrap.servers"), e.toString());
                 }
-                if (System.nanoTime() > deadline || stopped.getAsBoolean()) {
+                if (System.nanoTime() > deadline) {
                     throw new UserFacingException("topics " + missing + " still missing on " + props.get("bootstrap.servers")
                             + " after " + giveUp.toSeconds() + " s: start `conntrail topology` or create them");
                 }
-                Thread.sleep(RETRY_MILLIS);
+                for (long slept = 0; slept < RETRY_MILLIS; slept += 100) {
+                    if (cancelled.getAsBoolean()) {
+                        throw new UserFacingException("stopped while waiting for topics " + missing);
+                    }
+                    Thread.sleep(100);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -94,7 +94,7 @@ public final class ProducerCommand implements Callable<Integer> {
                 .withQueueCapacity(queueSize)
                 .withMetricsPort(metricsPort)
                 .withTopics(eventsTopic, natTopic);
-        return runUntilStopped(() -> ProducerAgent.start(options), duration,
+        return runUntilStopped(cancelled -> ProducerAgent.start(options, cancelled), duration,
                 agent -> agent.isRunning() ? null : "the agent stopped (see the log above)");
     }
 
@@ -118,7 +118,8 @@ public final class ProducerCommand implements Callable<Integer> {
      * Starts something, runs until --duration passes, SIGTERM / Ctrl-C, or {@code failure} names a reason
      * (then exit 1 with that line), and closes it (detach, flush, close).
      */
-    public static <T extends AutoCloseable> int runUntilStopped(java.util.function.Supplier<T> starter, Duration duration,
+    public static <T extends AutoCloseable> int runUntilStopped(java.util.function.Function<java.util.function.BooleanSupplier, T> starter,
+            Duration duration,
             java.util.function.Function<T, String> failure) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
@@ -131,7 +132,7 @@ public final class ProducerCommand implements Callable<Integer> {
             }
         }, "conntrail-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (T running = starter.get()) {
+        try (T running = starter.apply(() -> stop.getCount() == 0)) {
             long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             while (!stop.await(Math.max(1, Math.min(500, (deadline - System.nanoTime()) / 1_000_000)), TimeUnit.MILLISECONDS)
                     && (duration == null || System.nanoTime() - deadline < 0)) {
