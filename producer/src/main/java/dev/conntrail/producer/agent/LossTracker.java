@@ -48,6 +48,24 @@ public final class LossTracker {
         }
     }
 
+    /**
+     * Logs what was lost since the last line once a window has passed, even when no new loss comes to
+     * trigger it (the agent thread calls this regularly). Returns the line logged, or null.
+     */
+    public String flushLog(long nowNanos) {
+        String line;
+        synchronized (sinceLog) {
+            if (sinceLog.isEmpty() || (lastLog != Long.MIN_VALUE && nowNanos - lastLog < windowNanos)) {
+                return null;
+            }
+            line = sinceLog.toString();
+            sinceLog.clear();
+            lastLog = nowNanos;
+        }
+        LOG.warn("lost since the last report: {}", line);
+        return line;
+    }
+
     /** Asks for a resync without a loss (e.g. the last resync failed). */
     public void requestResync() {
         wanted.set(true);

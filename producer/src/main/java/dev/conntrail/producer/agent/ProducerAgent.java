@@ -184,6 +184,7 @@ public final class ProducerAgent implements AutoCloseable {
                 }
                 if (now - nextLossCheck >= 0) {
                     checkSourceLoss();
+                    loss.flushLog(now);
                     nextLossCheck = now + LOSS_CHECK_NANOS;
                 }
                 if (loss.takeResync(now)) {

@@ -31,6 +31,19 @@ class LossTrackerTest {
     }
 
     @Test
+    void lossesWithinAWindowAreSummedIntoTheNextLineEvenWithoutANewLoss() {
+        AgentMetrics metrics = new AgentMetrics(new SimpleMeterRegistry());
+        LossTracker loss = new LossTracker(metrics, Duration.ofMillis(200));
+        loss.lost(LossCause.QUEUE_FULL, 1, "first"); // logged at once
+        loss.lost(LossCause.QUEUE_FULL, 41, "more");
+        loss.lost(LossCause.SEND_FAILED, 2, "more");
+        assertThat(loss.flushLog(System.nanoTime())).isNull(); // within the window
+        String line = loss.flushLog(System.nanoTime() + Duration.ofMillis(250).toNanos());
+        assertThat(line).contains("QUEUE_FULL=41", "SEND_FAILED=2");
+        assertThat(loss.flushLog(System.nanoTime() + Duration.ofSeconds(1).toNanos())).isNull(); // nothing new
+    }
+
+    @Test
     void zeroIsNotALoss() {
         AgentMetrics metrics = new AgentMetrics(new SimpleMeterRegistry());
         LossTracker loss = new LossTracker(metrics, Duration.ofSeconds(1));
