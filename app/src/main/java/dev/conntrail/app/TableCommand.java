@@ -53,6 +53,9 @@ public final class TableCommand implements Callable<Integer> {
             description = "Rows shown in table format (the newest changes first). Default: ${DEFAULT-VALUE}.")
     int maxRows;
 
+    /** For {@code local}: the table ends when this returns true (a part it shows stopped). */
+    java.util.function.BooleanSupplier stopWhen = () -> false;
+
     @Override
     public Integer call() throws Exception {
         TableView view = new TableView();
@@ -75,7 +78,7 @@ public final class TableCommand implements Callable<Integer> {
                 assignAll(consumer);
                 long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
                 long lastDraw = 0;
-                while (!stop.get() && System.nanoTime() < deadline) {
+                while (!stop.get() && System.nanoTime() < deadline && !stopWhen.getAsBoolean()) {
                     for (ConsumerRecord<String, Object> rec : consumer.poll(Duration.ofMillis(200))) {
                         Connection row = rec.value() == null ? null : (Connection) rec.value();
                         view.apply(rec.key(), row);

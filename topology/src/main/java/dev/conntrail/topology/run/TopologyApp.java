@@ -4,6 +4,7 @@ import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.KafkaOptions;
+import dev.conntrail.cli.MetricsServer;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.schemas.registry.RegistryAdmin;
 import dev.conntrail.topology.ConnectionTopology;

@@ -2,6 +2,7 @@ package dev.conntrail.topology.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conntrail.cli.MetricsServer;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

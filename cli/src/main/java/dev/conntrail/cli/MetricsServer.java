@@ -1,4 +1,4 @@
-package dev.conntrail.topology.run;
+package dev.conntrail.cli;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -11,7 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * {@code /metrics} (Prometheus text) and {@code /healthz} (200 while the Streams client runs, 503
+ * {@code /metrics} (Prometheus text) and {@code /healthz} (200 while the program is healthy, 503
  * otherwise) on the JDK's own HTTP server: two fixed endpoints need no web framework.
  */
 public final class MetricsServer implements AutoCloseable {

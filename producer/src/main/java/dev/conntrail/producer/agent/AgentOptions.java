@@ -1,0 +1,84 @@
+package dev.conntrail.producer.agent;
+
+import dev.conntrail.producer.bpf.AcceptPidMode;
+import dev.conntrail.producer.conntrack.ConntrackReader;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * How to run the producer agent. Immutable; start from {@link #defaults}.
+ *
+ * @param host              the host id (key prefix of every record); must not contain {@code |}
+ * @param clientProperties  Kafka client + registry settings ({@code bootstrap.servers}, {@code schema.registry.url}, TLS, ...)
+ * @param eventsTopic       {@code tcp-events}
+ * @param natTopic          {@code conntrack-nat}
+ * @param heartbeatInterval rule 5: a HEARTBEAT this often
+ * @param window            W: at most one resync per window (rule 6)
+ * @param acceptPid         the tracer's ACCEPT pid mode
+ * @param conntrack         conntrack namespaces to read (null: no NAT)
+ * @param pollInterval      the /proc polling fallback's interval
+ * @param allowBpf          false forces the /proc polling fallback (tests, or a user who wants it)
+ * @param queueCapacity     events the hand-off queue holds (also the hold buffer during a snapshot)
+ * @param metricsPort       Prometheus /metrics and /healthz port (-1: none, 0: any free port)
+ * @param topicWait         how long to wait for a missing topic before giving up (it is retried meanwhile)
+ */
+public record AgentOptions(String host, Map<String, Object> clientProperties, String eventsTopic, String natTopic,
+        Duration heartbeatInterval, Duration window, AcceptPidMode acceptPid, ConntrackReader.Scope conntrack,
+        Duration pollInterval, boolean allowBpf, int queueCapacity, int metricsPort, Duration topicWait) {
+
+    public static AgentOptions defaults(String host, Map<String, Object> clientProperties) {
+        return new AgentOptions(host, Map.copyOf(clientProperties), "tcp-events", "conntrack-nat", Duration.ofSeconds(5),
+                Duration.ofSeconds(10), AcceptPidMode.DEFAULT, ConntrackReader.Scope.ROOT, Duration.ofSeconds(1), true,
+                65_536, 9464, Duration.ofMinutes(10));
+    }
+
+    public AgentOptions {
+        dev.conntrail.schemas.Keys.checkHost(host);
+        if (queueCapacity < 1) {
+            throw new IllegalArgumentException("queue capacity must be positive");
+        }
+        if (heartbeatInterval.isNegative() || heartbeatInterval.isZero() || window.isNegative() || window.isZero()) {
+            throw new IllegalArgumentException("heartbeat interval and window must be positive");
+        }
+    }
+
+    public AgentOptions withTopics(String events, String nat) {
+        return new AgentOptions(host, clientProperties, events, nat, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
+                allowBpf, queueCapacity, metricsPort, topicWait);
+    }
+
+    public AgentOptions withIntervals(Duration heartbeat, Duration window, Duration poll) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeat, window, acceptPid, conntrack, poll,
+                allowBpf, queueCapacity, metricsPort, topicWait);
+    }
+
+    public AgentOptions withAcceptPid(AcceptPidMode mode) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, mode, conntrack, pollInterval,
+                allowBpf, queueCapacity, metricsPort, topicWait);
+    }
+
+    public AgentOptions withConntrack(ConntrackReader.Scope scope) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, scope, pollInterval,
+                allowBpf, queueCapacity, metricsPort, topicWait);
+    }
+
+    public AgentOptions withBpf(boolean allow) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
+                allow, queueCapacity, metricsPort, topicWait);
+    }
+
+    public AgentOptions withQueueCapacity(int n) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
+                allowBpf, n, metricsPort, topicWait);
+    }
+
+    public AgentOptions withMetricsPort(int port) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
+                allowBpf, queueCapacity, port, topicWait);
+    }
+
+    public AgentOptions withTopicWait(Duration wait) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
+                allowBpf, queueCapacity, metricsPort, wait);
+    }
+}

@@ -1,0 +1,145 @@
+package dev.conntrail.producer.agent;
+
+import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.Tracer;
+import dev.conntrail.producer.bpf.TracerOptions;
+import dev.conntrail.producer.snapshot.Listener;
+import dev.conntrail.producer.snapshot.Snapshot;
+import dev.conntrail.producer.snapshot.SnapshotEvents;
+import dev.conntrail.producer.snapshot.SocketSnapshotter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The eBPF path: the tracer attached first (its events flow to the sink from then on), snapshots from
+ * the BPF socket iterator (sock_diag when the iterator cannot load), each snapshot seeding the
+ * tracer's listener map with the listeners exactly one process holds (design.md rule 2).
+ */
+final class BpfEventSource implements EventSource {
+    private static final Logger LOG = LoggerFactory.getLogger(BpfEventSource.class);
+    private final Tracer tracer;
+    private final SocketSnapshotter snapshotter;
+    private final SnapshotEvents snapshotEvents;
+
+    private BpfEventSource(Tracer tracer, SocketSnapshotter snapshotter, SnapshotEvents snapshotEvents) {
+        this.tracer = tracer;
+        this.snapshotter = snapshotter;
+        this.snapshotEvents = snapshotEvents;
+    }
+
+    /** Attaches the tracer; throws {@link BpfUnavailableException} when BPF cannot be used (caller falls back). */
+    static BpfEventSource start(AgentOptions options, long agentEpoch, Consumer<TcpEvent> sink) {
+        Tracer tracer = Tracer.start(TracerOptions.defaults(options.host(), agentEpoch).withAcceptPid(options.acceptPid()), sink);
+        SocketSnapshotter snapshotter;
+        try {
+            snapshotter = new SocketSnapshotter(SocketSnapshotter.Method.BPF_ITER);
+        } catch (BpfUnavailableException e) {
+            LOG.info("BPF socket iterator unavailable ({}); snapshots use sock_diag", e.getMessage());
+            snapshotter = new SocketSnapshotter(SocketSnapshotter.Method.SOCK_DIAG);
+        } catch (RuntimeException e) {
+            tracer.close();
+            throw e;
+        }
+        return new BpfEventSource(tracer, snapshotter, new SnapshotEvents(options.host(), agentEpoch));
+    }
+
+    @Override
+    public String describe() {
+        return "eBPF " + tracer.attachedPrograms() + " (cookies: " + (tracer.hasCookies() ? "yes" : "no") + ", accept pid: "
+                + tracer.options().acceptPid().name().toLowerCase() + "), snapshots by " + snapshotter.method().name().toLowerCase();
+    }
+
+    @Override
+    public Source snapshotSource() {
+        return Source.SNAPSHOT;
+    }
+
+    @Override
+    public Source heartbeatSource() {
+        return Source.EBPF;
+    }
+
+    @Override
+    public Taken snapshot(String snapshotId) {
+        long t0 = System.nanoTime();
+        Snapshot s;
+        try {
+            s = snapshotter.take();
+        } catch (BpfUnavailableException e) {
+            // e.g. the iterator program was refused after start: sock_diag still gives cookies
+            LOG.warn("snapshot by {} failed ({}); using sock_diag", snapshotter.method(), e.getMessage());
+            try (SocketSnapshotter sockDiag = new SocketSnapshotter(SocketSnapshotter.Method.SOCK_DIAG)) {
+                s = sockDiag.take();
+            }
+        }
+        int seeded = seed(s.listeners());
+        List<TcpEvent> records = snapshotEvents.snapshotRecords(s, snapshotId, Source.SNAPSHOT);
+        if (!tracer.hasCookies()) {
+            // design.md "cookie": an agent without cookies sends none, so a socket's records share one id
+            records.forEach(r -> r.setCookie(null));
+        }
+        return new Taken(records, s.sockets().size(), s.listeners().size(), seeded, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Seeds the tracer with listeners held by exactly one process; returns how many. */
+    private int seed(List<Listener> listeners) {
+        int n = 0;
+        for (Listener l : listeners) {
+            if (l.shared() || l.pid() == null) {
+                continue;
+            }
+            try {
+                tracer.seedListener(l.netns(), addressBytes(l.laddr(), l.ipv6()), l.lport(), l.pid(), l.pid(),
+                        l.comm() == null ? "" : l.comm(), 0L);
+                n++;
+            } catch (RuntimeException e) {
+                LOG.debug("listener {}:{} not seeded: {}", l.laddr(), l.lport(), e.getMessage());
+            }
+        }
+        return n;
+    }
+
+    /** 4 bytes for IPv4, 16 for IPv6 (v4-mapped text stays 16 bytes: Java would shorten it). */
+    static byte[] addressBytes(String text, boolean ipv6) {
+        byte[] raw;
+        try {
+            raw = InetAddress.getByName(text).getAddress(); // literal: no lookup
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an address: " + text, e);
+        }
+        if (ipv6 && raw.length == 4) {
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xff;
+            mapped[11] = (byte) 0xff;
+            System.arraycopy(raw, 0, mapped, 12, 4);
+            return mapped;
+        }
+        return raw;
+    }
+
+    @Override
+    public long lost() {
+        return tracer.counters().lost();
+    }
+
+    @Override
+    public LossCause lossCause() {
+        return LossCause.TRACER;
+    }
+
+    /** Detaches; what the ring buffer still holds is delivered to the sink first. */
+    @Override
+    public void close() {
+        try {
+            tracer.close();
+        } finally {
+            snapshotter.close();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.conntrail.producer.agent;
+
+import dev.conntrail.avro.NatEntry;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.schemas.HostPartitioner;
+import dev.conntrail.schemas.Keys;
+import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The one idempotent Kafka producer of the agent ({@code acks=all}, {@code enable.idempotence},
+ * {@link HostPartitioner}, string keys per {@link Keys}, Confluent-wire Avro values). {@code seq} is
+ * assigned here, under the same lock as the send, so it strictly increases in publish order. A send
+ * that fails (after {@code delivery.timeout.ms}) is counted as loss and asks for a resync.
+ */
+public final class EventPublisher implements AutoCloseable {
+    private final KafkaProducer<String, Object> producer;
+    private final String eventsTopic;
+    private final String natTopic;
+    private final AgentMetrics metrics;
+    private final LossTracker loss;
+    private long seq;
+
+    public EventPublisher(AgentOptions options, AgentMetrics metrics, LossTracker loss) {
+        this.eventsTopic = options.eventsTopic();
+        this.natTopic = options.natTopic();
+        this.metrics = metrics;
+        this.loss = loss;
+        Map<String, Object> props = producerProperties(options.clientProperties());
+        Serializer<Object> values = new ConfluentAvroSerializer();
+        values.configure(props, false);
+        this.producer = new KafkaProducer<>(props, new StringSerializer(), values);
+    }
+
+    /** The user's client settings plus what the contract fixes (these win). */
+    static Map<String, Object> producerProperties(Map<String, Object> client) {
+        Map<String, Object> props = new HashMap<>(client);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HostPartitioner.class.getName());
+        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 20);
+        props.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "conntrail-producer");
+        return props;
+    }
+
+    /** Publishes one tcp-events record: assigns the next seq, keys it per the contract. */
+    public void publish(TcpEvent event) {
+        synchronized (this) {
+            event.setSeq(++seq);
+            send(eventsTopic, Keys.of(event), event, event.getTimestamp().toEpochMilli(), false);
+        }
+    }
+
+    /** Publishes a NAT entry under its key. */
+    public void publishNat(NatEntry entry) {
+        send(natTopic, Keys.of(entry), entry, entry.getTimestamp().toEpochMilli(), true);
+    }
+
+    /** Publishes a tombstone for a NAT key (the entry is gone). */
+    public void tombstoneNat(String natKey) {
+        send(natTopic, natKey, null, System.currentTimeMillis(), true);
+        metrics.tombstone();
+    }
+
+    /** The last seq assigned (0 before the first record). */
+    public synchronized long lastSeq() {
+        return seq;
+    }
+
+    private void send(String topic, String key, Object value, long timestampMillis, boolean nat) {
+        try {
+            producer.send(new ProducerRecord<>(topic, null, timestampMillis, key, value), (meta, error) -> {
+                if (error == null) {
+                    metrics.published(nat);
+                } else {
+                    loss.lost(LossCause.SEND_FAILED, 1, topic + ": " + error);
+                }
+            });
+        } catch (RuntimeException e) {
+            // serialization (registry) failures and a closed producer surface here, not in the callback
+            loss.lost(LossCause.SEND_FAILED, 1, topic + ": " + e);
+        }
+    }
+
+    public void flush() {
+        producer.flush();
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,35 @@
+package dev.conntrail.producer.agent;
+
+import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpEvent;
+import java.util.List;
+
+/**
+ * Where the agent's connection events come from: the eBPF tracer ({@link BpfEventSource}) or the
+ * /proc polling fallback ({@link PollEventSource}). Events go to the sink given at start, on the
+ * source's own thread; {@link #snapshot} takes the rule-1 snapshot while events keep arriving.
+ */
+interface EventSource extends AutoCloseable {
+    /** One phrase for the start log line: what is attached / polled. */
+    String describe();
+
+    /** The source field of SNAPSHOT and HEARTBEAT records. */
+    Source snapshotSource();
+
+    Source heartbeatSource();
+
+    /** A snapshot now, as SNAPSHOT records (seq 0); the tracer's listener map is seeded from it. */
+    Taken snapshot(String snapshotId);
+
+    /** Cumulative count of events the source itself lost (ring buffer full, failed polls). */
+    long lost();
+
+    LossCause lossCause();
+
+    @Override
+    void close();
+
+    /** A snapshot's records and its size and duration, for logs and metrics. */
+    record Taken(List<TcpEvent> records, int sockets, int listeners, int seeded, long millis) {
+    }
+}

@@ -1,0 +1,283 @@
+package dev.conntrail.producer.agent;
+
+import dev.conntrail.avro.EventType;
+import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.cli.KafkaOptions;
+import dev.conntrail.cli.MetricsServer;
+import dev.conntrail.cli.UserFacingException;
+import dev.conntrail.producer.bpf.BpfUnavailableException;
+import dev.conntrail.schemas.registry.RegistryAdmin;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-host agent (design.md rules 1, 5, 6, 7): start-up order, snapshots that hold events,
+ * heartbeats, resync after loss, NAT. One thread ("conntrail-agent") publishes every tcp-events
+ * record, so seq order is publish order:
+ * <ol>
+ * <li>topics exist (never created here), registry subjects set to FULL_TRANSITIVE;</li>
+ * <li>the event source starts (tracer attached; its events wait in the hand-off queue — held);</li>
+ * <li>the snapshot: SNAPSHOT records, then SNAPSHOT_END (key host); the listener map is seeded;</li>
+ * <li>NAT: conntrack subscribe, dump, publish;</li>
+ * <li>the agent thread releases held events in order, then publishes as they come, a HEARTBEAT every
+ * interval, and a resync (steps 3 and 4 again) after any loss, at most once per window.</li>
+ * </ol>
+ */
+public final class ProducerAgent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProducerAgent.class);
+    private static final long LOSS_CHECK_NANOS = 500_000_000L;
+
+    private final AgentOptions options;
+    private final long agentEpoch;
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AgentMetrics metrics = new AgentMetrics(meters);
+    private final LossTracker loss;
+    private final HandOffQueue queue;
+    private final EventPublisher publisher;
+    private EventSource source;
+    private NatSync nat;
+    private MetricsServer metricsServer;
+    private Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean snapshotting;
+    private long snapshots;
+    private long sourceLostSeen;
+
+    private ProducerAgent(AgentOptions options, BooleanSupplier cancelled) {
+        this.options = options;
+        this.agentEpoch = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000 % 1000); // per start
+        this.loss = new LossTracker(metrics, options.window());
+        this.queue = new HandOffQueue(options.queueCapacity(), loss);
+        TopicWaiter.awaitTopics(options.clientProperties(), List.of(options.eventsTopic(), options.natTopic()),
+                options.topicWait(), cancelled);
+        this.publisher = new EventPublisher(options, metrics, loss);
+    }
+
+    /** Starts the agent: returns once the start-up snapshot is published and events flow. */
+    public static ProducerAgent start(AgentOptions options) {
+        return start(options, () -> false);
+    }
+
+    /** As {@link #start(AgentOptions)}; {@code cancelled} ends a wait for missing topics (SIGTERM during start). */
+    public static ProducerAgent start(AgentOptions options, BooleanSupplier cancelled) {
+        ProducerAgent agent = new ProducerAgent(options, cancelled);
+        try {
+            agent.begin();
+            return agent;
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
+    }
+
+    private void begin() {
+        new JvmMemoryMetrics().bindTo(meters);
+        new JvmGcMetrics().bindTo(meters);
+        metrics.gauge("conntrail_producer_held", "events held while a snapshot is taken", () -> snapshotting ? queue.size() : 0);
+        metrics.gauge("conntrail_producer_queued", "events waiting in the hand-off queue", queue::size);
+        metrics.gauge("conntrail_producer_nat_entries", "NAT entries currently published", () -> nat == null ? 0 : nat.entries());
+        if (options.metricsPort() >= 0) {
+            try {
+                metricsServer = new MetricsServer(options.metricsPort(), meters, () -> running && thread != null && thread.isAlive());
+            } catch (IOException e) {
+                throw new UserFacingException("cannot serve metrics on port " + options.metricsPort() + " (" + e.getMessage()
+                        + "): choose another --metrics-port, or -1 for none", e);
+            }
+        }
+        boolean registryOk = RegistryAdmin.fromConfig(options.clientProperties())
+                .requireFullTransitiveOnValues(List.of(options.eventsTopic(), options.natTopic()));
+        source = openSource();
+        EventSource.Taken first = snapshot(); // rule 1: events are held in the queue meanwhile
+        loss.startedAt(System.nanoTime());
+        String natState = "off";
+        if (options.conntrack() != null) {
+            nat = NatSync.start(options.conntrack(), publisher, loss, options.host(),
+                    NatKeysReader.liveKeys(options.clientProperties(), options.natTopic(), options.host(), Duration.ofSeconds(30)));
+            natState = nat == null ? "unavailable" : options.conntrack().name().toLowerCase() + " namespace(s), " + nat.entries()
+                    + " entries";
+        }
+        thread = new Thread(this::run, "conntrail-agent");
+        thread.start();
+        LOG.info("conntrail producer {} (epoch {}): {}; snapshot {} sockets, {} listeners ({} seeded) in {} ms; topics {}, {} "
+                        + "(NAT: {}); registry {}{}; heartbeat {} s, window {} s; metrics {}",
+                options.host(), agentEpoch, source.describe(), first.sockets(), first.listeners(), first.seeded(), first.millis(),
+                options.eventsTopic(), options.natTopic(), natState, redactedUrl(options.clientProperties().get("schema.registry.url")),
+                registryOk ? "" : " (compatibility not set)", options.heartbeatInterval().toSeconds(), options.window().toSeconds(),
+                metricsServer == null ? "off" : ":" + metricsServer.port() + "/metrics");
+        LOG.debug("client properties {}", KafkaOptions.redacted(options.clientProperties()));
+    }
+
+    private EventSource openSource() {
+        if (options.allowBpf()) {
+            try {
+                return BpfEventSource.start(options, agentEpoch, queue::offer);
+            } catch (BpfUnavailableException e) {
+                LOG.warn("eBPF unavailable ({}): falling back to /proc polling every {} ms (source PROC_POLL, no cookies; "
+                        + "connections shorter than --poll-interval are missed)", e.getMessage(), options.pollInterval().toMillis());
+            }
+        } else {
+            LOG.warn("eBPF disabled: /proc polling every {} ms (source PROC_POLL, no cookies; connections shorter than "
+                    + "--poll-interval are missed)", options.pollInterval().toMillis());
+        }
+        return new PollEventSource(options, agentEpoch, queue::offer);
+    }
+
+    /** Rule 1: SNAPSHOT records then SNAPSHOT_END; events arriving meanwhile wait in the queue (held). */
+    private EventSource.Taken snapshot() {
+        snapshotting = true;
+        try {
+            String id = agentEpoch + "-" + (++snapshots) + "-" + UUID.randomUUID().toString().substring(0, 8);
+            EventSource.Taken taken = source.snapshot(id);
+            metrics.snapshotSockets.set(taken.sockets());
+            metrics.snapshotMillis.set(taken.millis());
+            for (TcpEvent r : taken.records()) {
+                publisher.publish(r);
+            }
+            publisher.publish(marker(EventType.SNAPSHOT_END, source.snapshotSource(), id));
+            return taken;
+        } finally {
+            snapshotting = false;
+        }
+    }
+
+    private TcpEvent marker(EventType type, Source src, String snapshotId) {
+        return TcpEvent.newBuilder().setHost(options.host()).setAgentEpoch(agentEpoch).setSeq(0).setType(type)
+                .setTimestamp(nowMicros()).setSource(src).setSnapshotId(snapshotId).build();
+    }
+
+    private static Instant nowMicros() {
+        Instant now = Instant.now();
+        return now.minusNanos(now.getNano() % 1000);
+    }
+
+    /** The agent thread: release and publish events, heartbeats, loss checks, resyncs. */
+    private void run() {
+        long heartbeatNanos = options.heartbeatInterval().toNanos();
+        long nextHeartbeat = System.nanoTime() + heartbeatNanos;
+        long nextLossCheck = System.nanoTime();
+        try {
+            while (running) {
+                long now = System.nanoTime();
+                TcpEvent e = queue.poll(Math.max(1, Math.min(200, (nextHeartbeat - now) / 1_000_000)));
+                if (e != null) {
+                    publisher.publish(e);
+                    for (int i = 0; i < 4096 && (e = queue.poll()) != null; i++) {
+                        publisher.publish(e);
+                    }
+                }
+                now = System.nanoTime();
+                if (now - nextHeartbeat >= 0) {
+                    publisher.publish(marker(EventType.HEARTBEAT, source.heartbeatSource(), null));
+                    nextHeartbeat = now + heartbeatNanos;
+                }
+                if (now - nextLossCheck >= 0) {
+                    checkSourceLoss();
+                    loss.flushLog(now);
+                    nextLossCheck = now + LOSS_CHECK_NANOS;
+                }
+                if (loss.takeResync(now)) {
+                    resync();
+                }
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException ex) {
+            LOG.error("agent thread stopped: {}", ex.toString(), ex);
+            running = false;
+        }
+    }
+
+    private void checkSourceLoss() {
+        long lost = source.lost();
+        if (lost > sourceLostSeen) {
+            loss.lost(source.lossCause(), lost - sourceLostSeen, source.lossCause().label + " counter now " + lost);
+            sourceLostSeen = lost;
+        }
+    }
+
+    private void resync() {
+        metrics.resync();
+        try {
+            EventSource.Taken t = snapshot();
+            int natEntries = nat == null ? 0 : nat.dumpAndConverge();
+            LOG.info("resync: snapshot {} sockets in {} ms{}", t.sockets(), t.millis(), nat == null ? "" : ", NAT " + natEntries + " entries");
+        } catch (RuntimeException e) {
+            LOG.warn("resync failed ({}); retrying after the window", e.toString());
+            loss.requestResync();
+        }
+    }
+
+    /** Where losses are reported (tests inject one to exercise the resync path). */
+    LossTracker lossTracker() {
+        return loss;
+    }
+
+    public long agentEpoch() {
+        return agentEpoch;
+    }
+
+    public AgentMetrics metrics() {
+        return metrics;
+    }
+
+    public PrometheusMeterRegistry meterRegistry() {
+        return meters;
+    }
+
+    public int metricsPort() {
+        return metricsServer == null ? -1 : metricsServer.port();
+    }
+
+    /** True while the agent thread runs. */
+    public boolean isRunning() {
+        return running && thread != null && thread.isAlive();
+    }
+
+    /** Detach, publish what is still queued, flush, close. */
+    @Override
+    public void close() {
+        running = false;
+        if (thread != null) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (nat != null) {
+            nat.close();
+        }
+        if (source != null) {
+            source.close(); // the tracer hands what its ring buffer still holds to the queue
+            for (TcpEvent e; (e = queue.poll()) != null; ) {
+                publisher.publish(e);
+            }
+        }
+        publisher.flush();
+        publisher.close();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        meters.close();
+        LOG.info("conntrail producer {} stopped: last seq {}", options.host(), publisher.lastSeq());
+    }
+
+    static String redactedUrl(Object url) {
+        String s = String.valueOf(url);
+        int at = s.indexOf('@');
+        int scheme = s.indexOf("://");
+        return at > 0 && scheme >= 0 && at > scheme ? s.substring(0, scheme + 3) + "[hidden]" + s.substring(at) : s;
+    }
+}
