@@ -4,6 +4,8 @@
 # ring_buffer__poll reader) and with an equivalent bpftrace script printing each event.
 # Prerequisites (root): clang-14, bpftrace (apt-get install -y bpftrace), python3, the app jar.
 # Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~40 s)
+#   BEFORE_JAR=/path/to/older/conntrail.jar adds mode conntrail-before (that build's tracer, same
+#   rounds), for before/after comparisons in one run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ "$(id -u)" -eq 0 ] || { echo "tracer-bench: needs root" >&2; exit 1; }

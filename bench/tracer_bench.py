@@ -2,6 +2,7 @@
 import os, re, resource, signal, statistics, subprocess, sys, time
 
 CHURN, JAR, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+BEFORE_JAR = os.environ.get("BEFORE_JAR")  # optional: an older build, run as mode conntrail-before (same run)
 SAT_CONNS, FIXED_RATE, FIXED_SECS = 20000, 10000, 5
 HZ = os.sysconf("SC_CLK_TCK")
 BPFTRACE = r'''tracepoint:sock:inet_sock_set_state
@@ -53,7 +54,8 @@ def start(mode, log):
         p._sink = subprocess.Popen(["cat"], stdin=p.stdout, stdout=subprocess.DEVNULL)
         return p
     reader = "libbpf" if mode == "conntrail-libbpf" else "mmap"
-    p = subprocess.Popen(["java", "-jar", JAR, "trace", "--discard", "--reader", reader, "--duration", "600s"],
+    jar = BEFORE_JAR if mode == "conntrail-before" else JAR
+    p = subprocess.Popen(["java", "-jar", jar, "trace", "--discard", "--reader", reader, "--duration", "600s"],
                          stdout=subprocess.DEVNULL, stderr=out)
     wait_for(log, "tracer attached")
     return p
@@ -76,7 +78,7 @@ def stop(p, log):
     return counters_now(log)  # the last line: printed at exit
 
 
-modes = ["untraced", "conntrail-mmap", "conntrail-libbpf", "bpftrace"]
+modes = ["untraced"] + (["conntrail-before"] if BEFORE_JAR else []) + ["conntrail-mmap", "conntrail-libbpf", "bpftrace"]
 res = {m: {"sat": [], "cpu": [], "jcpu": [], "lost": [], "events": []} for m in modes}
 for r in range(ROUNDS):
     for mode in modes:
@@ -106,6 +108,7 @@ for r in range(ROUNDS):
 
 med = {m: {k: (statistics.median(v) if v else None) for k, v in d.items()} for m, d in res.items()}
 base = med["untraced"]
+print("load average at the end: " + open("/proc/loadavg").read().strip())
 print(f"\n{ROUNDS} rounds, medians. Saturation: {SAT_CONNS} loopback connections as fast as one client can; "
       f"fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
 print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | ring buffer lost per round | tracer process CPU per 100k events |")

@@ -114,39 +114,89 @@ static __always_inline void set_owner(struct ct_event *e, const struct ct_owner 
 	e->flags |= CT_HAS_OWNER;
 }
 
-static __always_inline __u32 netns_of(struct sock *sk)
+static __always_inline void clear_owner(struct ct_event *e)
 {
+	e->pid = 0;
+	e->tid = 0;
+	e->cgroup_id = 0;
+	__builtin_memset(e->comm, 0, sizeof(e->comm));
+}
+
+/*
+ * Socket field reads. `direct` is a compile-time constant after inlining: the tp_btf program gets
+ * a BTF-typed socket pointer, so plain loads (one instruction each, CO-RE relocated through
+ * preserve_access_index) are allowed; the classic tracepoint only has the address, so it reads
+ * through bpf_probe_read_kernel (a helper call each). Measured: see BENCHMARKS.md, "Tracer".
+ */
+#define SK_FIELD(direct, sk, ...) ((direct) ? (sk)->__VA_ARGS__ : BPF_CORE_READ(sk, __VA_ARGS__))
+
+static __always_inline __u32 netns_of(struct sock *sk, bool direct)
+{
+	if (direct)
+		return sk->__sk_common.skc_net.net->ns.inum;
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-static __always_inline __u16 local_port(struct sock *sk)
+static __always_inline __u16 local_port(struct sock *sk, bool direct)
 {
-	/* skc_num is already 0 on the way to CLOSE; inet_sport still holds the port. */
-	__u16 sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	return sport ? sport : BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* skc_num is already 0 on the way to CLOSE (inet_put_port runs first); inet_sport still holds
+	 * the port. inet_sport lies past struct sock, where a BTF load of a struct sock pointer may not
+	 * go: read it only when skc_num is 0. */
+	__u16 num = SK_FIELD(direct, sk, __sk_common.skc_num);
+	if (num)
+		return num;
+	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
-static __always_inline void read_local_addr(struct sock *sk, __u16 family, __u8 *addr)
+static __always_inline void read_addrs(struct sock *sk, __u16 family, __u8 *laddr, __u8 *raddr, bool direct)
 {
-	if (family == AF_INET6)
-		bpf_core_read(addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-	else
-		bpf_core_read(addr, 4, &sk->__sk_common.skc_rcv_saddr);
+	if (direct) {
+		if (family == AF_INET6) {
+			__builtin_memcpy(laddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+			if (raddr)
+				__builtin_memcpy(raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+		} else {
+			__u32 l = sk->__sk_common.skc_rcv_saddr;
+			__builtin_memcpy(laddr, &l, 4);
+			__builtin_memset(laddr + 4, 0, 12);
+			if (raddr) {
+				__u32 r = sk->__sk_common.skc_daddr;
+				__builtin_memcpy(raddr, &r, 4);
+				__builtin_memset(raddr + 4, 0, 12);
+			}
+		}
+		return;
+	}
+	__builtin_memset(laddr, 0, 16);
+	if (raddr)
+		__builtin_memset(raddr, 0, 16);
+	if (family == AF_INET6) {
+		bpf_core_read(laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		if (raddr)
+			bpf_core_read(raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		bpf_core_read(laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		if (raddr)
+			bpf_core_read(raddr, 4, &sk->__sk_common.skc_daddr);
+	}
 }
 
-static __always_inline void fill_socket(struct ct_event *e, struct sock *sk, __u16 family)
+/* Every field except the owner's (the caller sets or clears those). Writes all of them: the
+ * record may be ring-buffer memory, which is not zeroed. */
+static __always_inline void fill_event(struct ct_event *e, struct sock *sk, __u16 family, __u8 type, __u64 cookie,
+				       __u8 has_cookie, bool direct)
 {
-	e->family = family;
-	e->netns = netns_of(sk);
-	e->uid = BPF_CORE_READ(sk, sk_uid.val);
-	e->lport = local_port(sk);
-	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	read_local_addr(sk, family, e->laddr);
-	if (family == AF_INET6)
-		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
-	else
-		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = cookie;
 	e->sk = (__u64)sk;
+	e->type = type;
+	e->flags = has_cookie ? CT_HAS_COOKIE : 0;
+	e->family = family;
+	e->netns = netns_of(sk, direct);
+	e->uid = SK_FIELD(direct, sk, sk_uid.val);
+	e->lport = local_port(sk, direct);
+	e->rport = bpf_ntohs(SK_FIELD(direct, sk, __sk_common.skc_dport));
+	read_addrs(sk, family, e->laddr, e->raddr, direct);
 }
 
 static __always_inline long submit_flags(struct ct_config *cfg)
@@ -158,7 +208,8 @@ static __always_inline long submit_flags(struct ct_config *cfg)
 										  : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void emit(const struct ct_event *src, struct ct_config *cfg)
+/* A copy of a finished event into the ring buffer (exact mode's held ACCEPTs). */
+static __always_inline void emit_copy(const struct ct_event *src, struct ct_config *cfg)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -170,13 +221,33 @@ static __always_inline void emit(const struct ct_event *src, struct ct_config *c
 	count(CTR_EVENTS);
 }
 
-static __always_inline void listener_key(struct ct_listener_key *k, struct sock *sk, __u16 family, __u16 port)
+static __always_inline void listener_key(struct ct_listener_key *k, struct sock *sk, __u16 family, __u16 port, bool direct)
 {
-	__builtin_memset(k, 0, sizeof(*k));
-	k->netns = netns_of(sk);
+	k->netns = netns_of(sk, direct);
 	k->family = family;
 	k->port = port;
-	read_local_addr(sk, family, k->addr);
+	read_addrs(sk, family, k->addr, 0, direct);
+}
+
+/* ACCEPT's owner in the default mode: the listener map, exact address first, then the wildcard. */
+static __always_inline void accept_owner(struct ct_event *e)
+{
+	struct ct_listener_key lk;
+	lk.netns = e->netns;
+	lk.family = e->family;
+	lk.port = e->lport;
+	__builtin_memcpy(lk.addr, e->laddr, sizeof(lk.addr));
+	struct ct_owner *o = bpf_map_lookup_elem(&listeners, &lk);
+	if (!o) {
+		__builtin_memset(lk.addr, 0, sizeof(lk.addr)); /* the wildcard listener */
+		o = bpf_map_lookup_elem(&listeners, &lk);
+	}
+	if (o) {
+		set_owner(e, o);
+	} else {
+		clear_owner(e);
+		count(CTR_ACCEPT_NO_LISTENER);
+	}
 }
 
 static __always_inline int is_connected(int state)
@@ -186,88 +257,110 @@ static __always_inline int is_connected(int state)
 	       state == TCP_TIME_WAIT;
 }
 
-/* The shared state machine. Scratch event on the stack (104 bytes): well under the 512 limit. */
-static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, __u64 cookie, __u8 has_cookie)
+/* What a transition means to us; decided from the tracepoint's arguments alone, before any read. */
+enum ct_action {
+	ACT_NONE = 0,
+	ACT_CONNECT_START,  /* CLOSE -> SYN_SENT */
+	ACT_CONNECT_FAILED, /* SYN_SENT -> CLOSE */
+	ACT_LISTEN,         /* CLOSE -> LISTEN */
+	ACT_UNLISTEN,       /* LISTEN -> CLOSE */
+	ACT_EMIT,           /* CONNECT, ACCEPT, CLOSE */
+};
+
+static __always_inline __u8 classify(int oldstate, int newstate, __u8 *type)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (newstate == TCP_ESTABLISHED) {
+		if (oldstate == TCP_SYN_SENT) {
+			*type = CT_CONNECT;
+			return ACT_EMIT;
+		}
+		if (oldstate == TCP_SYN_RECV) {
+			*type = CT_ACCEPT;
+			return ACT_EMIT;
+		}
+		return ACT_NONE;
+	}
+	if (newstate == TCP_CLOSE) {
+		if (oldstate == TCP_SYN_SENT)
+			return ACT_CONNECT_FAILED;
+		if (oldstate == TCP_LISTEN)
+			return ACT_UNLISTEN;
+		if (is_connected(oldstate)) {
+			*type = CT_CLOSE;
+			return ACT_EMIT;
+		}
+		return ACT_NONE;
+	}
+	if (oldstate == TCP_CLOSE) {
+		if (newstate == TCP_SYN_SENT)
+			return ACT_CONNECT_START;
+		if (newstate == TCP_LISTEN)
+			return ACT_LISTEN;
+	}
+	return ACT_NONE; /* e.g. LISTEN -> SYN_RECV (a child socket), ESTABLISHED -> FIN_WAIT1 */
+}
+
+/*
+ * The shared state machine. Cheapest test first: the transition (tracepoint arguments), then
+ * protocol and family, and only for what we keep, the socket's fields. Events are written straight
+ * into the reserved ring-buffer record (no stack copy), except exact mode's held ACCEPTs.
+ * `protocol` and `family` come from the caller (the classic tracepoint has them in its arguments).
+ */
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, __u16 protocol, __u16 family,
+				    bool direct)
+{
+	__u8 type = 0;
+	__u8 action = classify(oldstate, newstate, &type);
+	if (action == ACT_NONE)
 		return 0;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
+	if (protocol != IPPROTO_TCP || (family != AF_INET && family != AF_INET6))
 		return 0;
 	__u64 key = (__u64)sk;
 
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		struct ct_owner o = {};
+	if (action == ACT_CONNECT_START) {
+		struct ct_owner o;
 		fill_owner(&o);
 		if (bpf_map_update_elem(&owners, &key, &o, BPF_ANY))
 			count(CTR_OWNER_MAP_FULL);
 		return 0;
 	}
-	if (oldstate == TCP_CLOSE && newstate == TCP_LISTEN) {
+	if (action == ACT_CONNECT_FAILED) {
+		bpf_map_delete_elem(&owners, &key);
+		count(CTR_CONNECT_FAILED);
+		return 0;
+	}
+	if (action == ACT_LISTEN || action == ACT_UNLISTEN) {
 		struct ct_listener_key lk;
-		struct ct_owner o = {};
-		listener_key(&lk, sk, family, BPF_CORE_READ(sk, __sk_common.skc_num));
+		listener_key(&lk, sk, family, local_port(sk, direct), direct);
+		if (action == ACT_UNLISTEN) {
+			bpf_map_delete_elem(&listeners, &lk);
+			return 0;
+		}
+		struct ct_owner o;
 		fill_owner(&o);
 		if (bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY))
 			count(CTR_LISTENER_MAP_FULL);
 		return 0;
 	}
-	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
-		struct ct_listener_key lk;
-		listener_key(&lk, sk, family, local_port(sk));
-		bpf_map_delete_elem(&listeners, &lk);
-		return 0;
-	}
-	if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
-		bpf_map_delete_elem(&owners, &key);
-		count(CTR_CONNECT_FAILED);
-		return 0;
-	}
 
+	__u64 cookie = 0;
+	if (direct)
+		cookie = bpf_get_socket_cookie(sk); /* needs the BTF-typed socket tp_btf gives */
 	struct ct_config *cfg = get_config();
-	struct ct_event e = {};
-	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
-		e.type = CT_CONNECT;
-		struct ct_owner *o = bpf_map_lookup_elem(&owners, &key);
-		if (o) {
-			set_owner(&e, o);
-			bpf_map_delete_elem(&owners, &key);
-		} else {
-			count(CTR_CONNECT_NO_OWNER);
+	bool exact = cfg && cfg->accept_exact;
+
+	if (type == CT_ACCEPT && exact) {
+		/* held until an accept() returns it (or the socket closes first) */
+		struct ct_event held;
+		fill_event(&held, sk, family, type, cookie, direct, direct);
+		clear_owner(&held);
+		if (bpf_map_update_elem(&pending_accepts, &key, &held, BPF_ANY)) {
+			count(CTR_PENDING_MAP_FULL);
+			emit_copy(&held, cfg); /* better without pid than not at all */
 		}
-	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		e.type = CT_ACCEPT;
-	} else if (newstate == TCP_CLOSE && is_connected(oldstate)) {
-		e.type = CT_CLOSE;
-	} else {
 		return 0;
 	}
-	e.ts_ns = bpf_ktime_get_ns();
-	e.cookie = cookie;
-	if (has_cookie)
-		e.flags |= CT_HAS_COOKIE;
-	fill_socket(&e, sk, family);
-
-	if (e.type == CT_ACCEPT) {
-		if (cfg && cfg->accept_exact) {
-			if (bpf_map_update_elem(&pending_accepts, &key, &e, BPF_ANY)) {
-				count(CTR_PENDING_MAP_FULL);
-				emit(&e, cfg); /* better without pid than not at all */
-			}
-			return 0;
-		}
-		struct ct_listener_key lk;
-		listener_key(&lk, sk, family, e.lport);
-		struct ct_owner *o = bpf_map_lookup_elem(&listeners, &lk);
-		if (!o) {
-			__builtin_memset(lk.addr, 0, sizeof(lk.addr)); /* the wildcard listener */
-			o = bpf_map_lookup_elem(&listeners, &lk);
-		}
-		if (o)
-			set_owner(&e, o);
-		else
-			count(CTR_ACCEPT_NO_LISTENER);
-	} else if (e.type == CT_CLOSE && cfg && cfg->accept_exact) {
+	if (type == CT_CLOSE && exact) {
 		/* closed before any accept() returned it: its ACCEPT goes out first, without pid */
 		struct ct_event *p = bpf_map_lookup_elem(&pending_accepts, &key);
 		if (p) {
@@ -275,32 +368,52 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 			__builtin_memcpy(&acc, p, sizeof(acc));
 			if (bpf_map_delete_elem(&pending_accepts, &key) == 0) {
 				count(CTR_ACCEPT_UNCLAIMED);
-				emit(&acc, cfg);
+				emit_copy(&acc, cfg);
 			}
 		}
 	}
-	emit(&e, cfg);
+
+	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CTR_RINGBUF_FULL);
+		if (type == CT_CONNECT)
+			bpf_map_delete_elem(&owners, &key);
+		return 0;
+	}
+	fill_event(e, sk, family, type, cookie, direct, direct);
+	if (type == CT_CONNECT) {
+		struct ct_owner *o = bpf_map_lookup_elem(&owners, &key);
+		if (o) {
+			set_owner(e, o);
+			bpf_map_delete_elem(&owners, &key);
+		} else {
+			clear_owner(e);
+			count(CTR_CONNECT_NO_OWNER);
+		}
+	} else if (type == CT_ACCEPT) {
+		accept_owner(e);
+	} else {
+		clear_owner(e); /* CLOSE: the context is not the owner's */
+	}
+	bpf_ringbuf_submit(e, submit_flags(cfg));
+	count(CTR_EVENTS);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ct_state_btf, struct sock *sk, int oldstate, int newstate)
 {
-	/* the cookie helper needs the trusted socket pointer tp_btf gives */
-	__u64 cookie = 0;
-	if ((oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) ||
-	    (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) ||
-	    (newstate == TCP_CLOSE && is_connected(oldstate)))
-		cookie = bpf_get_socket_cookie(sk);
-	return on_state(sk, oldstate, newstate, cookie, 1);
+	/* classify() first: most calls end there, before any socket read */
+	__u8 type;
+	if (classify(oldstate, newstate, &type) == ACT_NONE)
+		return 0;
+	return on_state(sk, oldstate, newstate, sk->sk_protocol, sk->__sk_common.skc_family, true);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int ct_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	return on_state((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, 0, 0);
+	return on_state((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, ctx->protocol, ctx->family, false);
 }
 
 static __always_inline int on_accept_exit(long ret)
@@ -332,7 +445,7 @@ static __always_inline int on_accept_exit(long ret)
 	fill_owner(&o);
 	set_owner(&e, &o);
 	count(CTR_ACCEPT_EXACT);
-	emit(&e, get_config());
+	emit_copy(&e, get_config());
 	return 0;
 }
 

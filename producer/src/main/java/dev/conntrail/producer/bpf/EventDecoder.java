@@ -4,13 +4,14 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.schemas.Addresses;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
-/** Decodes {@code struct ct_event} (bpf/tracer.h) into a {@link TcpEvent}; seq is left 0 for the publisher. */
+/**
+ * Decodes {@code struct ct_event} (bpf/tracer.h) into a {@link TcpEvent}; seq is left 0 for the publisher.
+ * Not thread-safe (its text caches): one decoder per reader thread.
+ */
 public final class EventDecoder {
     public static final int EVENT_SIZE = 104;
     static final int OFF_TS = 0;
@@ -40,6 +41,9 @@ public final class EventDecoder {
     private final String host;
     private final long agentEpoch;
     private final ClockSync clock;
+    /** Text forms repeat (the same few addresses and process names): cached, one decoder per reader thread. */
+    private final AddressTextCache addresses = new AddressTextCache();
+    private final CommCache comms = new CommCache();
 
     public EventDecoder(String host, long agentEpoch, ClockSync clock) {
         this.host = host;
@@ -64,11 +68,10 @@ public final class EventDecoder {
             return null;
         }
         int flags = b.get(off + OFF_FLAGS) & 0xff;
-        int addrLen = familyCode == AF_INET ? 4 : 16;
-        byte[] laddr = new byte[addrLen];
-        byte[] raddr = new byte[addrLen];
-        b.get(off + OFF_LADDR, laddr);
-        b.get(off + OFF_RADDR, raddr);
+        String laddr = familyCode == AF_INET ? addresses.ipv4(b.getInt(off + OFF_LADDR))
+                : addresses.ipv6(b.getLong(off + OFF_LADDR), b.getLong(off + OFF_LADDR + 8));
+        String raddr = familyCode == AF_INET ? addresses.ipv4(b.getInt(off + OFF_RADDR))
+                : addresses.ipv6(b.getLong(off + OFF_RADDR), b.getLong(off + OFF_RADDR + 8));
 
         TcpEvent e = new TcpEvent();
         e.setHost(host);
@@ -80,28 +83,18 @@ public final class EventDecoder {
         if ((flags & FLAG_HAS_OWNER) != 0) {
             e.setPid(b.getInt(off + OFF_PID));
             e.setTid(b.getInt(off + OFF_TID));
-            e.setComm(comm(b, off + OFF_COMM));
+            e.setComm(comms.comm(b, off + OFF_COMM));
             e.setCgroupId(b.getLong(off + OFF_CGROUP));
         }
         e.setUid(Integer.toUnsignedLong(b.getInt(off + OFF_UID)));
         e.setNetns(Integer.toUnsignedLong(b.getInt(off + OFF_NETNS)));
         e.setFamily(familyCode == AF_INET ? Family.IPV4 : Family.IPV6);
-        e.setLaddr(Addresses.format(laddr));
+        e.setLaddr(laddr);
         e.setLport(b.getShort(off + OFF_LPORT) & 0xffff);
-        e.setRaddr(Addresses.format(raddr));
+        e.setRaddr(raddr);
         e.setRport(b.getShort(off + OFF_RPORT) & 0xffff);
         e.setCookie((flags & FLAG_HAS_COOKIE) != 0 ? b.getLong(off + OFF_COOKIE) : null);
         e.setSource(Source.EBPF);
         return e;
-    }
-
-    private static String comm(ByteBuffer b, int off) {
-        int n = 0;
-        while (n < 16 && b.get(off + n) != 0) {
-            n++;
-        }
-        byte[] bytes = new byte[n];
-        b.get(off, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 }

@@ -30,7 +30,7 @@ public final class RingBufferReader implements RecordSource {
     private Pointer producerMap;
     private final ByteBuffer consumer;
     private final ByteBuffer producer;
-    private final LibC.PollFd[] pollFds;
+    private final DirectPoll poller;
 
     /** Maps ring buffer map {@code fd} of {@code size} bytes (its max_entries). */
     public RingBufferReader(int fd, int size) {
@@ -51,10 +51,7 @@ public final class RingBufferReader implements RecordSource {
         }
         consumer = consumerMap.getByteBuffer(0, page).order(ByteOrder.LITTLE_ENDIAN);
         producer = producerMap.getByteBuffer(0, producerLen).order(ByteOrder.LITTLE_ENDIAN);
-        LibC.PollFd p = new LibC.PollFd();
-        pollFds = (LibC.PollFd[]) p.toArray(1);
-        pollFds[0].fd = fd;
-        pollFds[0].events = LibC.POLLIN;
+        poller = new DirectPoll(fd, LibC.POLLIN);
     }
 
     /** Bytes written by the kernel and not yet consumed. */
@@ -96,8 +93,7 @@ public final class RingBufferReader implements RecordSource {
         if (pending() > 0) {
             return true;
         }
-        pollFds[0].revents = 0;
-        int rc = libc.poll(pollFds, 1, timeoutMillis);
+        int rc = poller.await(timeoutMillis);
         return rc > 0 || pending() > 0;
     }
 

@@ -25,8 +25,11 @@ public final class Tracer implements AutoCloseable {
     static final String PROG_TP = "ct_state_tp";
     static final String[] PROG_ACCEPT = {"ct_accept_exit", "ct_accept4_exit"};
 
-    /** Batching pause when records trickle in: at 1M records/s this is ~220 KiB of an 8 MiB buffer. */
-    private static final long BATCH_PAUSE_NANOS = 2_000_000L;
+    /**
+     * Batching pause when records trickle in: at 1M records/s this is ~1.1 MiB of an 8 MiB buffer.
+     * 10 ms rather than 2 ms: fewer reader wake-ups at moderate rates (BENCHMARKS.md, "Tracer").
+     */
+    private static final long BATCH_PAUSE_NANOS = 10_000_000L;
     private final TracerOptions options;
     private final BpfObject object;
     private final List<BpfLink> links;

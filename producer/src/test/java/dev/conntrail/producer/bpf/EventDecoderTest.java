@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.schemas.Addresses;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -84,6 +85,37 @@ class EventDecoderTest {
         assertThat(decoder.decode(record(9, 0, 2, new byte[16], new byte[16], 0), 16, EventDecoder.EVENT_SIZE)).isNull();
         assertThat(decoder.decode(record(1, 0, 7, new byte[16], new byte[16], 0), 16, EventDecoder.EVENT_SIZE)).isNull();
         assertThat(decoder.decode(record(1, 0, 2, new byte[16], new byte[16], 0), 16, 50)).isNull();
+    }
+
+    /** The decoder caches address and comm text: many distinct values (slot collisions included) stay right. */
+    @Test
+    void cachedTextStaysRightAcrossManyDistinctValues() {
+        java.util.Random random = new java.util.Random(42);
+        String[] comms = {"curl", "nginx", "java", "a-fifteen-chars", "x"};
+        for (int i = 0; i < 20_000; i++) {
+            boolean v6 = i % 2 == 1;
+            byte[] l = new byte[v6 ? 16 : 4];
+            byte[] r = new byte[v6 ? 16 : 4];
+            random.nextBytes(l);
+            random.nextBytes(r);
+            if (v6 && i % 3 == 0) {
+                java.util.Arrays.fill(l, 0, 10, (byte) 0); // v4-mapped
+                l[10] = (byte) 0xff;
+                l[11] = (byte) 0xff;
+            }
+            if (i % 5 == 0) {
+                l = (v6 ? new byte[16] : new byte[4]); // a repeated value (cache hit)
+            }
+            ByteBuffer rec = record(1, 1, v6 ? 10 : 2, l, r, clock.monotonicNanos());
+            String comm = comms[random.nextInt(comms.length)];
+            byte[] commBytes = new byte[16];
+            System.arraycopy(comm.getBytes(), 0, commBytes, 0, comm.length());
+            rec.put(16 + EventDecoder.OFF_COMM, commBytes);
+            TcpEvent e = decoder.decode(rec, 16, EventDecoder.EVENT_SIZE);
+            assertThat(e.getLaddr()).isEqualTo(Addresses.format(l));
+            assertThat(e.getRaddr()).isEqualTo(Addresses.format(r));
+            assertThat(e.getComm()).isEqualTo(comm);
+        }
     }
 
     @Test
