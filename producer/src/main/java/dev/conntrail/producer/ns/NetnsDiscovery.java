@@ -32,8 +32,9 @@ public final class NetnsDiscovery {
     public List<NetNamespace> discover() {
         int[] pids = ProcDirs.pids(proc);
         long[] netns = new long[pids.length];
+        Readlink links = new Readlink(proc.toString());
         for (int i = 0; i < pids.length; i++) {
-            netns[i] = nsInode(proc.resolve(Integer.toString(pids[i])).resolve("ns/net"));
+            netns[i] = links.bracketNumber(pids[i], "ns/net", Readlink.NET);
         }
         return fromProcesses(pids, netns);
     }
