@@ -25,8 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building (./mvnw -pl app -am -DskipTests clean package) ..." >&2
-./mvnw -B -q -pl app -am -DskipTests clean package >&2
+# CLASSPATH_OVERRIDE: time an already built jar + test classes (e.g. a copy of an older build)
+CP=${CLASSPATH_OVERRIDE:-app/target/conntrail.jar:producer/target/test-classes}
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "building (./mvnw -pl app -am -DskipTests clean package) ..." >&2
+  ./mvnw -B -q -pl app -am -DskipTests clean package >&2
+fi
 
 echo "setting up $NS namespaces x $((CLIENTS + 1)) processes x $((CLIENTS * CONNS_PER_CLIENT)) connections ..." >&2
 for i in $(seq 1 "$NS"); do
@@ -49,8 +53,11 @@ echo "held: $est established sockets in the benchmark namespaces; $procs process
 echo "# conntrail snapshot benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
 echo "# $NS namespaces (+ root), $est established sockets held, $procs processes"
 printf '%-26s %10s %10s   %s\n' method median_ms min_ms note
-java -Xmx2g ${JAVA_OPTS:-} -cp app/target/conntrail.jar:producer/target/test-classes \
-  dev.conntrail.producer.snapshot.bench.${BENCH_MAIN:-SnapshotBench} "$RUNS" "$NAIVE_RUNS" 2>/dev/null
+for cp in ${CP//;/ }; do # several classpaths separated by ';': each timed in turn on the same load
+  [ "$cp" = "$CP" ] || echo "# classpath $cp"
+  java -Xmx2g ${JAVA_OPTS:-} -cp "$cp" \
+    dev.conntrail.producer.snapshot.bench.${BENCH_MAIN:-SnapshotBench} "$RUNS" "$NAIVE_RUNS" 2>"${JAVA_STDERR:-/dev/null}"
+done
 [ "$NAIVE_RUNS" = 0 ] && exit 0 # JAVA_OPTS=-Dmethods=BPF_ITER NAIVE_RUNS=0: profile the Java paths only
 
 # ss in the root namespace and in every named one, as one shell loop; wall and CPU (user+sys) of it

@@ -68,10 +68,15 @@ struct file {
 	struct inode *f_inode;
 };
 
+struct nsproxy {
+	struct net *net_ns;
+};
+
 struct task_struct {
 	int pid;
 	int tgid;
 	char comm[16];
+	struct nsproxy *nsproxy;
 };
 
 struct seq_file;
@@ -87,6 +92,11 @@ struct bpf_iter__task_file {
 	union { struct task_struct *task; };
 	__u32 fd;
 	union { struct file *file; };
+};
+
+struct bpf_iter__task {
+	union { struct bpf_iter_meta *meta; };
+	union { struct task_struct *task; };
 };
 
 #pragma clang attribute pop
@@ -108,6 +118,13 @@ struct sockiter_rec {
 	__u8 laddr[16];
 	__u8 raddr[16];
 	char comm[16];
+};
+
+/* One process (thread-group leader) and its network namespace: 8 bytes, little-endian, read by
+ * dev.conntrail.producer.snapshot.SockIterSource#processes (namespace discovery without /proc). */
+struct nsiter_rec {
+	__u32 tgid;
+	__u32 netns;
 };
 
 #endif

@@ -63,6 +63,13 @@ public final class ConntrackReader implements AutoCloseable {
         this.discovery = discovery;
     }
 
+    private int eventReceiveBuffer = 4 << 20;
+
+    /** The event sockets' receive buffer (default 4 MiB; set before subscribe). Tests shrink it to provoke ENOBUFS. */
+    void eventReceiveBuffer(int bytes) {
+        this.eventReceiveBuffer = bytes;
+    }
+
     public Counters counters() {
         return counters;
     }
@@ -123,7 +130,7 @@ public final class ConntrackReader implements AutoCloseable {
                 LOG.warn("conntrack events of {} not available: {}", ns, e.getMessage());
                 continue;
             }
-            s.receiveBuffer(4 << 20);
+            s.receiveBuffer(eventReceiveBuffer);
             s.receiveTimeoutMillis(200);
             Thread t = new Thread(() -> readEvents(ns, s, listener), "conntrack-events-" + ns.inode());
             t.setDaemon(true);

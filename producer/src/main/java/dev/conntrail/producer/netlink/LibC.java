@@ -48,5 +48,8 @@ public interface LibC extends Library {
 
     int setns(int fd, int nstype);
 
+    /** read(2) into native memory: no copy of a Java array in and out around each call (BPF iterator passes). */
+    long read(int fd, Pointer buf, long count);
+
     String strerror(int errnum);
 }

@@ -28,21 +28,39 @@ public final class NetnsDiscovery {
         this.runNetns = runNetns;
     }
 
-    /** The namespaces, root namespace (that of pid 1) first, then by inode. */
+    /** The namespaces, root namespace (that of pid 1) first, then by inode: one readlink per process. */
     public List<NetNamespace> discover() {
+        int[] pids = ProcDirs.pids(proc);
+        long[] netns = new long[pids.length];
+        Readlink links = new Readlink(proc.toString());
+        for (int i = 0; i < pids.length; i++) {
+            netns[i] = links.bracketNumber(pids[i], "ns/net", Readlink.NET);
+        }
+        return fromProcesses(pids, netns);
+    }
+
+    /**
+     * The namespaces of the given processes (ascending pids; a netns below 1 means "gone", skipped) plus
+     * the bind mounts under /run/netns; root namespace (that of pid 1) first, then by inode. The BPF
+     * task iterator supplies the pairs in one pass (SockIterSource#processes) instead of a readlink each.
+     */
+    public List<NetNamespace> fromProcesses(int[] pids, long[] netns) {
         Map<Long, List<Integer>> pidsByNs = new TreeMap<>();
         Map<Long, List<Path>> handles = new TreeMap<>();
         Map<Long, String> names = new TreeMap<>();
-        for (int pid : ProcDirs.pids(proc)) {
-            Path link = proc.resolve(Integer.toString(pid)).resolve("ns/net");
-            long ino = nsInode(link);
-            if (ino < 0) {
+        long root = -1;
+        for (int i = 0; i < pids.length; i++) {
+            long ino = netns[i];
+            if (ino <= 0) {
                 continue;
             }
-            pidsByNs.computeIfAbsent(ino, k -> new ArrayList<>()).add(pid);
+            if (pids[i] == 1) {
+                root = ino;
+            }
+            pidsByNs.computeIfAbsent(ino, k -> new ArrayList<>()).add(pids[i]);
             List<Path> h = handles.computeIfAbsent(ino, k -> new ArrayList<>());
             if (h.size() < 4) { // a few spares: the first process may exit before we open it
-                h.add(link);
+                h.add(proc.resolve(Integer.toString(pids[i])).resolve("ns/net"));
             }
         }
         if (Files.isDirectory(runNetns)) {
@@ -60,7 +78,9 @@ public final class NetnsDiscovery {
                 // unreadable /run/netns: the namespaces with processes are still found
             }
         }
-        long root = nsInode(proc.resolve("1/ns/net"));
+        if (root < 0) {
+            root = nsInode(proc.resolve("1/ns/net"));
+        }
         List<NetNamespace> out = new ArrayList<>();
         for (Map.Entry<Long, List<Integer>> e : pidsByNs.entrySet()) {
             NetNamespace ns = new NetNamespace(e.getKey(), List.copyOf(handles.get(e.getKey())),

@@ -1,6 +1,7 @@
 package dev.conntrail.producer.proc;
 
 import dev.conntrail.producer.ns.ProcDirs;
+import dev.conntrail.producer.ns.Readlink;
 import dev.conntrail.producer.snapshot.Owner;
 import java.io.File;
 import java.io.IOException;
@@ -29,6 +30,7 @@ public final class FdWalker {
 
     public SocketOwners walk() {
         Map<Long, Object> map = new HashMap<>(1 << 14);
+        Readlink links = new Readlink(proc.toString());
         int processes = 0;
         long fds = 0;
         for (int pid : ProcDirs.pids(proc)) {
@@ -41,7 +43,7 @@ public final class FdWalker {
             Owner owner = null;
             for (String fd : names) {
                 fds++;
-                long inode = socketInode(Paths.get(pidDir, "fd", fd));
+                long inode = links.bracketNumber(pid, "fd/" + fd, Readlink.SOCKET);
                 if (inode <= 0) {
                     continue;
                 }
@@ -52,28 +54,6 @@ public final class FdWalker {
             }
         }
         return new SocketOwners(map, processes, fds);
-    }
-
-    /** The inode of a "socket:[123]" link, or -1 for anything else or a vanished fd. */
-    static long socketInode(Path fdLink) {
-        String target;
-        try {
-            target = Files.readSymbolicLink(fdLink).toString();
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            return -1;
-        }
-        if (!target.startsWith("socket:[") || !target.endsWith("]")) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = 8; i < target.length() - 1; i++) {
-            char c = target.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v;
     }
 
     /** The process's comm (at most 15 bytes), or null when it exited meanwhile. */

@@ -3,8 +3,6 @@ package dev.conntrail.producer.proc;
 import dev.conntrail.producer.ns.NetNamespace;
 import dev.conntrail.producer.ns.NetnsEnterer;
 import dev.conntrail.producer.snapshot.RawSocket;
-import java.io.BufferedReader;
-import java.io.FileReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -53,16 +51,49 @@ public final class ProcNetTcpSource {
         }
     }
 
-    private static int readFile(Path file, long netns, boolean v6, IntPredicate keep, List<RawSocket> out) {
-        int malformed = 0;
-        try (BufferedReader r = new BufferedReader(new FileReader(file.toFile()), 1 << 16)) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (ProcNetTcpParser.isHeader(line) || line.isBlank()) {
-                    continue;
+    private byte[] buf = new byte[1 << 18];
+
+    /** Reads the whole file into {@link #buf} (growing it); returns its length. */
+    private int slurp(Path file) throws IOException {
+        int len = 0;
+        try (java.io.FileInputStream in = new java.io.FileInputStream(file.toFile())) {
+            int n;
+            while ((n = in.read(buf, len, buf.length - len)) > 0) {
+                len += n;
+                if (len == buf.length) {
+                    buf = java.util.Arrays.copyOf(buf, buf.length * 2);
                 }
+            }
+        }
+        return len;
+    }
+
+    private int readFile(Path file, long netns, boolean v6, IntPredicate keep, List<RawSocket> out) {
+        int malformed = 0;
+        int len;
+        try {
+            len = slurp(file);
+        } catch (java.io.FileNotFoundException e) {
+            if (v6) {
+                return malformed; // IPv6 disabled in this namespace/kernel
+            }
+            throw new UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        byte[] b = buf;
+        int line = 0;
+        boolean header = true;
+        while (line < len) {
+            int end = line;
+            while (end < len && b[end] != '\n') {
+                end++;
+            }
+            if (header) {
+                header = false; // "  sl  local_address ..."
+            } else if (!blank(b, line, end)) {
                 try {
-                    RawSocket s = ProcNetTcpParser.parse(line, netns, v6);
+                    RawSocket s = ProcNetTcpParser.parse(b, line, end, netns, v6);
                     if (keep.test(s.state())) {
                         out.add(s);
                     }
@@ -74,14 +105,17 @@ public final class ProcNetTcpSource {
                     }
                 }
             }
-        } catch (java.io.FileNotFoundException e) {
-            if (v6) {
-                return malformed; // IPv6 disabled in this namespace/kernel
-            }
-            throw new UncheckedIOException(e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            line = end + 1;
         }
         return malformed;
+    }
+
+    private static boolean blank(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if ((b[i] & 0xff) > ' ') {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -27,10 +27,14 @@ public final class SocketOwners {
         private final Map<Long, Object> map = new HashMap<>(1 << 14);
         private final java.util.Set<Integer> pids = new java.util.HashSet<>();
         private long fds;
+        private int lastPid = -1;
 
         public Builder add(long inode, Owner owner) {
             fds++;
-            pids.add(owner.pid());
+            if (owner.pid() != lastPid) { // sources add process by process: skip boxing most repeats
+                lastPid = owner.pid();
+                pids.add(lastPid);
+            }
             SocketOwners.add(map, inode, owner);
             return this;
         }

@@ -4,49 +4,77 @@ import dev.conntrail.producer.bpf.BpfLink;
 import dev.conntrail.producer.bpf.BpfObject;
 import dev.conntrail.producer.bpf.LibC;
 import dev.conntrail.producer.proc.SocketOwners;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The BPF {@code iter/task_file} pass (bpf/sockiter.bpf.c): one host-wide walk of every task's open
- * files in the kernel, giving each TCP socket a process holds with its owner (tgid, comm), cookie,
- * inode, netns, state and tuple — no /proc text, no namespace entry. Used in place of the
- * {@code /proc/*}{@code /fd} walk. Loaded once through the tracer's libbpf bindings; close it to detach.
+ * The BPF iterators of bpf/sockiter.bpf.c. {@code sockiter} ({@code iter/task_file}): one host-wide
+ * walk of every task's open files in the kernel, giving each TCP socket a process holds with its owner
+ * (tgid, comm), cookie, inode, netns, state and tuple — no /proc text, no namespace entry; used in
+ * place of the {@code /proc/*}{@code /fd} walk. {@code nsiter} ({@code iter/task}): every process's
+ * network namespace, in place of a readlink of each {@code /proc/PID/ns/net}. Loaded once through the
+ * tracer's libbpf bindings; close it to detach. Not thread-safe (one pass at a time: it reuses its buffer).
  */
 public final class SockIterSource implements AutoCloseable {
     static final int RECORD = 88;
+    static final int NS_RECORD = 8;
     private final BpfObject object;
-    private final BpfLink link;
+    private final BpfLink sockets;
+    private final BpfLink processes;
+    private com.sun.jna.Memory nativeBuffer = new com.sun.jna.Memory(1 << 21);
+    private byte[] buffer = new byte[1 << 21];
 
     /** One record of the iterator. */
     public record Held(long cookie, long inode, long netns, int tgid, long uid, int fd, boolean ipv6, int lport,
                        int rport, int state, byte[] laddr, byte[] raddr, String comm) {
     }
 
+    /** Every process (ascending pid) and the inode of its network namespace, from one iter/task pass. */
+    public record Processes(int[] pids, long[] netns) {
+    }
+
     public SockIterSource() {
         BpfObject o = BpfObject.openResource("/bpf/sockiter.bpf.o");
+        BpfLink s = null;
         try {
             o.load();
-            this.link = o.program("sockiter").attachIterator();
+            s = o.program("sockiter").attachIterator();
+            this.processes = o.program("nsiter").attachIterator();
+            this.sockets = s;
             this.object = o;
         } catch (RuntimeException e) {
+            if (s != null) {
+                s.close();
+            }
             o.close();
             throw e;
         }
     }
 
-    /** Runs one pass of the iterator and returns its raw bytes. */
+    /** Runs one pass of the socket iterator and returns a copy of its raw bytes. */
     public byte[] readPass() {
+        return Arrays.copyOf(buffer, read(sockets));
+    }
+
+    /** Runs one pass of {@code link} into {@link #buffer}; returns the byte count. */
+    private int read(BpfLink link) {
         int fd = link.createIterator();
         try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
-            byte[] buf = new byte[1 << 16];
+            long len = 0;
             while (true) {
-                long n = LibC.INSTANCE.read(fd, buf, buf.length);
+                if (nativeBuffer.size() - len < 1 << 16) { // the kernel hands out at most a few pages per read
+                    com.sun.jna.Memory bigger = new com.sun.jna.Memory(nativeBuffer.size() * 2);
+                    bigger.write(0, nativeBuffer.getByteArray(0, (int) len), 0, (int) len);
+                    nativeBuffer.close();
+                    nativeBuffer = bigger;
+                }
+                long n = dev.conntrail.producer.netlink.LibC.INSTANCE.read(fd, nativeBuffer.share(len), nativeBuffer.size() - len);
                 if (n < 0) {
                     int errno = com.sun.jna.Native.getLastError();
                     if (errno == LibC.EINTR) {
@@ -57,12 +85,30 @@ public final class SockIterSource implements AutoCloseable {
                 if (n == 0) {
                     break;
                 }
-                out.write(buf, 0, (int) n);
+                len += n;
             }
-            return out.toByteArray();
+            if (buffer.length < len) {
+                buffer = new byte[(int) nativeBuffer.size()];
+            }
+            nativeBuffer.read(0, buffer, 0, (int) len);
+            return (int) len;
         } finally {
             LibC.INSTANCE.close(fd);
         }
+    }
+
+    /** Every process and its network namespace (for NetnsDiscovery#fromProcesses). */
+    public Processes processes() {
+        int len = read(processes);
+        ByteBuffer bb = ByteBuffer.wrap(buffer, 0, len).order(ByteOrder.LITTLE_ENDIAN);
+        int n = len / NS_RECORD;
+        int[] pids = new int[n];
+        long[] netns = new long[n];
+        for (int i = 0; i < n; i++) {
+            pids[i] = bb.getInt(i * NS_RECORD);
+            netns[i] = bb.getInt(i * NS_RECORD + 4) & 0xffffffffL;
+        }
+        return new Processes(pids, netns);
     }
 
     /** Every record of one pass. */
@@ -70,58 +116,62 @@ public final class SockIterSource implements AutoCloseable {
         return parse(readPass());
     }
 
-    /** One pass as sockets (deduplicated by cookie) and their owners by inode. */
-    public record Pass(java.util.Map<Long, List<RawSocket>> socketsByNetns, SocketOwners owners, int records) {
+    /**
+     * One pass as sockets (deduplicated by cookie) grouped by namespace, their owners by inode, and per
+     * namespace how many of its sockets are hashed (not CLOSE, not TIME_WAIT: what net/sockstat's
+     * "inuse" counts). Sockets in CLOSE (never connected, or reset) are left out: no snapshot shows them.
+     */
+    public record Pass(Map<Long, List<RawSocket>> socketsByNetns, SocketOwners owners, int records) {
     }
 
     /** One pass: every held TCP socket once (by cookie) grouped by namespace, and the owners. */
     public Pass sockets() {
-        return decode(readPass());
+        int len = read(sockets); // first: it may replace the buffer
+        return decode(buffer, len);
     }
 
     /** Decodes one pass's bytes. */
     public static Pass decode(byte[] b) {
-        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        return decode(b, b.length);
+    }
+
+    static Pass decode(byte[] b, int len) {
+        ByteBuffer bb = ByteBuffer.wrap(b, 0, len).order(ByteOrder.LITTLE_ENDIAN);
         SocketOwners.Builder owners = new SocketOwners.Builder();
-        java.util.Map<Long, List<RawSocket>> byNs = new java.util.HashMap<>();
-        java.util.Set<Long> seen = new java.util.HashSet<>(b.length / RECORD * 2);
-        java.util.Map<Integer, Owner> ownerCache = new java.util.HashMap<>();
+        Map<Long, List<RawSocket>> byNs = new HashMap<>();
+        LongSet seen = new LongSet(len / RECORD);
+        Owner owner = null;
+        long lastNetns = -1;
+        List<RawSocket> nsList = null;
         int n = 0;
-        for (int off = 0; off + RECORD <= b.length; off += RECORD) {
+        for (int off = 0; off + RECORD <= len; off += RECORD) {
             n++;
+            int state = b[off + 38] & 0xff;
+            if (state == TcpStates.CLOSE) {
+                continue;
+            }
             long cookie = bb.getLong(off);
             long inode = bb.getLong(off + 8);
             int tgid = bb.getInt(off + 20);
-            Owner owner = ownerCache.get(tgid);
-            if (owner == null) {
+            if (owner == null || owner.pid() != tgid) { // records come task by task
                 owner = new Owner(tgid, comm(b, off + 72));
-                ownerCache.put(tgid, owner);
             }
             owners.add(inode, owner);
             if (!seen.add(cookie)) {
-                continue;
+                continue; // shared by another process (fork): one socket
             }
             boolean v6 = (bb.getShort(off + 32) & 0xffff) == SockDiagParser.AF_INET6;
-            byte[] l = new byte[v6 ? 16 : 4];
-            byte[] r = new byte[v6 ? 16 : 4];
-            System.arraycopy(b, off + 40, l, 0, l.length);
-            System.arraycopy(b, off + 56, r, 0, r.length);
+            byte[] l = Arrays.copyOfRange(b, off + 40, off + 40 + (v6 ? 16 : 4));
+            byte[] r = Arrays.copyOfRange(b, off + 56, off + 56 + (v6 ? 16 : 4));
             long netns = bb.getInt(off + 16) & 0xffffffffL;
-            byNs.computeIfAbsent(netns, k -> new ArrayList<>()).add(new RawSocket(netns, v6, l, bb.getShort(off + 34) & 0xffff, r,
-                    bb.getShort(off + 36) & 0xffff, b[off + 38] & 0xff, bb.getInt(off + 24) & 0xffffffffL, inode, cookie));
+            if (netns != lastNetns) {
+                nsList = byNs.computeIfAbsent(netns, k -> new ArrayList<>());
+                lastNetns = netns;
+            }
+            nsList.add(new RawSocket(netns, v6, l, bb.getShort(off + 34) & 0xffff, r, bb.getShort(off + 36) & 0xffff,
+                    state, bb.getInt(off + 24) & 0xffffffffL, inode, cookie));
         }
         return new Pass(byNs, owners.build(), n);
-    }
-
-    /** The owners by inode, for joining with sock_diag. */
-    public SocketOwners owners() {
-        byte[] b = readPass();
-        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        SocketOwners.Builder owners = new SocketOwners.Builder();
-        for (int off = 0; off + RECORD <= b.length; off += RECORD) {
-            owners.add(bb.getLong(off + 8), new Owner(bb.getInt(off + 20), comm(b, off + 72)));
-        }
-        return owners.build();
     }
 
     static List<Held> parse(byte[] b) {
@@ -150,7 +200,9 @@ public final class SockIterSource implements AutoCloseable {
 
     @Override
     public void close() {
-        link.close();
+        processes.close();
+        sockets.close();
         object.close();
+        nativeBuffer.close();
     }
 }

@@ -8,7 +8,6 @@ import dev.conntrail.producer.ns.NetnsEnterer;
 import dev.conntrail.producer.proc.FdWalker;
 import dev.conntrail.producer.proc.ProcNetTcpSource;
 import dev.conntrail.producer.proc.SocketOwners;
-import dev.conntrail.schemas.Addresses;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -80,7 +79,14 @@ public final class SocketSnapshotter implements AutoCloseable {
     public Snapshot take() {
         long startMicros = nowMicros();
         long t0 = System.nanoTime();
-        List<NetNamespace> namespaces = discovery.discover();
+        // with BPF, one iter/task pass names every process's namespace (no readlink of each /proc/PID/ns/net)
+        List<NetNamespace> namespaces;
+        if (iterator != null) {
+            SockIterSource.Processes ps = iterator.processes();
+            namespaces = discovery.fromProcesses(ps.pids(), ps.netns());
+        } else {
+            namespaces = discovery.discover();
+        }
         long t1 = System.nanoTime();
         List<RawSocket> raw = new ArrayList<>(4096);
         List<NetNamespace> namespacesToRead = namespaces;
@@ -154,11 +160,14 @@ public final class SocketSnapshotter implements AutoCloseable {
                 nsOfPid.put(pid, ns.inode());
             }
         }
+        long t4 = System.nanoTime();
         Snapshot s = assemble(raw, owners, nsOfPid, startMicros);
+        long t5 = System.nanoTime();
         long micros = (System.nanoTime() - t0) / 1000;
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
                 owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
-                (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces);
+                (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
+                (t5 - t4) / 1000);
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
     }
 
@@ -166,13 +175,16 @@ public final class SocketSnapshotter implements AutoCloseable {
     static Snapshot assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid, long startMicros) {
         List<Listener> listeners = new ArrayList<>();
         Map<ListenKey, List<String>> listenAddrs = new HashMap<>();
+        java.util.BitSet listenPorts = new java.util.BitSet(1 << 16);
+        AddressTexts texts = new AddressTexts();
         for (RawSocket r : raw) {
             if (r.state() != TcpStates.LISTEN) {
                 continue;
             }
             List<Owner> os = owners.owners(r.inode());
             Owner only = os.size() == 1 ? os.get(0) : null;
-            String laddr = Addresses.format(r.laddr());
+            String laddr = texts.format(r.laddr());
+            listenPorts.set(r.lport());
             listeners.add(new Listener(r.netns(), r.ipv6(), laddr, r.lport(), r.uid(), r.inode(), r.cookie(),
                     only == null ? null : only.pid(), only == null ? null : only.comm(), os.size()));
             listenAddrs.computeIfAbsent(new ListenKey(r.netns(), r.ipv6(), r.lport()), k -> new ArrayList<>()).add(laddr);
@@ -182,9 +194,9 @@ public final class SocketSnapshotter implements AutoCloseable {
             if (!TcpStates.isConnected(r.state())) {
                 continue;
             }
-            String laddr = Addresses.format(r.laddr());
+            String laddr = texts.format(r.laddr());
             Direction dir = Direction.OUTGOING;
-            List<String> addrs = listenAddrs.get(new ListenKey(r.netns(), r.ipv6(), r.lport()));
+            List<String> addrs = listenPorts.get(r.lport()) ? listenAddrs.get(new ListenKey(r.netns(), r.ipv6(), r.lport())) : null;
             if (addrs != null) {
                 for (String a : addrs) {
                     // a wildcard listener (0.0.0.0 / ::) takes connections to any local address;
@@ -197,7 +209,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             }
             List<Owner> os = r.inode() == 0 ? List.of() : owners.owners(r.inode());
             Owner owner = pick(os, r.netns(), nsOfPid);
-            sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), Addresses.format(r.raddr()), r.rport(),
+            sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), texts.format(r.raddr()), r.rport(),
                     r.state(), r.uid(), r.inode(), r.cookie(), dir,
                     owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), os.size()));
         }

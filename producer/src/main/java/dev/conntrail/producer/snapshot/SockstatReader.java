@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -44,35 +43,45 @@ public final class SockstatReader {
         }
     }
 
-    private static long count(Path net) {
-        return field(net.resolve("sockstat"), "TCP:") + field(net.resolve("sockstat6"), "TCP6:");
+    private long count(Path net) {
+        return field(net.resolve("sockstat"), TCP) + field(net.resolve("sockstat6"), TCP6);
     }
 
-    private static long field(Path file, String prefix) {
-        String text;
-        try {
-            text = new String(Files.readAllBytes(file), StandardCharsets.US_ASCII);
-        } catch (NoSuchFileException e) {
-            if (prefix.equals("TCP6:")) {
+    private static final byte[] TCP = "\nTCP: inuse ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TCP6 = "\nTCP6: inuse ".getBytes(StandardCharsets.US_ASCII);
+    private final byte[] buf = new byte[4096]; // both files are a few hundred bytes
+
+    /** The number after {@code prefix} (searched after a newline; the file's first line counts too). */
+    private long field(Path file, byte[] prefix) {
+        int len = 1;
+        buf[0] = '\n';
+        try (java.io.FileInputStream in = new java.io.FileInputStream(file.toFile())) {
+            int n;
+            while (len < buf.length && (n = in.read(buf, len, buf.length - len)) > 0) {
+                len += n;
+            }
+        } catch (java.io.FileNotFoundException e) {
+            if (prefix == TCP6 && !Files.exists(file)) {
                 return 0; // no IPv6 in this kernel
             }
             throw new UncheckedIOException(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        for (String line : text.split("\n")) {
-            if (line.startsWith(prefix)) {
-                String[] f = line.split(" ");
-                for (int i = 1; i + 1 < f.length; i++) {
-                    if (f[i].equals("inuse")) {
-                        try {
-                            return Long.parseLong(f[i + 1]);
-                        } catch (NumberFormatException e) {
-                            return -1_000_000_000L; // unreadable: forces the sock_diag path
-                        }
-                    }
+        outer:
+        for (int i = 0; i + prefix.length <= len; i++) {
+            for (int j = 0; j < prefix.length; j++) {
+                if (buf[i + j] != prefix[j]) {
+                    continue outer;
                 }
             }
+            long v = 0;
+            int k = i + prefix.length;
+            int start = k;
+            while (k < len && buf[k] >= '0' && buf[k] <= '9' && k - start < 18) {
+                v = v * 10 + (buf[k++] - '0');
+            }
+            return k > start ? v : -1_000_000_000L; // unreadable: forces the sock_diag path
         }
         return 0;
     }

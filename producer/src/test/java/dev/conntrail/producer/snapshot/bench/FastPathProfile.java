@@ -20,7 +20,13 @@ public final class FastPathProfile {
                 long c0 = mx.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
                 List<NetNamespace> ns = d.discover();
+                long t0b = System.nanoTime();
+                SockIterSource.Processes ps = it.processes();
+                List<NetNamespace> ns2 = d.fromProcesses(ps.pids(), ps.netns());
                 long t1 = System.nanoTime();
+                if (ns2.size() != ns.size()) {
+                    System.out.printf("(discovery by readlink found %d namespaces, by iter/task %d) ", ns.size(), ns2.size());
+                }
                 byte[] raw = it.readPass();
                 long t2 = System.nanoTime();
                 SockIterSource.Pass p = SockIterSource.decode(raw);
@@ -36,8 +42,8 @@ public final class FastPathProfile {
                 long t5 = System.nanoTime();
                 System.out.printf("root sock_diag %.1f ms (%d sockets) | ", (t5 - t4) / 1e6, rootSockets.size());
                 System.out.printf("cpu %.1f ms | ", (mx.getCurrentThreadCpuTime() - c0) / 1e6);
-                System.out.printf("discover %.1f ms (%d ns) | iterator read %.1f ms (%d bytes) | decode %.1f ms (%d records) | sockstat x%d %.1f ms (%d inuse)%n",
-                        (t1 - t0) / 1e6, ns.size(), (t2 - t1) / 1e6, raw.length, (t3 - t2) / 1e6, p.records(), ns.size(), (t4 - t3) / 1e6, sum);
+                System.out.printf("discover by readlink %.1f ms, by iter/task %.1f ms (%d ns) | iterator read %.1f ms (%d bytes) | decode %.1f ms (%d records) | sockstat x%d %.1f ms (%d inuse)%n",
+                        (t0b - t0) / 1e6, (t1 - t0b) / 1e6, ns.size(), (t2 - t1) / 1e6, raw.length, (t3 - t2) / 1e6, p.records(), ns.size(), (t4 - t3) / 1e6, sum);
             }
             try (dev.conntrail.producer.snapshot.SocketSnapshotter snap =
                          new dev.conntrail.producer.snapshot.SocketSnapshotter(dev.conntrail.producer.snapshot.SocketSnapshotter.Method.BPF_ITER)) {

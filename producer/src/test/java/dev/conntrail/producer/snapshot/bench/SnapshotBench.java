@@ -59,7 +59,8 @@ public final class SnapshotBench {
                 var st = last.stats();
                 print("java-" + m.name().toLowerCase(), t, n + " sockets (" + owned + " with pid); last run: discover "
                         + st.discoverMicros() / 1000 + " ms, sockets " + st.socketsMicros() / 1000 + " ms, owners "
-                        + st.ownersMicros() / 1000 + " ms, sock_diag namespaces " + st.sockDiagNamespaces());
+                        + st.ownersMicros() / 1000 + " ms, assemble " + st.assembleMicros() / 1000 + " ms, sock_diag namespaces "
+                        + st.sockDiagNamespaces());
                 print("  cpu", cpu, "CPU time of the whole JVM (user+sys) during one take()");
             }
         }
