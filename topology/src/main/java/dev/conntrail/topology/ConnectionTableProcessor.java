@@ -53,7 +53,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private final long window;
 
     private ProcessorContext<String, Connection> context;
-    private KeyValueStore<String, RowState> rows;
+    private RowTable rows;
     private KeyValueStore<String, NatEntry> nat;
     private KeyValueStore<String, HostState> hostStore;
 
@@ -78,7 +78,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     @Override
     public void init(ProcessorContext<String, Connection> context) {
         this.context = context;
-        this.rows = context.getStateStore(ConnectionTopology.ROWS_STORE);
+        this.rows = new RowTable(context.getStateStore(ConnectionTopology.ROWS_STORE), !settings.persistentStores());
         this.nat = context.getStateStore(ConnectionTopology.NAT_STORE);
         this.hostStore = context.getStateStore(ConnectionTopology.HOSTS_STORE);
         forgetCounts();
@@ -92,17 +92,14 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
                 natTuples.merge(natTuple(k), 1, Integer::sum);
             }
         }
-        try (KeyValueIterator<String, RowState> all = rows.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, RowState> kv = all.next();
-                if (kv.value.isOpen()) {
-                    openRows++;
-                } else {
-                    closedRows++;
-                    schedule(kv.value.tombstoneAt, kv.key);
-                }
+        rows.load((key, row) -> {
+            if (row.isOpen()) {
+                openRows++;
+            } else {
+                closedRows++;
+                schedule(row.tombstoneAt, key);
             }
-        }
+        });
         try (KeyValueIterator<String, HostState> all = hostStore.all()) {
             while (all.hasNext()) {
                 KeyValue<String, HostState> kv = all.next();
@@ -269,7 +266,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         }
         long startSeq = id.equals(h.snapshotId) && h.snapshotEpoch == e.getAgentEpoch() ? h.snapshotStartSeq : e.getSeq();
         List<KeyValue<String, RowState>> unconfirmed = new ArrayList<>();
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host), PREFIX)) {
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host))) {
             while (it.hasNext()) {
                 KeyValue<String, RowState> kv = it.next();
                 RowState s = kv.value;
@@ -359,7 +356,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     private void collectKeys(String tuplePrefix, Set<String> into) {
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(tuplePrefix, PREFIX)) {
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(tuplePrefix)) {
             while (it.hasNext()) into.add(it.next().key);
         }
     }
@@ -445,7 +442,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     private void hostLost(String host, HostState h, long now) {
         List<KeyValue<String, RowState>> open = new ArrayList<>();
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host), PREFIX)) {
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host))) {
             while (it.hasNext()) {
                 KeyValue<String, RowState> kv = it.next();
                 if (kv.value.isOpen()) open.add(kv);

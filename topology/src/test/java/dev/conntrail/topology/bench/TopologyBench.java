@@ -142,9 +142,6 @@ public final class TopologyBench {
                 new TopologyMetrics(new SimpleMeterRegistry()));
         if (cache) p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10L * 1024 * 1024);
         p.put("replication.factor", 1);
-        p.put(StreamsConfig.producerPrefix("linger.ms"), 5);
-        p.put(StreamsConfig.producerPrefix("compression.type"), "lz4");
-        p.put(StreamsConfig.producerPrefix("batch.size"), 131072);
         createTopics(bootstrap, "bench-connections-" + app, "bench-dlq-" + app);
         KafkaStreams streams = new KafkaStreams(t.apply(app), p);
         streams.start();
