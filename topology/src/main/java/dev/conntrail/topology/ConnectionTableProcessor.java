@@ -371,6 +371,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     /** Rule 7: the entries whose original tuple (initiator) or reply tuple (responder) is this socket's. */
     private NatChoice bestNat(String rk, Connection socket, long rootNetns) {
+        if (natTuples.isEmpty()) return null; // a task without NAT entries: no key to build
         String tuple = rk.substring(0, rk.length() - RowKeys.connectionIdOf(rk).length());
         NatChoice best = null;
         for (String role : new String[] {RowKeys.INITIATOR, RowKeys.RESPONDER}) {
