@@ -59,7 +59,8 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     private final Map<String, HostState> hosts = new HashMap<>();
     private final Map<String, HostState> persistedHosts = new HashMap<>();
-    private final TreeMap<Long, Set<String>> tombstones = new TreeMap<>();
+    /** Row keys by tombstone time; a key may appear twice (harmless: each is checked against the row before it acts). */
+    private final TreeMap<Long, List<String>> tombstones = new TreeMap<>();
     /** How many NAT entries each tuple prefix (O|... and R|...) has, so sockets without NAT skip the store scan. */
     private final Map<String, Integer> natTuples = new HashMap<>();
     private long openRows;
@@ -413,11 +414,10 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         long stopAt = System.nanoTime() + EXPIRY_SLICE_NANOS;
         int done = 0;
         while (!tombstones.isEmpty() && tombstones.firstKey() <= now) {
-            Map.Entry<Long, Set<String>> due = tombstones.firstEntry();
-            java.util.Iterator<String> it = due.getValue().iterator();
-            while (it.hasNext()) {
-                String rk = it.next();
-                it.remove();
+            Map.Entry<Long, List<String>> due = tombstones.firstEntry();
+            List<String> keys = due.getValue();
+            while (!keys.isEmpty()) {
+                String rk = keys.remove(keys.size() - 1);
                 RowState s = rows.get(rk);
                 if (s != null && !s.isOpen() && s.tombstoneAt <= now) {
                     rows.delete(rk);
@@ -502,7 +502,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     private void schedule(long at, String rk) {
-        tombstones.computeIfAbsent(at, t -> new LinkedHashSet<>()).add(rk);
+        tombstones.computeIfAbsent(at, t -> new ArrayList<>()).add(rk);
     }
 
     private static Connection newRow(TcpEvent e, Direction direction, Instant openedAt, long now) {
