@@ -10,5 +10,8 @@ trap 'rm -f "$cpfile"' EXIT
 ./mvnw -B -q -pl topology -am -DskipTests test-compile dependency:build-classpath \
   -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test >&2
 cp="topology/target/test-classes:topology/target/classes:schemas/target/classes:cli/target/classes:testkit/target/classes:$(cat "$cpfile")"
+echo "load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $(java -version 2>&1 | head -1); $(date -u +%FT%TZ)"
-exec java -Xmx3g ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.conntrail.topology.bench.TopologyBench "$@"
+# G1's default pause goal (200 ms) gave 130-200 ms young pauses in the latency phase (the rows
+# live a window and more, so every young collection copies them); 50 ms keeps them under ~80 ms
+exec java -Xmx3g -XX:MaxGCPauseMillis=50 ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.conntrail.topology.bench.TopologyBench "$@"

@@ -53,13 +53,14 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private final long window;
 
     private ProcessorContext<String, Connection> context;
-    private KeyValueStore<String, RowState> rows;
+    private RowTable rows;
     private KeyValueStore<String, NatEntry> nat;
     private KeyValueStore<String, HostState> hostStore;
 
     private final Map<String, HostState> hosts = new HashMap<>();
     private final Map<String, HostState> persistedHosts = new HashMap<>();
-    private final TreeMap<Long, Set<String>> tombstones = new TreeMap<>();
+    /** Row keys by tombstone time; a key may appear twice (harmless: each is checked against the row before it acts). */
+    private final TreeMap<Long, List<String>> tombstones = new TreeMap<>();
     /** How many NAT entries each tuple prefix (O|... and R|...) has, so sockets without NAT skip the store scan. */
     private final Map<String, Integer> natTuples = new HashMap<>();
     private long openRows;
@@ -78,7 +79,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     @Override
     public void init(ProcessorContext<String, Connection> context) {
         this.context = context;
-        this.rows = context.getStateStore(ConnectionTopology.ROWS_STORE);
+        this.rows = new RowTable(context.getStateStore(ConnectionTopology.ROWS_STORE), !settings.persistentStores());
         this.nat = context.getStateStore(ConnectionTopology.NAT_STORE);
         this.hostStore = context.getStateStore(ConnectionTopology.HOSTS_STORE);
         forgetCounts();
@@ -92,17 +93,14 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
                 natTuples.merge(natTuple(k), 1, Integer::sum);
             }
         }
-        try (KeyValueIterator<String, RowState> all = rows.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, RowState> kv = all.next();
-                if (kv.value.isOpen()) {
-                    openRows++;
-                } else {
-                    closedRows++;
-                    schedule(kv.value.tombstoneAt, kv.key);
-                }
+        rows.load((key, row) -> {
+            if (row.isOpen()) {
+                openRows++;
+            } else {
+                closedRows++;
+                schedule(row.tombstoneAt, key);
             }
-        }
+        });
         try (KeyValueIterator<String, HostState> all = hostStore.all()) {
             while (all.hasNext()) {
                 KeyValue<String, HostState> kv = all.next();
@@ -269,7 +267,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         }
         long startSeq = id.equals(h.snapshotId) && h.snapshotEpoch == e.getAgentEpoch() ? h.snapshotStartSeq : e.getSeq();
         List<KeyValue<String, RowState>> unconfirmed = new ArrayList<>();
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host), PREFIX)) {
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host))) {
             while (it.hasNext()) {
                 KeyValue<String, RowState> kv = it.next();
                 RowState s = kv.value;
@@ -359,7 +357,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     private void collectKeys(String tuplePrefix, Set<String> into) {
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(tuplePrefix, PREFIX)) {
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(tuplePrefix)) {
             while (it.hasNext()) into.add(it.next().key);
         }
     }
@@ -374,6 +372,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     /** Rule 7: the entries whose original tuple (initiator) or reply tuple (responder) is this socket's. */
     private NatChoice bestNat(String rk, Connection socket, long rootNetns) {
+        if (natTuples.isEmpty()) return null; // a task without NAT entries: no key to build
         String tuple = rk.substring(0, rk.length() - RowKeys.connectionIdOf(rk).length());
         NatChoice best = null;
         for (String role : new String[] {RowKeys.INITIATOR, RowKeys.RESPONDER}) {
@@ -415,11 +414,10 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         long stopAt = System.nanoTime() + EXPIRY_SLICE_NANOS;
         int done = 0;
         while (!tombstones.isEmpty() && tombstones.firstKey() <= now) {
-            Map.Entry<Long, Set<String>> due = tombstones.firstEntry();
-            java.util.Iterator<String> it = due.getValue().iterator();
-            while (it.hasNext()) {
-                String rk = it.next();
-                it.remove();
+            Map.Entry<Long, List<String>> due = tombstones.firstEntry();
+            List<String> keys = due.getValue();
+            while (!keys.isEmpty()) {
+                String rk = keys.remove(keys.size() - 1);
                 RowState s = rows.get(rk);
                 if (s != null && !s.isOpen() && s.tombstoneAt <= now) {
                     rows.delete(rk);
@@ -445,7 +443,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     private void hostLost(String host, HostState h, long now) {
         List<KeyValue<String, RowState>> open = new ArrayList<>();
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host), PREFIX)) {
+        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host))) {
             while (it.hasNext()) {
                 KeyValue<String, RowState> kv = it.next();
                 if (kv.value.isOpen()) open.add(kv);
@@ -504,7 +502,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     private void schedule(long at, String rk) {
-        tombstones.computeIfAbsent(at, t -> new LinkedHashSet<>()).add(rk);
+        tombstones.computeIfAbsent(at, t -> new ArrayList<>()).add(rk);
     }
 
     private static Connection newRow(TcpEvent e, Direction direction, Instant openedAt, long now) {

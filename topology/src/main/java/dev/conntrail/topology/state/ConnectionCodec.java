@@ -7,9 +7,6 @@ import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.Source;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.time.Instant;
 
 /**
@@ -22,46 +19,52 @@ final class ConnectionCodec {
     private ConnectionCodec() {
     }
 
-    static void write(Connection c, DataOutputStream out) throws IOException {
-        Object[] fields = {c.getNetns(), c.getFamily(), c.getLaddr(), c.getLport(), c.getRaddr(), c.getRport(), c.getCookie(),
-                c.getDirection(), c.getPid(), c.getComm(), c.getUid(), c.getCgroupId(), c.getCloseReason(), c.getOpenedAt(),
-                c.getClosedAt(), c.getSource(), c.getNat()};
-        int present = 0;
-        for (int i = 0; i < fields.length; i++) {
-            if (fields[i] != null) present |= 1 << i;
-        }
+    static void write(Connection c, StateWriter out) {
+        NatInfo nat = c.getNat();
+        int present = bit(c.getNetns(), 0) | bit(c.getFamily(), 1) | bit(c.getLaddr(), 2) | bit(c.getLport(), 3)
+                | bit(c.getRaddr(), 4) | bit(c.getRport(), 5) | bit(c.getCookie(), 6) | bit(c.getDirection(), 7)
+                | bit(c.getPid(), 8) | bit(c.getComm(), 9) | bit(c.getUid(), 10) | bit(c.getCgroupId(), 11)
+                | bit(c.getCloseReason(), 12) | bit(c.getOpenedAt(), 13) | bit(c.getClosedAt(), 14) | bit(c.getSource(), 15)
+                | bit(nat, 16);
         out.writeInt(present);
         out.writeUTF(c.getHost());
         out.writeUTF(c.getState().name());
         out.writeLong(c.getUpdatedAt().toEpochMilli());
-        for (Object f : fields) {
-            if (f == null) continue;
-            if (f instanceof Long l) {
-                out.writeLong(l);
-            } else if (f instanceof Integer i) {
-                out.writeInt(i);
-            } else if (f instanceof String s) {
-                out.writeUTF(s);
-            } else if (f instanceof Enum<?> e) {
-                out.writeUTF(e.name());
-            } else if (f instanceof Instant t) {
-                out.writeLong(t.toEpochMilli());
-            } else if (f instanceof NatInfo n) {
-                out.writeBoolean(n.getNetns() != null);
-                if (n.getNetns() != null) out.writeLong(n.getNetns());
-                out.writeUTF(n.getOrigSrc());
-                out.writeInt(n.getOrigSport());
-                out.writeUTF(n.getOrigDst());
-                out.writeInt(n.getOrigDport());
-                out.writeUTF(n.getReplySrc());
-                out.writeInt(n.getReplySport());
-                out.writeUTF(n.getReplyDst());
-                out.writeInt(n.getReplyDport());
-            }
+        if (c.getNetns() != null) out.writeLong(c.getNetns());
+        if (c.getFamily() != null) out.writeUTF(c.getFamily().name());
+        if (c.getLaddr() != null) out.writeUTF(c.getLaddr());
+        if (c.getLport() != null) out.writeInt(c.getLport());
+        if (c.getRaddr() != null) out.writeUTF(c.getRaddr());
+        if (c.getRport() != null) out.writeInt(c.getRport());
+        if (c.getCookie() != null) out.writeLong(c.getCookie());
+        if (c.getDirection() != null) out.writeUTF(c.getDirection().name());
+        if (c.getPid() != null) out.writeInt(c.getPid());
+        if (c.getComm() != null) out.writeUTF(c.getComm());
+        if (c.getUid() != null) out.writeLong(c.getUid());
+        if (c.getCgroupId() != null) out.writeLong(c.getCgroupId());
+        if (c.getCloseReason() != null) out.writeUTF(c.getCloseReason().name());
+        if (c.getOpenedAt() != null) out.writeLong(c.getOpenedAt().toEpochMilli());
+        if (c.getClosedAt() != null) out.writeLong(c.getClosedAt().toEpochMilli());
+        if (c.getSource() != null) out.writeUTF(c.getSource().name());
+        if (nat != null) {
+            out.writeBoolean(nat.getNetns() != null);
+            if (nat.getNetns() != null) out.writeLong(nat.getNetns());
+            out.writeUTF(nat.getOrigSrc());
+            out.writeInt(nat.getOrigSport());
+            out.writeUTF(nat.getOrigDst());
+            out.writeInt(nat.getOrigDport());
+            out.writeUTF(nat.getReplySrc());
+            out.writeInt(nat.getReplySport());
+            out.writeUTF(nat.getReplyDst());
+            out.writeInt(nat.getReplyDport());
         }
     }
 
-    static Connection read(DataInputStream in) throws IOException {
+    private static int bit(Object field, int bit) {
+        return field == null ? 0 : 1 << bit;
+    }
+
+    static Connection read(StateReader in) {
         int p = in.readInt();
         Connection c = new Connection();
         c.setHost(in.readUTF());

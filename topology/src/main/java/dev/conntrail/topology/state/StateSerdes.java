@@ -4,8 +4,6 @@ import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.NatEntry;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.apache.avro.io.BinaryDecoder;
@@ -37,43 +35,32 @@ public final class StateSerdes {
     public static Serde<RowState> rows() {
         Serializer<RowState> ser = (topic, s) -> {
             if (s == null) return null;
-            try {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-                DataOutputStream out = new DataOutputStream(bytes);
-                out.writeByte(ROW_V1);
-                out.writeLong(s.epoch);
-                out.writeLong(s.seq);
-                out.writeLong(s.closeAppliedAt);
-                out.writeLong(s.tombstoneAt);
-                writeNullable(out, s.confirmedBy);
-                ConnectionCodec.write(s.row, out);
-                out.flush();
-                return bytes.toByteArray();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            StateWriter out = new StateWriter(256);
+            out.writeByte(ROW_V1);
+            out.writeLong(s.epoch);
+            out.writeLong(s.seq);
+            out.writeLong(s.closeAppliedAt);
+            out.writeLong(s.tombstoneAt);
+            writeNullable(out, s.confirmedBy);
+            ConnectionCodec.write(s.row, out);
+            return out.toByteArray();
         };
         Deserializer<RowState> de = (topic, data) -> {
             if (data == null) return null;
-            try {
-                ByteArrayInputStream bytes = new ByteArrayInputStream(data);
-                DataInputStream in = new DataInputStream(bytes);
-                checkVersion(in.readByte(), ROW_V1, "row");
-                long epoch = in.readLong();
-                long seq = in.readLong();
-                long applied = in.readLong();
-                long tombstone = in.readLong();
-                String confirmedBy = readNullable(in);
-                RowState s = new RowState(ConnectionCodec.read(in));
-                s.epoch = epoch;
-                s.seq = seq;
-                s.closeAppliedAt = applied;
-                s.tombstoneAt = tombstone;
-                s.confirmedBy = confirmedBy;
-                return s;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            StateReader in = new StateReader(data);
+            checkVersion(in.readByte(), ROW_V1, "row");
+            long epoch = in.readLong();
+            long seq = in.readLong();
+            long applied = in.readLong();
+            long tombstone = in.readLong();
+            String confirmedBy = readNullable(in);
+            RowState s = new RowState(ConnectionCodec.read(in));
+            s.epoch = epoch;
+            s.seq = seq;
+            s.closeAppliedAt = applied;
+            s.tombstoneAt = tombstone;
+            s.confirmedBy = confirmedBy;
+            return s;
         };
         return Serdes.serdeFrom(ser, de);
     }
@@ -81,38 +68,28 @@ public final class StateSerdes {
     public static Serde<HostState> hosts() {
         Serializer<HostState> ser = (topic, h) -> {
             if (h == null) return null;
-            try {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-                DataOutputStream out = new DataOutputStream(bytes);
-                out.writeByte(HOST_V1);
-                out.writeLong(h.lastSeen);
-                out.writeBoolean(h.lost);
-                out.writeLong(h.rootNetns);
-                writeNullable(out, h.snapshotId);
-                out.writeLong(h.snapshotEpoch);
-                out.writeLong(h.snapshotStartSeq);
-                out.flush();
-                return bytes.toByteArray();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            StateWriter out = new StateWriter(64);
+            out.writeByte(HOST_V1);
+            out.writeLong(h.lastSeen);
+            out.writeBoolean(h.lost);
+            out.writeLong(h.rootNetns);
+            writeNullable(out, h.snapshotId);
+            out.writeLong(h.snapshotEpoch);
+            out.writeLong(h.snapshotStartSeq);
+            return out.toByteArray();
         };
         Deserializer<HostState> de = (topic, data) -> {
             if (data == null) return null;
-            try {
-                DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-                checkVersion(in.readByte(), HOST_V1, "host");
-                HostState h = new HostState();
-                h.lastSeen = in.readLong();
-                h.lost = in.readBoolean();
-                h.rootNetns = in.readLong();
-                h.snapshotId = readNullable(in);
-                h.snapshotEpoch = in.readLong();
-                h.snapshotStartSeq = in.readLong();
-                return h;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            StateReader in = new StateReader(data);
+            checkVersion(in.readByte(), HOST_V1, "host");
+            HostState h = new HostState();
+            h.lastSeen = in.readLong();
+            h.lost = in.readBoolean();
+            h.rootNetns = in.readLong();
+            h.snapshotId = readNullable(in);
+            h.snapshotEpoch = in.readLong();
+            h.snapshotStartSeq = in.readLong();
+            return h;
         };
         return Serdes.serdeFrom(ser, de);
     }
@@ -142,12 +119,12 @@ public final class StateSerdes {
         }
     }
 
-    private static void writeNullable(DataOutputStream out, String s) throws IOException {
+    private static void writeNullable(StateWriter out, String s) {
         out.writeBoolean(s != null);
         if (s != null) out.writeUTF(s);
     }
 
-    private static String readNullable(DataInputStream in) throws IOException {
+    private static String readNullable(StateReader in) {
         return in.readBoolean() ? in.readUTF() : null;
     }
 

@@ -85,30 +85,77 @@ public final class TopologyBench {
         long events = produceLifecycles(bootstrap, IN, sockets, 0);
         System.out.printf("input: %d events (%d sockets: CONNECT + CLOSE, %d hosts, heartbeats), %d partitions%n", events, sockets, HOSTS, PARTITIONS);
 
+        int rounds = Integer.getInteger("bench.rounds", 3);
+        String[] variants = {PASS, PASS_TWICE, DEFAULT, CACHE_ON, ROCKSDB};
+        Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
         List<String[]> rows = new ArrayList<>();
-        // pairs in a row, three times: the machine is shared and noisy, so compare within a pair
-        for (int round = 1; round <= 3; round++) {
-            rows.add(run(bootstrap, "pass-through EOS", passThrough(), "exactly_once_v2", events, round));
-            rows.add(run(bootstrap, "topology EOS, in-memory stores (default)", topology(false, false), "exactly_once_v2", events, round));
-            rows.add(run(bootstrap, "topology EOS, RocksDB, cache off", topology(false, true), "exactly_once_v2", events, round));
+        // the variants alternate inside each round, so a ratio compares runs a few seconds apart
+        // round 0 warms the JIT up (the first runs were up to 3x slower) and is not counted
+        for (int round = 0; round <= rounds; round++) {
+            for (String v : variants) {
+                Result r = run(bootstrap, v, variant(v), "exactly_once_v2", events, round, v.equals(CACHE_ON));
+                if (r == null || round == 0) continue;
+                results.computeIfAbsent(v, k -> new ArrayList<>()).add(r);
+                rows.add(r.row(round));
+            }
         }
-        rows.add(run(bootstrap, "topology EOS, RocksDB, cache on (10 MB)", topology(true, true), "exactly_once_v2", events, 1));
-        rows.add(run(bootstrap, "topology EOS, in-memory, cache on (10 MB)", topology(true, false), "exactly_once_v2", events, 1));
-        rows.add(run(bootstrap, "pass-through at-least-once", passThrough(), "at_least_once", events, 1));
-        rows.add(run(bootstrap, "topology at-least-once, in-memory", topology(false, false), "at_least_once", events, 1));
         System.out.println();
-        System.out.println("| variant | round | events | seconds | events/s | CPU s (whole JVM, broker included) | events per CPU s | load avg |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+        System.out.println("| variant | round | events | seconds | events/s | app CPU s | events per app CPU s | JVM CPU s (broker included) | events per JVM CPU s | load avg |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (String[] r : rows) System.out.println("| " + String.join(" | ", r) + " |");
+        System.out.println();
+        System.out.println("| variant | median events/s | median events per app CPU s | ratio to pass-through, same round (wall) | median | ratio (app CPU) | median |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        List<Result> pass = results.getOrDefault(PASS, List.of());
+        for (Map.Entry<String, List<Result>> e : results.entrySet()) {
+            List<Result> rs = e.getValue();
+            List<Double> wall = new ArrayList<>();
+            List<Double> cpu = new ArrayList<>();
+            for (int i = 0; i < rs.size() && i < pass.size(); i++) {
+                wall.add(rs.get(i).perSecond() / pass.get(i).perSecond());
+                cpu.add(rs.get(i).perAppCpuSecond() / pass.get(i).perAppCpuSecond());
+            }
+            System.out.printf("| %s | %.0f | %.0f | %s | %.2f | %s | %.2f |%n", e.getKey(), median(rs.stream().map(Result::perSecond).toList()),
+                    median(rs.stream().map(Result::perAppCpuSecond).toList()), join(wall), median(wall), join(cpu), median(cpu));
+        }
 
         if (latencySeconds > 0) latency(bootstrap, rate, latencySeconds);
         if (openForState > 0) stateSize(bootstrap, openForState);
         System.exit(0);
     }
 
+    static final String PASS = "pass-through EOS (decode + re-encode TcpEvent)";
+    static final String PASS_TWICE = "pass-through EOS, every event written twice (the topology's records per input)";
+    static final String DEFAULT = "topology EOS, in-memory stores, cache off (default)";
+    static final String CACHE_ON = "topology EOS, in-memory stores, record cache 10 MB";
+    static final String ROCKSDB = "topology EOS, RocksDB, cache off";
+
+    static java.util.function.Function<String, Topology> variant(String name) {
+        return switch (name) {
+            case PASS -> s -> passThrough();
+            case PASS_TWICE -> s -> passThroughTwice();
+            case DEFAULT -> topology(false, false);
+            case CACHE_ON -> topology(true, false);
+            case ROCKSDB -> topology(false, true);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
     static Topology passThrough() {
         StreamsBuilder b = new StreamsBuilder();
         b.stream(IN, Consumed.with(Serdes.String(), EVENTS)).mapValues(e -> e).to("bench-pass-out", Produced.with(Serdes.String(), EVENTS));
+        return b.build();
+    }
+
+    /**
+     * The bound: before its tombstones (due a window later, after the measured span) the topology
+     * writes two records per input event, a row change and its changelog record (OPEN then CLOSED
+     * per socket). This writes each event twice, re-encoded each time, and keeps no state.
+     */
+    static Topology passThroughTwice() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream(IN, Consumed.with(Serdes.String(), EVENTS)).flatMapValues(e -> List.of(e, e))
+                .to("bench-pass-out", Produced.with(Serdes.String(), EVENTS));
         return b.build();
     }
 
@@ -122,19 +169,26 @@ public final class TopologyBench {
                 new TopologyMetrics(new SimpleMeterRegistry()));
     }
 
-    static String[] run(String bootstrap, String name, Topology t, String guarantee, long events, int round) throws Exception {
-        return run(bootstrap, name, s -> t, guarantee, events, round, false);
+    record Result(String name, long events, double seconds, double appCpu, double jvmCpu, double load) {
+        double perSecond() {
+            return events / seconds;
+        }
+
+        double perAppCpuSecond() {
+            return events / appCpu;
+        }
+
+        String[] row(int round) {
+            return new String[] {name, Integer.toString(round), Long.toString(events), String.format("%.2f", seconds), String.format("%.0f", perSecond()),
+                    String.format("%.1f", appCpu), String.format("%.0f", perAppCpuSecond()), String.format("%.1f", jvmCpu),
+                    String.format("%.0f", events / jvmCpu), String.format("%.1f", load)};
+        }
     }
 
-    static String[] run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
-            int round) throws Exception {
-        return run(bootstrap, name, t, guarantee, events, round, name.contains("cache on"));
-    }
-
-    static String[] run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
+    static Result run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
             int round, boolean cache) throws Exception {
         String only = System.getProperty("bench.only");
-        if (only != null && !name.contains(only)) return new String[] {name, Integer.toString(round), "-", "-", "skipped", "-", "-", "-"};
+        if (only != null && !name.contains(only)) return null;
         String app = "bench-" + Math.abs((name + round + System.nanoTime()).hashCode());
         Path state = Files.createTempDirectory("bench-state");
         TopologySettings s = settings(cache, true, app);
@@ -142,19 +196,38 @@ public final class TopologyBench {
                 new TopologyMetrics(new SimpleMeterRegistry()));
         if (cache) p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10L * 1024 * 1024);
         p.put("replication.factor", 1);
-        p.put(StreamsConfig.producerPrefix("linger.ms"), 5);
-        p.put(StreamsConfig.producerPrefix("compression.type"), "lz4");
-        p.put(StreamsConfig.producerPrefix("batch.size"), 131072);
         createTopics(bootstrap, "bench-connections-" + app, "bench-dlq-" + app);
         KafkaStreams streams = new KafkaStreams(t.apply(app), p);
         streams.start();
         double[] r = waitCaughtUp(bootstrap, app, events);
         streams.close(Duration.ofSeconds(30));
         deleteRecursively(state);
-        String[] row = {name, Integer.toString(round), Long.toString((long) r[0]), String.format("%.2f", r[1]), String.format("%.0f", r[0] / r[1]),
-                String.format("%.1f", r[2]), String.format("%.0f", r[0] / r[2]), String.format("%.1f", loadAverage())};
-        System.out.println(String.join(" | ", row));
-        return row;
+        Result result = new Result(name, (long) r[0], r[1], r[3], r[2], loadAverage());
+        System.out.println(String.join(" | ", result.row(round)));
+        return result;
+    }
+
+    static double median(List<Double> xs) {
+        if (xs.isEmpty()) return Double.NaN;
+        List<Double> s = xs.stream().sorted().toList();
+        return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+    }
+
+    static String join(List<Double> xs) {
+        return String.join(" / ", xs.stream().map(x -> String.format("%.2f", x)).toList());
+    }
+
+    /** CPU time of the threads of one Streams app (stream thread, its producer and consumer threads, admin): named after its id. */
+    static long appCpuNanos(String app) {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().contains(app)) {
+                long t = threads.getThreadCpuTime(info.getThreadId());
+                if (t > 0) sum += t;
+            }
+        }
+        return sum;
     }
 
     /** CPU time of this whole JVM: the broker, the Streams app, the load generator's idle clients. */
@@ -172,6 +245,7 @@ public final class TopologyBench {
             long firstAt = 0;
             long firstCommitted = 0;
             long firstCpu = 0;
+            long firstAppCpu = 0;
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             while (System.nanoTime() < deadline) {
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
@@ -181,9 +255,11 @@ public final class TopologyBench {
                     firstAt = now;
                     firstCommitted = done;
                     firstCpu = processCpuNanos();
+                    firstAppCpu = appCpuNanos(group);
                 }
                 if (done >= end) {
-                    return new double[] {end - firstCommitted, (now - firstAt) / 1e9, (processCpuNanos() - firstCpu) / 1e9};
+                    return new double[] {end - firstCommitted, (now - firstAt) / 1e9, (processCpuNanos() - firstCpu) / 1e9,
+                        (appCpuNanos(group) - firstAppCpu) / 1e9};
                 }
                 Thread.sleep(50);
             }
@@ -275,7 +351,9 @@ public final class TopologyBench {
             }
         });
         reader.start();
-        Thread.sleep(3000); // let Streams and the reader join their groups
+        Thread.sleep(3000);
+        long gcCount0 = gcCount();
+        long gcMs0 = gcMillis(); // let Streams and the reader join their groups
         Map<String, Object> pp = new HashMap<>();
         pp.put("bootstrap.servers", bootstrap);
         pp.put("acks", "all");
@@ -301,6 +379,8 @@ public final class TopologyBench {
                 sent++;
             }
         }
+        long gcCount = gcCount() - gcCount0;
+        long gcMs = gcMillis() - gcMs0;
         reader.join();
         streams.close(Duration.ofSeconds(30));
         deleteRecursively(state);
@@ -315,10 +395,19 @@ public final class TopologyBench {
             System.out.printf("  closes sent in second %2d-%2d: %5d rows, p50 %4d ms, p99 %4d ms, max %4d ms%n", from, from + 5, l.size(),
                     pct(l, 0.5), pct(l, 0.99), l.isEmpty() ? -1 : l.get(l.size() - 1));
         }
+        System.out.printf("  GC while producing: %d collections, %d ms in total%n", gcCount, gcMs);
         List<Long> l = all.stream().map(a -> a[1]).sorted().toList();
         List<Long> warm = all.stream().filter(a -> a[0] >= first + 5000).map(a -> a[1]).sorted().toList();
         System.out.printf("  all: %d rows, p50 %d ms, p99 %d ms, max %d ms; after the first 5 s: p50 %d ms, p99 %d ms%n", l.size(),
                 pct(l, 0.5), pct(l, 0.99), l.isEmpty() ? -1 : l.get(l.size() - 1), pct(warm, 0.5), pct(warm, 0.99));
+    }
+
+    static long gcCount() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> Math.max(0, b.getCollectionCount())).sum();
+    }
+
+    static long gcMillis() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
     }
 
     static double loadAverage() {
