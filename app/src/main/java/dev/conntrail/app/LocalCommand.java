@@ -1,10 +1,9 @@
 package dev.conntrail.app;
 
+import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.DurationConverter;
 import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.KafkaOptions;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -53,7 +52,7 @@ public final class LocalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Duration heartbeat = window.compareTo(Duration.ofSeconds(10)) >= 0 ? Duration.ofSeconds(5) : window.dividedBy(2);
         LocalStack.Settings settings = new LocalStack.Settings(dataDir, brokerPort, "mock://local",
-                hostId == null ? hostName() : hostId, window, heartbeat, !noBpf, metricsPort, -1);
+                hostId == null ? HostIds.defaultHostId() : hostId, window, heartbeat, !noBpf, metricsPort, -1);
         CountDownLatch closed = new CountDownLatch(1);
         // Ctrl-C: TableCommand's own hook ends the table; this one keeps the JVM up until everything is closed
         Thread hook = new Thread(() -> {
@@ -90,11 +89,4 @@ public final class LocalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "localhost";
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.conntrail.producer.cli;
 
+import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.DurationConverter;
 import dev.conntrail.cli.KafkaOptions;
 import dev.conntrail.cli.UserFacingException;
@@ -7,8 +8,6 @@ import dev.conntrail.producer.agent.AgentOptions;
 import dev.conntrail.producer.agent.ProducerAgent;
 import dev.conntrail.producer.bpf.AcceptPidMode;
 import dev.conntrail.producer.conntrack.ConntrackReader;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -86,7 +85,7 @@ public final class ProducerCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--heartbeat-interval (" + heartbeat
                     + ") must be less than --window (" + window + "), or the topology may declare this host lost");
         }
-        AgentOptions options = options(kafka, hostId == null ? hostName() : hostId)
+        AgentOptions options = options(kafka, hostId == null ? HostIds.defaultHostId() : hostId)
                 .withAcceptPid(acceptPid)
                 .withIntervals(heartbeat, window, pollInterval)
                 .withConntrack(scope(conntrackNetns))
@@ -152,11 +151,4 @@ public final class ProducerCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "localhost";
-        }
-    }
 }

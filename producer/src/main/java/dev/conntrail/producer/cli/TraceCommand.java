@@ -1,6 +1,7 @@
 package dev.conntrail.producer.cli;
 
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
 import dev.conntrail.producer.bpf.AcceptPidMode;
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -83,7 +83,7 @@ public final class TraceCommand implements Callable<Integer> {
             default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--accept-pid must be default or exact, not " + acceptPid);
         };
-        TracerOptions options = TracerOptions.defaults(hostName(), System.currentTimeMillis())
+        TracerOptions options = TracerOptions.defaults(HostIds.defaultHostId(), System.currentTimeMillis())
                 .withAcceptPid(mode)
                 .withRingBuffer(ringBufferBytes, TracerOptions.defaults("", 0).wakeupBytes())
                 .withTpBtf(!classic)
@@ -178,11 +178,4 @@ public final class TraceCommand implements Callable<Integer> {
         return o == null ? "-" : o.toString();
     }
 
-    private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "localhost";
-        }
-    }
 }
