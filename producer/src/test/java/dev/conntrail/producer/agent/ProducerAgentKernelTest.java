@@ -84,21 +84,8 @@ class ProducerAgentKernelTest {
              Socket heldAccepted = server.accept()) {
             // NAT: namespace B DNATs port 80 to a listener there (only addresses inside our namespaces)
             long nsB = TwoNamespaces.inode(nets.b);
-            ServerSocketChannel natServer;
-            try (NetnsEnterer in = new NetnsEnterer()) {
-                natServer = in.inside(TwoNamespaces.namespace(nets.b), () -> {
-                    try {
-                        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.INET);
-                        s.bind(new InetSocketAddress(InetAddress.getByName(nets.v4b), 0));
-                        return s;
-                    } catch (IOException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-            }
+            ServerSocketChannel natServer = nets.dnatPort80ToListenerInB();
             int natPort = ((InetSocketAddress) natServer.getLocalAddress()).getPort();
-            TwoNamespaces.netnsExec(nets.b, "nft", "add table ip ctnat; add chain ip ctnat pre { type nat hook prerouting priority -100 ; };"
-                    + " add rule ip ctnat pre tcp dport 80 dnat to " + nets.v4b + ":" + natPort);
 
             try (natServer; ProducerAgent agent = ProducerAgent.start(options().withConntrack(ConntrackReader.Scope.ALL));
                  TopicReader eventsIn = new TopicReader(broker.clientConfig(), registry, events);

@@ -30,21 +30,8 @@ class ConntrackReaderKernelTest {
         assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
         try (TwoNamespaces nets = new TwoNamespaces(); Holders holders = new Holders()) {
             long nsB = TwoNamespaces.inode(nets.b);
-            ServerSocketChannel server;
-            try (NetnsEnterer in = new NetnsEnterer()) {
-                server = in.inside(TwoNamespaces.namespace(nets.b), () -> {
-                    try {
-                        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.INET);
-                        s.bind(new InetSocketAddress(InetAddress.getByName(nets.v4b), 0));
-                        return s;
-                    } catch (IOException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-            }
+            ServerSocketChannel server = nets.dnatPort80ToListenerInB();
             int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-            TwoNamespaces.netnsExec(nets.b, "nft", "add table ip ctnat; add chain ip ctnat pre { type nat hook prerouting priority -100 ; };"
-                    + " add rule ip ctnat pre tcp dport 80 dnat to " + nets.v4b + ":" + port);
             List<ConntrackEntry> created = new CopyOnWriteArrayList<>();
             List<ConntrackEntry> destroyed = new CopyOnWriteArrayList<>();
             try (ConntrackReader reader = new ConntrackReader(ConntrackReader.Scope.ALL); server) {

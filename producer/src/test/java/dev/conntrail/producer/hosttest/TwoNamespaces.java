@@ -2,6 +2,12 @@ package dev.conntrail.producer.hosttest;
 
 import dev.conntrail.producer.ns.NetNamespace;
 import dev.conntrail.producer.ns.NetnsDiscovery;
+import dev.conntrail.producer.ns.NetnsEnterer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,6 +51,29 @@ public final class TwoNamespaces implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * A listener on {@link #v4b} inside namespace B, and an nftables DNAT rule there that sends
+     * TCP port 80 to it: a connection from A to B:80 makes a NAT-translated conntrack entry.
+     */
+    public ServerSocketChannel dnatPort80ToListenerInB() throws Exception {
+        ServerSocketChannel server;
+        try (NetnsEnterer in = new NetnsEnterer()) {
+            server = in.inside(namespace(b), () -> {
+                try {
+                    ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.INET);
+                    s.bind(new InetSocketAddress(InetAddress.getByName(v4b), 0));
+                    return s;
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+        int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        netnsExec(b, "nft", "add table ip ctnat; add chain ip ctnat pre { type nat hook prerouting priority -100 ; };"
+                + " add rule ip ctnat pre tcp dport 80 dnat to " + v4b + ":" + port);
+        return server;
     }
 
     public static long inode(String name) {
