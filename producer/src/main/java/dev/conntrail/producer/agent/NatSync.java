@@ -68,17 +68,26 @@ final class NatSync implements ConntrackListener, AutoCloseable {
     /** A full dump: publish every entry, tombstone published keys it no longer holds. Returns the entry count. */
     synchronized int dumpAndConverge() {
         List<ConntrackEntry> entries = reader.dump();
+        converge(entries, null);
+        return entries.size();
+    }
+
+    /** Publishes every entry of a dump, then tombstones published keys (of one netns, or all) it does not hold. */
+    private void converge(List<ConntrackEntry> dump, Long onlyNetns) {
         Set<String> seen = new HashSet<>();
         long now = System.currentTimeMillis();
-        for (ConntrackEntry e : entries) {
-            NatEntry n = e.toNatEntry(host, now);
-            String key = Keys.of(n);
-            seen.add(key);
-            publisher.publishNat(n);
-            published.put(key, e.netns());
+        for (ConntrackEntry e : dump) {
+            seen.add(publish(e, now));
         }
-        tombstoneMissing(seen, null);
-        return entries.size();
+        tombstoneMissing(seen, onlyNetns);
+    }
+
+    private String publish(ConntrackEntry entry, long now) {
+        NatEntry n = entry.toNatEntry(host, now);
+        String key = Keys.of(n);
+        publisher.publishNat(n);
+        published.put(key, entry.netns());
+        return key;
     }
 
     private void tombstoneMissing(Set<String> seen, Long onlyNetns) {
@@ -97,10 +106,7 @@ final class NatSync implements ConntrackListener, AutoCloseable {
         if (!running) {
             return;
         }
-        NatEntry n = entry.toNatEntry(host, System.currentTimeMillis());
-        String key = Keys.of(n);
-        publisher.publishNat(n);
-        published.put(key, entry.netns());
+        publish(entry, System.currentTimeMillis());
     }
 
     @Override
@@ -120,16 +126,7 @@ final class NatSync implements ConntrackListener, AutoCloseable {
             return;
         }
         loss.lost(LossCause.CONNTRACK, 1, "conntrack events of netns " + netns + " dropped by the kernel (ENOBUFS)");
-        Set<String> seen = new HashSet<>();
-        long now = System.currentTimeMillis();
-        for (ConntrackEntry e : freshDump) {
-            NatEntry n = e.toNatEntry(host, now);
-            String key = Keys.of(n);
-            seen.add(key);
-            publisher.publishNat(n);
-            published.put(key, e.netns());
-        }
-        tombstoneMissing(seen, netns);
+        converge(freshDump, netns);
     }
 
     synchronized int entries() {
