@@ -8,10 +8,13 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.HostState;
 import dev.conntrail.topology.state.RowState;
+import dev.conntrail.topology.state.RowStateHeader;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +24,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -35,12 +41,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The connection table of one task (one partition of {@code tcp-events} and the same partition of
- * {@code conntrack-nat}: the same hosts, design.md "Partitioning"). Reads both inputs, keeps rows,
- * NAT entries and hosts in state stores, and writes every row change to {@code connections}.
- * Rules 4, 5 and 7 of design.md; the choices the contract leaves open are in docs/topology.md.
+ * {@code conntrack-nat}: the same hosts, design.md "Partitioning"). Reads both inputs, keeps rows
+ * ({@link RowTable}: on the heap with {@code connections} as their changelog by default), NAT
+ * entries and hosts in state stores, and writes every row change to {@code connections}, its
+ * bookkeeping in a header. Rules 4, 5 and 7 of design.md; the choices the contract leaves open are
+ * in docs/topology.md.
  *
- * <p>Two indexes live only in memory and are rebuilt from the rows store in {@link #init}: the
- * tombstone schedule and the per-task row counts. Both are re-checked against the store before
+ * <p>Two indexes live only in memory and are rebuilt from the rows in {@link #init}: the
+ * tombstone schedule and the per-task row counts. Both are re-checked against the row before
  * they act, so a stale entry is harmless.
  */
 final class ConnectionTableProcessor implements Processor<String, Object, String, Connection> {
@@ -50,6 +58,8 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     private final TopologySettings settings;
     private final TopologyMetrics metrics;
+    private final RowsRestorer restorer;
+    private final Deserializer<Connection> connections;
     private final long window;
 
     private ProcessorContext<String, Connection> context;
@@ -70,19 +80,24 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private long lastRecordTime = Long.MIN_VALUE;
     private long lastPunctuation;
 
-    ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics) {
+    ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections) {
         this.settings = settings;
         this.metrics = metrics;
+        this.restorer = restorer;
+        this.connections = connections;
         this.window = settings.window().toMillis();
     }
 
     @Override
     public void init(ProcessorContext<String, Connection> context) {
         this.context = context;
-        this.rows = new RowTable(context.getStateStore(ConnectionTopology.ROWS_STORE), !settings.persistentStores());
+        forgetCounts();
+        // rows first: a test's stand-in restorer refills the other stores, as Streams does from their changelogs
+        this.rows = settings.persistentStores() ? new StoreRowTable(context.getStateStore(ConnectionTopology.ROWS_STORE))
+                : HeapRowTable.restore(context, restorer, settings.topics().connections(), connections,
+                        context.getStateStore(ConnectionTopology.ROW_MARKS_STORE), settings, metrics);
         this.nat = context.getStateStore(ConnectionTopology.NAT_STORE);
         this.hostStore = context.getStateStore(ConnectionTopology.HOSTS_STORE);
-        forgetCounts();
         hosts.clear();
         persistedHosts.clear();
         tombstones.clear();
@@ -93,7 +108,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
                 natTuples.merge(natTuple(k), 1, Integer::sum);
             }
         }
-        rows.load((key, row) -> {
+        rows.forEach((key, row) -> {
             if (row.isOpen()) {
                 openRows++;
             } else {
@@ -267,14 +282,11 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         }
         long startSeq = id.equals(h.snapshotId) && h.snapshotEpoch == e.getAgentEpoch() ? h.snapshotStartSeq : e.getSeq();
         List<KeyValue<String, RowState>> unconfirmed = new ArrayList<>();
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host))) {
-            while (it.hasNext()) {
-                KeyValue<String, RowState> kv = it.next();
-                RowState s = kv.value;
-                boolean newerThanSnapshot = s.epoch == e.getAgentEpoch() && s.seq > startSeq;
-                if (s.isOpen() && !id.equals(s.confirmedBy) && !newerThanSnapshot) {
-                    unconfirmed.add(kv);
-                }
+        for (KeyValue<String, RowState> kv : rows.ofHost(host)) {
+            RowState s = kv.value;
+            boolean newerThanSnapshot = s.epoch == e.getAgentEpoch() && s.seq > startSeq;
+            if (s.isOpen() && !id.equals(s.confirmedBy) && !newerThanSnapshot) {
+                unconfirmed.add(kv);
             }
         }
         Instant at = millis(e.getTimestamp());
@@ -357,9 +369,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     private void collectKeys(String tuplePrefix, Set<String> into) {
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(tuplePrefix)) {
-            while (it.hasNext()) into.add(it.next().key);
-        }
+        into.addAll(rows.keysOfTuple(tuplePrefix));
     }
 
     private void attachBestNat(String rk, RowState s) {
@@ -443,11 +453,8 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     private void hostLost(String host, HostState h, long now) {
         List<KeyValue<String, RowState>> open = new ArrayList<>();
-        try (KeyValueIterator<String, RowState> it = rows.prefixScan(RowKeys.hostPrefix(host))) {
-            while (it.hasNext()) {
-                KeyValue<String, RowState> kv = it.next();
-                if (kv.value.isOpen()) open.add(kv);
-            }
+        for (KeyValue<String, RowState> kv : rows.ofHost(host)) {
+            if (kv.value.isOpen()) open.add(kv);
         }
         Instant at = Instant.ofEpochMilli(now);
         for (KeyValue<String, RowState> kv : open) {
@@ -479,7 +486,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     /** A refresh: publish only if a field other than updatedAt changed; a pure duplicate only updates the bookkeeping. */
     private void changeOrRemember(String rk, RowState s, Connection before, Connection after, TcpEvent e, long ts, long now) {
         if (after.equals(before)) {
-            rows.put(rk, s);
+            rows.remember(rk, s);
             return;
         }
         after.setSource(e.getSource());
@@ -488,9 +495,11 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         store(rk, s, ts);
     }
 
+    /** A row change: the row, and its bookkeeping in a header, so {@code connections} alone rebuilds the row. */
     private void store(String rk, RowState s, long ts) {
         rows.put(rk, s);
-        context.forward(new Record<>(RowKeys.connectionIdOf(rk), s.row, ts));
+        Headers headers = new RecordHeaders().add(RowStateHeader.NAME, RowStateHeader.encode(s));
+        context.forward(new Record<>(RowKeys.connectionIdOf(rk), s.row, ts, headers));
     }
 
     /** This task's row counts and the instance-wide gauges move together. */
@@ -540,6 +549,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private HostState seen(String host, long now) {
         HostState h = hosts.get(host);
         if (h == null) {
+            checkPartition(host);
             h = new HostState();
             hosts.put(host, h);
             metrics.hostsSeen.incrementAndGet();
@@ -552,6 +562,22 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
             log.info("host {} is back", host);
         }
         return h;
+    }
+
+    /**
+     * A host's records must reach the task of its partition (design.md "Partitioning"): its rows go
+     * to that partition of {@code connections}, which this task reads back at restart. Checked once
+     * per host per task; a mis-partitioned record is dead-lettered (counted), never half-applied.
+     */
+    private void checkPartition(String host) {
+        int n = settings.inputPartitions();
+        if (n <= 0) return;
+        int want = HostPartitioner.partitionFor(host, n);
+        if (want != context.taskId().partition()) {
+            metrics.ignored("wrong-partition");
+            throw new IllegalArgumentException("a record of host " + host + " arrived in partition " + context.taskId().partition()
+                    + " but the host's partition is " + want + " of " + n + ": producers must use dev.conntrail.schemas.HostPartitioner");
+        }
     }
 
     private static void rememberRootNetns(HostState h, TcpEvent e) {

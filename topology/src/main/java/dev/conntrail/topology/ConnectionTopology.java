@@ -3,14 +3,19 @@ package dev.conntrail.topology;
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.StateSerdes;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The conntrail topology, top to bottom:
@@ -18,7 +23,8 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  *   tcp-events (TcpEvent, key: connection id | host) ──┐
  *                                                      ├─► connection-table ──► connections (Connection, key: connection id)
- *   conntrack-nat (NatEntry, key: NAT key) ────────────┘     stores: rows, nat-entries, hosts
+ *   conntrack-nat (NatEntry, key: NAT key) ────────────┘     rows on the heap (connections is their changelog),
+ *                                                            stores: row-marks, nat-entries, hosts
  * </pre>
  *
  * <p>Both inputs are partitioned by host with the same partition count (design.md), so one task
@@ -26,6 +32,15 @@ import org.apache.kafka.streams.state.Stores;
  * rules join them both ways (NAT first or connection first) and share one punctuation. It is the
  * Processor API with state stores, not the DSL, because rows expire on the wall clock, close in
  * bulk at a SNAPSHOT_END or a lost host, and a NAT entry must find rows by tuple.
+ *
+ * <p>Rows (default, in-memory mode) live on the task's heap and {@code connections} is their
+ * changelog: each row change carries its bookkeeping in a header, and a task rebuilds its rows
+ * from its own partition of {@code connections} when it is (re)initialised ({@link RowsRestorer}).
+ * That needs the change of a host's row to land in the partition number of the task that owns the
+ * host: the sink uses the contract's {@link HostPartitioner} (host part of the key), and
+ * {@code connections} has the inputs' partition count (checked at start). With
+ * {@code persistentStores} (RocksDB, for tables larger than the heap) rows are in a logged
+ * {@code rows} store instead, restored by Streams from its changelog.
  *
  * <p>Serdes are passed in: the registry-backed Avro serde in production, the same serde with a
  * {@code mock://} registry in TopologyTestDriver tests. Undecodable input and bad records are
@@ -37,25 +52,39 @@ public final class ConnectionTopology {
     public static final String TABLE = "connection-table";
     public static final String SINK = "connections-sink";
     public static final String ROWS_STORE = "rows";
+    public static final String ROW_MARKS_STORE = "row-marks";
     public static final String NAT_STORE = "nat-entries";
     public static final String HOSTS_STORE = "hosts";
 
     private ConnectionTopology() {
     }
 
+    /**
+     * @param restorer reads a task's partition of {@code connections} back at initialisation
+     *                 (in-memory mode; unused with {@code persistentStores})
+     */
     public static Topology build(TopologySettings settings, Serde<TcpEvent> events, Serde<NatEntry> natEntries,
-            Serde<Connection> connections, TopologyMetrics metrics) {
+            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer) {
         TopicNames topics = settings.topics();
         Topology topology = new Topology();
         topology.addSource(EVENTS_SOURCE, Serdes.String().deserializer(), events.deserializer(), topics.events());
         topology.addSource(NAT_SOURCE, Serdes.String().deserializer(), natEntries.deserializer(), topics.nat());
-        topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics), EVENTS_SOURCE, NAT_SOURCE);
-        topology.addStateStore(store(ROWS_STORE, StateSerdes.rows(), settings), TABLE);
+        topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics, restorer, connections.deserializer()),
+                EVENTS_SOURCE, NAT_SOURCE);
+        if (settings.persistentStores()) {
+            topology.addStateStore(store(ROWS_STORE, StateSerdes.rows(), settings), TABLE);
+        } else {
+            topology.addStateStore(store(ROW_MARKS_STORE, Serdes.ByteArray(), settings), TABLE);
+        }
         topology.addStateStore(store(NAT_STORE, StateSerdes.natEntries(), settings), TABLE);
         topology.addStateStore(store(HOSTS_STORE, StateSerdes.hosts(), settings), TABLE);
-        topology.addSink(SINK, topics.connections(), Serdes.String().serializer(), connections.serializer(), TABLE);
+        topology.addSink(SINK, topics.connections(), Serdes.String().serializer(), connections.serializer(), BY_HOST, TABLE);
         return topology;
     }
+
+    /** design.md "Partitioning": a row change goes to its host's partition, the partition number of the task that wrote it. */
+    static final StreamPartitioner<String, Connection> BY_HOST = (topic, key, value, partitions) ->
+            Optional.of(Set.of(HostPartitioner.partitionFor(key, partitions)));
 
     private static <V> StoreBuilder<?> store(String name, Serde<V> values, TopologySettings settings) {
         KeyValueBytesStoreSupplier supplier = settings.persistentStores()

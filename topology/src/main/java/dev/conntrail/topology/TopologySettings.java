@@ -11,10 +11,13 @@ import java.time.Duration;
  *                          or SNAPSHOT_END names one (see {@link #FIXED_INIT_NET_INODE})
  * @param storeCaching      Kafka Streams' record cache on the state stores (off by default: measured
  *                          slower with our keys, see BENCHMARKS.md)
- * @param persistentStores  RocksDB (true) or in-memory stores (false, the default; both changelogged)
+ * @param persistentStores  rows in a logged RocksDB store (true, for tables larger than the heap) or on the
+ *                          heap with {@code connections} as their changelog (false, the default)
+ * @param inputPartitions   the inputs' partition count, to check that each host's records reach the task
+ *                          of its partition; 0 when unknown (no check)
  */
 public record TopologySettings(TopicNames topics, Duration window, Duration punctuateEvery, long defaultRootNetns,
-        boolean storeCaching, boolean persistentStores) {
+        boolean storeCaching, boolean persistentStores, int inputPartitions) {
 
     /**
      * Linux gives the initial network namespace a fixed inode ({@code PROC_NET_INIT_INO},
@@ -36,19 +39,23 @@ public record TopologySettings(TopicNames topics, Duration window, Duration punc
     public static TopologySettings defaults(Duration window) {
         Duration every = window.compareTo(Duration.ofMillis(100)) < 0 ? window : Duration.ofMillis(100);
         // in-memory (changelogged) stores: measured faster than RocksDB here (BENCHMARKS.md); --state-store rocksdb for big tables
-        return new TopologySettings(TopicNames.DEFAULTS, window, every, FIXED_INIT_NET_INODE, false, false);
+        return new TopologySettings(TopicNames.DEFAULTS, window, every, FIXED_INIT_NET_INODE, false, false, 0);
     }
 
     public TopologySettings withTopics(TopicNames names) {
-        return new TopologySettings(names, window, punctuateEvery, defaultRootNetns, storeCaching, persistentStores);
+        return new TopologySettings(names, window, punctuateEvery, defaultRootNetns, storeCaching, persistentStores, inputPartitions);
     }
 
     public TopologySettings withStoreCaching(boolean caching) {
-        return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, caching, persistentStores);
+        return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, caching, persistentStores, inputPartitions);
     }
 
     public TopologySettings withPersistentStores(boolean persistent) {
-        return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, storeCaching, persistent);
+        return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, storeCaching, persistent, inputPartitions);
+    }
+
+    public TopologySettings withInputPartitions(int n) {
+        return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, storeCaching, persistentStores, n);
     }
 
     /** Rule 4: the first window boundary at or after {@code max(closedAt, appliedAt) + W}. */

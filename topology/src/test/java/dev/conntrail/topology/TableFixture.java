@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -29,11 +30,15 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
  * The topology in a TopologyTestDriver with the contract's topics, a mocked wall clock, and
  * helpers that emit records the way a producer does (agentEpoch, increasing seq).
+ * {@link #restarted()} stops the driver and starts a new one whose tasks rebuild their rows from
+ * what this one published ({@link ReplayRowsRestorer}).
  */
 final class TableFixture implements AutoCloseable {
     static final Duration W = Duration.ofSeconds(10);
@@ -45,7 +50,12 @@ final class TableFixture implements AutoCloseable {
     final TestInputTopic<String, TcpEvent> events;
     final TestInputTopic<String, NatEntry> nat;
     final TestInputTopic<String, byte[]> rawEvents;
-    final TestOutputTopic<String, Connection> out;
+    final TestOutputTopic<String, byte[]> out;
+    /** Everything published to connections, as written (headers included): the replayed topic of a restart. */
+    final List<TestRecord<String, byte[]>> published = new ArrayList<>();
+    final String registryUrl;
+    final Deserializer<Connection> connectionValues;
+    Instant wall;
     final TestOutputTopic<byte[], byte[]> dlq;
     final Map<String, Connection> table = new LinkedHashMap<>();
     final List<KeyValue<String, Connection>> changes = new ArrayList<>();
@@ -58,13 +68,20 @@ final class TableFixture implements AutoCloseable {
     }
 
     TableFixture(Instant wallClock, TopologySettings settings) {
+        this(wallClock, settings, "mock://ttd-" + java.util.UUID.randomUUID(), new ReplayRowsRestorer(List.of(), Map.of()));
+    }
+
+    private TableFixture(Instant wallClock, TopologySettings settings, String registryUrl, ReplayRowsRestorer restorer) {
         this.settings = settings;
+        this.registryUrl = registryUrl;
+        this.wall = wallClock;
         // the real registry serde, on an in-memory registry of this test's own
-        Map<String, Object> registry = Map.of("schema.registry.url", "mock://ttd-" + java.util.UUID.randomUUID());
+        Map<String, Object> registry = Map.of("schema.registry.url", registryUrl);
         ValueSerdes serdes = ValueSerdes.registry();
         Serde<TcpEvent> eventSerde = serdes.forValues(TcpEvent.class, registry);
         Serde<NatEntry> natSerde = serdes.forValues(NatEntry.class, registry);
         Serde<Connection> connectionSerde = serdes.forValues(Connection.class, registry);
+        connectionValues = connectionSerde.deserializer();
         try {
             stateDir = Files.createTempDirectory("conntrail-ttd");
         } catch (java.io.IOException e) {
@@ -72,11 +89,12 @@ final class TableFixture implements AutoCloseable {
         }
         Properties props = StreamsSettings.of(Map.of("bootstrap.servers", "unused:9092"), "conntrail-ttd", "exactly_once_v2",
                 stateDir, settings, metrics);
-        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics), props, wallClock);
+        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics, restorer), props,
+                wallClock);
         events = driver.createInputTopic(TOPICS.events(), new StringSerializer(), eventSerde.serializer());
         nat = driver.createInputTopic(TOPICS.nat(), new StringSerializer(), natSerde.serializer());
         rawEvents = driver.createInputTopic(TOPICS.events(), new StringSerializer(), new ByteArraySerializer());
-        out = driver.createOutputTopic(TOPICS.connections(), Serdes.String().deserializer(), connectionSerde.deserializer());
+        out = driver.createOutputTopic(TOPICS.connections(), Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         dlq = driver.createOutputTopic(TOPICS.deadLetters(), Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
     }
 
@@ -162,19 +180,49 @@ final class TableFixture implements AutoCloseable {
 
     void advance(Duration d) {
         driver.advanceWallClockTime(d);
+        wall = wall.plus(d);
     }
 
     /** The table as a read_committed reader of {@code connections} sees it now. */
     Map<String, Connection> table() {
-        for (KeyValue<String, Connection> kv : out.readKeyValuesToList()) {
-            changes.add(kv);
-            if (kv.value == null) {
-                table.remove(kv.key);
+        for (TestRecord<String, byte[]> r : out.readRecordsToList()) {
+            published.add(r);
+            Connection value = r.value() == null ? null : connectionValues.deserialize(TOPICS.connections(), r.value());
+            changes.add(KeyValue.pair(r.key(), value));
+            if (value == null) {
+                table.remove(r.key());
             } else {
-                table.put(kv.key, kv.value);
+                table.put(r.key(), value);
             }
         }
         return table;
+    }
+
+    /**
+     * A topology restart: this driver stops; a new one (same settings, registry, wall clock)
+     * starts, and its task rebuilds its rows from everything this one published to connections,
+     * its other stores from what this one held. The table view and the producer's epoch/seq go on.
+     */
+    TableFixture restarted() {
+        table();
+        Map<String, List<KeyValue<String, Object>>> stores = new LinkedHashMap<>();
+        for (String name : List.of(ConnectionTopology.ROW_MARKS_STORE, ConnectionTopology.NAT_STORE, ConnectionTopology.HOSTS_STORE)) {
+            KeyValueStore<String, Object> store = driver.getKeyValueStore(name);
+            if (store == null) continue;
+            List<KeyValue<String, Object>> entries = new ArrayList<>();
+            try (KeyValueIterator<String, Object> all = store.all()) {
+                all.forEachRemaining(entries::add);
+            }
+            stores.put(name, entries);
+        }
+        close();
+        TableFixture next = new TableFixture(wall, settings, registryUrl, new ReplayRowsRestorer(new ArrayList<>(published), stores));
+        next.published.addAll(published);
+        next.table.putAll(table);
+        next.changes.addAll(changes);
+        next.epoch = epoch;
+        next.seq = seq;
+        return next;
     }
 
     Connection row(Sock s) {

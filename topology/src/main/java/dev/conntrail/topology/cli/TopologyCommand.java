@@ -66,7 +66,7 @@ public final class TopologyCommand implements Callable<Integer> {
 
     @Option(names = "--state-store", defaultValue = "memory", paramLabel = "KIND",
             description = "${COMPLETION-CANDIDATES}: RocksDB on disk (state larger than the heap; restart reuses local files) or in-memory "
-                    + "(faster, see BENCHMARKS.md; holds every open row on the heap and restores from the changelog at start). Default: ${DEFAULT-VALUE}.")
+                    + "(faster, see BENCHMARKS.md; every row on the heap, rebuilt from the connections topic at start). Default: ${DEFAULT-VALUE}.")
     StateStore stateStore = StateStore.memory;
 
     @Option(names = "--registry-timeout", converter = DurationConverter.class, defaultValue = "2m", paramLabel = "DURATION",

@@ -17,7 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code conntrail_topology_dead_lettered_total{stage}}, {@code conntrail_topology_nat_matches_total},
  * {@code conntrail_topology_hosts{state=seen|lost}}, {@code conntrail_topology_hosts_lost_total},
  * {@code conntrail_topology_punctuation_lag_seconds}, {@code conntrail_topology_tombstone_lateness_seconds},
- * {@code conntrail_topology_registry_unreachable_total}, {@code conntrail_topology_input_ignored_total{why}}.
+ * {@code conntrail_topology_registry_unreachable_total}, {@code conntrail_topology_input_ignored_total{why}},
+ * {@code conntrail_topology_rows_restored_total}, {@code conntrail_topology_rows_restore_records_total},
+ * {@code conntrail_topology_rows_restore_seconds}, {@code conntrail_topology_rows_restore_failures_total},
+ * {@code conntrail_topology_rows_restored_without_header_total}.
  * Row and host gauges are sums over this instance's tasks.
  */
 public final class TopologyMetrics {
@@ -39,6 +42,11 @@ public final class TopologyMetrics {
     private final Counter hostsLost;
     private final Counter registryUnreachable;
     private final Timer tombstoneLateness;
+    private final Counter rowsRestored;
+    private final Counter restoreRecords;
+    private final Timer restoreTime;
+    private final Counter restoreFailures;
+    private final Counter restoredWithoutHeader;
 
     public TopologyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -69,6 +77,35 @@ public final class TopologyMetrics {
         registryUnreachable = Counter.builder("conntrail.topology.registry.unreachable").description("records that could not be (de)serialized because the schema registry was unreachable (retried)").register(registry);
         tombstoneLateness = Timer.builder("conntrail.topology.tombstone.lateness").description("tombstone time minus its window boundary")
                 .publishPercentiles(0.5, 0.99).register(registry);
+        rowsRestored = Counter.builder("conntrail.topology.rows.restored").description("rows rebuilt from connections at task initialisation")
+                .register(registry);
+        restoreRecords = Counter.builder("conntrail.topology.rows.restore.records").description("connections records read to rebuild rows")
+                .register(registry);
+        restoreTime = Timer.builder("conntrail.topology.rows.restore").description("time to rebuild a task's rows from connections")
+                .register(registry);
+        restoreFailures = Counter.builder("conntrail.topology.rows.restore.failures")
+                .description("task initialisations whose rows could not be rebuilt from connections").register(registry);
+        restoredWithoutHeader = Counter.builder("conntrail.topology.rows.restored.without.header")
+                .description("rows rebuilt from a record without the conntrail-row-state header (bookkeeping guessed)").register(registry);
+    }
+
+    public void restored(long records, long rows, double seconds) {
+        restoreRecords.increment(records);
+        rowsRestored.increment(rows);
+        restoreTime.record(Duration.ofNanos((long) (seconds * 1e9)));
+    }
+
+    public void restoreFailed() {
+        restoreFailures.increment();
+    }
+
+    public void restoredWithoutHeader(long rows) {
+        restoredWithoutHeader.increment(rows);
+    }
+
+    /** Seconds spent rebuilding rows from connections so far (all tasks). */
+    public double restoreSeconds() {
+        return restoreTime.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9;
     }
 
     public MeterRegistry registry() {

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates the four topics of design.md when they are missing, with the contract's cleanup
  * policies, and refuses to start when the two inputs have different partition counts (a host's
- * events and NAT entries would land in different tasks).
+ * events and NAT entries would land in different tasks) or {@code connections} has another count
+ * than the inputs (a task rebuilds its rows from the {@code connections} partition with its own
+ * number).
  */
 public final class TopicSetup {
     private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
@@ -71,7 +73,14 @@ public final class TopicSetup {
                         + nat + " partitions) must have the same partition count, or a host's events and NAT entries meet in "
                         + "different tasks; recreate one of them with " + Math.max(events, nat) + " partitions");
             }
-            int inputs = events != null ? events : nat != null ? nat : partitions;
+            Integer connections = count(existing, names.connections());
+            int inputs = events != null ? events : nat != null ? nat : connections != null ? connections : partitions;
+            if (connections != null && connections != inputs) {
+                throw new UserFacingException("topic " + names.connections() + " has " + connections + " partitions but the inputs have "
+                        + inputs + ": each task rebuilds its rows from the partition of " + names.connections() + " with its own number, "
+                        + "so the counts must match; recreate " + names.connections() + " with " + inputs
+                        + " partitions (or name a new topic with --connections-topic)");
+            }
             List<NewTopic> missing = new ArrayList<>();
             for (String topic : all) {
                 if (!existing.containsKey(topic)) {

@@ -13,6 +13,7 @@ import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.errors.RegistryOutageHandler;
 import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.restore.KafkaRowsRestorer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -85,10 +86,12 @@ public final class TopologyApp implements AutoCloseable {
     private final RegistryOutageHandler outageHandler;
     private final PrometheusMeterRegistry registry;
     private final TopologyMetrics metrics;
+    private final KafkaRowsRestorer restorer;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private TopologyApp(KafkaStreams streams, MetricsServer metricsServer, RegistryOutageHandler outageHandler,
-            PrometheusMeterRegistry registry, TopologyMetrics metrics) {
+            PrometheusMeterRegistry registry, TopologyMetrics metrics, KafkaRowsRestorer restorer) {
+        this.restorer = restorer;
         this.streams = streams;
         this.metricsServer = metricsServer;
         this.outageHandler = outageHandler;
@@ -124,9 +127,11 @@ public final class TopologyApp implements AutoCloseable {
         if (serdes instanceof RegistrySerdes) {
             RegistryAdmin.fromConfig(o.clientProperties()).requireFullTransitiveOnValues(List.of(topics.connections()));
         }
-        Topology topology = ConnectionTopology.build(o.settings(), events, nat, connections, metrics);
+        TopologySettings settings = o.settings().withInputPartitions(partitions);
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
-                o.settings(), metrics);
+                settings, metrics);
+        KafkaRowsRestorer restorer = new KafkaRowsRestorer(props);
+        Topology topology = ConnectionTopology.build(settings, events, nat, connections, metrics, restorer);
         RegistryOutageHandler outage = new RegistryOutageHandler(o.registryGiveUp(), Clock.systemUTC(), metrics.processed::get);
         KafkaStreams streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(outage);
@@ -140,14 +145,15 @@ public final class TopologyApp implements AutoCloseable {
                         + "): choose another --metrics-port, or -1 for none", e);
             }
         }
-        TopologyApp app = new TopologyApp(streams, server, outage, registry, metrics);
+        TopologyApp app = new TopologyApp(streams, server, outage, registry, metrics, restorer);
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) app.stopped.countDown();
         });
-        log.info("conntrail topology {}: {} + {} -> {} (dead letters: {}), {} partitions; registry {}; window {}; {}; state {}; metrics {}",
+        log.info("conntrail topology {}: {} + {} -> {} (dead letters: {}), {} partitions; registry {}; window {}; {}; rows {}; state {}; metrics {}",
                 o.applicationId(), topics.events(), topics.nat(), topics.connections(), topics.deadLetters(), partitions,
                 redactedUrl(String.valueOf(o.clientProperties().get("schema.registry.url"))), o.settings().window(),
-                o.processingGuarantee(), o.stateDir() == null ? "default" : o.stateDir(),
+                o.processingGuarantee(), settings.persistentStores() ? "in RocksDB (logged store)" : "on the heap (changelog: " + topics.connections() + ")",
+                o.stateDir() == null ? "default" : o.stateDir(),
                 server == null ? "off" : ":" + server.port() + "/metrics");
         log.debug("client properties {}", KafkaOptions.redacted(o.clientProperties()));
         streams.start();
@@ -187,6 +193,7 @@ public final class TopologyApp implements AutoCloseable {
         // after the session timeout
         streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         stopped.countDown();
+        restorer.close();
         if (metricsServer != null) metricsServer.close();
         registry.close();
     }

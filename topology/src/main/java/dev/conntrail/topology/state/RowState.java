@@ -21,6 +21,12 @@ public final class RowState {
     public long closeAppliedAt = NONE;
     /** Wall-clock ms of the tombstone (rule 4); NONE while open. */
     public long tombstoneAt = NONE;
+    /**
+     * True while this row's bookkeeping is newer than its last published change and sits in the
+     * {@code row-marks} store instead (in-memory mode: a duplicate changes only bookkeeping, and
+     * publishes nothing). Not part of any stored format.
+     */
+    public boolean marked;
 
     public RowState(Connection row) {
         this.row = row;

@@ -15,6 +15,7 @@ import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.testkit.RealCluster;
 import dev.conntrail.topology.it.TestSerdes;
 import dev.conntrail.topology.metrics.TopologyMetrics;
+import dev.conntrail.topology.restore.KafkaRowsRestorer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +60,8 @@ import org.apache.kafka.streams.kstream.Produced;
  * <li>throughput over the same input topic: a stateless Streams app that decodes and re-encodes
  * each TcpEvent, versus the topology in several settings;</li>
  * <li>latency from a CLOSE's append to its CLOSED row (read_committed) at a fixed input rate;</li>
- * <li>state on disk per open connection.</li>
+ * <li>state on disk per open connection (RocksDB mode);</li>
+ * <li>restore: rows rebuilt per second from {@code connections} when a task starts (in-memory mode).</li>
  * </ol>
  * Args: sockets (default 200000), latency rate events/s (10000), latency seconds (20), open connections for the state size (100000).
  */
@@ -86,14 +88,14 @@ public final class TopologyBench {
         System.out.printf("input: %d events (%d sockets: CONNECT + CLOSE, %d hosts, heartbeats), %d partitions%n", events, sockets, HOSTS, PARTITIONS);
 
         int rounds = Integer.getInteger("bench.rounds", 3);
-        String[] variants = {PASS, PASS_TWICE, DEFAULT, CACHE_ON, ROCKSDB};
+        String[] variants = {PASS, PASS_TWICE, DEFAULT, ROCKSDB};
         Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
         List<String[]> rows = new ArrayList<>();
         // the variants alternate inside each round, so a ratio compares runs a few seconds apart
         // round 0 warms the JIT up (the first runs were up to 3x slower) and is not counted
         for (int round = 0; round <= rounds; round++) {
             for (String v : variants) {
-                Result r = run(bootstrap, v, variant(v), "exactly_once_v2", events, round, v.equals(CACHE_ON));
+                Result r = run(bootstrap, v, variant(v), "exactly_once_v2", events, round, false);
                 if (r == null || round == 0) continue;
                 results.computeIfAbsent(v, k -> new ArrayList<>()).add(r);
                 rows.add(r.row(round));
@@ -120,22 +122,21 @@ public final class TopologyBench {
         }
 
         if (latencySeconds > 0) latency(bootstrap, rate, latencySeconds);
+        if (openForState > 0) restoreSpeed(bootstrap, openForState);
         if (openForState > 0) stateSize(bootstrap, openForState);
         System.exit(0);
     }
 
     static final String PASS = "pass-through EOS (decode + re-encode TcpEvent)";
-    static final String PASS_TWICE = "pass-through EOS, every event written twice (the topology's records per input)";
-    static final String DEFAULT = "topology EOS, in-memory stores, cache off (default)";
-    static final String CACHE_ON = "topology EOS, in-memory stores, record cache 10 MB";
-    static final String ROCKSDB = "topology EOS, RocksDB, cache off";
+    static final String PASS_TWICE = "pass-through EOS, every event written twice (a row change + a changelog record per input)";
+    static final String DEFAULT = "topology EOS, rows on the heap, connections as their changelog (default)";
+    static final String ROCKSDB = "topology EOS, RocksDB rows store (logged), cache off";
 
-    static java.util.function.Function<String, Topology> variant(String name) {
+    static java.util.function.BiFunction<String, Properties, Topology> variant(String name) {
         return switch (name) {
-            case PASS -> s -> passThrough();
-            case PASS_TWICE -> s -> passThroughTwice();
+            case PASS -> (s, p) -> passThrough();
+            case PASS_TWICE -> (s, p) -> passThroughTwice();
             case DEFAULT -> topology(false, false);
-            case CACHE_ON -> topology(true, false);
             case ROCKSDB -> topology(false, true);
             default -> throw new IllegalArgumentException(name);
         };
@@ -148,9 +149,9 @@ public final class TopologyBench {
     }
 
     /**
-     * The bound: before its tombstones (due a window later, after the measured span) the topology
-     * writes two records per input event, a row change and its changelog record (OPEN then CLOSED
-     * per socket). This writes each event twice, re-encoded each time, and keeps no state.
+     * The former bound: with a logged rows store the topology wrote two records per input event
+     * before its tombstones (due a window later, after the measured span), a row change and its
+     * changelog record. This writes each event twice, re-encoded each time, and keeps no state.
      */
     static Topology passThroughTwice() {
         StreamsBuilder b = new StreamsBuilder();
@@ -161,12 +162,12 @@ public final class TopologyBench {
 
     static TopologySettings settings(boolean cache, boolean rocks, String suffix) {
         return TopologySettings.defaults(Duration.ofSeconds(10)).withStoreCaching(cache).withPersistentStores(rocks)
-                .withTopics(new TopicNames(IN, NAT, "bench-connections-" + suffix, "bench-dlq-" + suffix));
+                .withInputPartitions(PARTITIONS).withTopics(new TopicNames(IN, NAT, "bench-connections-" + suffix, "bench-dlq-" + suffix));
     }
 
-    static java.util.function.Function<String, Topology> topology(boolean cache, boolean rocks) {
-        return suffix -> ConnectionTopology.build(settings(cache, rocks, suffix), EVENTS, NATS, CONNECTIONS,
-                new TopologyMetrics(new SimpleMeterRegistry()));
+    static java.util.function.BiFunction<String, Properties, Topology> topology(boolean cache, boolean rocks) {
+        return (suffix, props) -> ConnectionTopology.build(settings(cache, rocks, suffix), EVENTS, NATS, CONNECTIONS,
+                new TopologyMetrics(new SimpleMeterRegistry()), new KafkaRowsRestorer(props));
     }
 
     record Result(String name, long events, double seconds, double appCpu, double jvmCpu, double load) {
@@ -185,7 +186,7 @@ public final class TopologyBench {
         }
     }
 
-    static Result run(String bootstrap, String name, java.util.function.Function<String, Topology> t, String guarantee, long events,
+    static Result run(String bootstrap, String name, java.util.function.BiFunction<String, Properties, Topology> t, String guarantee, long events,
             int round, boolean cache) throws Exception {
         String only = System.getProperty("bench.only");
         if (only != null && !name.contains(only)) return null;
@@ -197,7 +198,7 @@ public final class TopologyBench {
         if (cache) p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10L * 1024 * 1024);
         p.put("replication.factor", 1);
         createTopics(bootstrap, "bench-connections-" + app, "bench-dlq-" + app);
-        KafkaStreams streams = new KafkaStreams(t.apply(app), p);
+        KafkaStreams streams = new KafkaStreams(t.apply(app, p), p);
         streams.start();
         double[] r = waitCaughtUp(bootstrap, app, events);
         streams.close(Duration.ofSeconds(30));
@@ -320,13 +321,14 @@ public final class TopologyBench {
             admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic("bench-lat-nat", PARTITIONS, (short) 1))).all().get();
         }
         createTopics(bootstrap, "bench-lat-connections", "bench-lat-dlq");
-        TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10))
+        TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withInputPartitions(PARTITIONS)
                 .withTopics(new TopicNames(in, "bench-lat-nat", "bench-lat-connections", "bench-lat-dlq"));
         Path state = Files.createTempDirectory("bench-lat");
         Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-latency", "exactly_once_v2", state, s,
                 new TopologyMetrics(new SimpleMeterRegistry()));
         p.put("replication.factor", 1);
-        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry())), p);
+        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry()),
+                new KafkaRowsRestorer(p)), p);
         streams.start();
         List<long[]> latencies = Collections.synchronizedList(new ArrayList<>());
         Thread reader = new Thread(() -> {
@@ -451,7 +453,8 @@ public final class TopologyBench {
         Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-state", "exactly_once_v2", state, s,
                 new TopologyMetrics(new SimpleMeterRegistry()));
         p.put("replication.factor", 1);
-        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry())), p);
+        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry()),
+                new KafkaRowsRestorer(p)), p);
         streams.start();
         waitCaughtUpOn(bootstrap, "bench-state", in, events);
         streams.close(Duration.ofSeconds(30));
@@ -461,6 +464,61 @@ public final class TopologyBench {
         System.out.printf("state on disk for %d open connections (RocksDB, after close): rows store %d bytes = %.0f B/connection; "
                 + "whole state dir %d bytes = %.0f B/connection%n", n, rowsBytes, rowsBytes / (double) n, all, all / (double) n);
         deleteRecursively(state);
+    }
+
+    /**
+     * In-memory mode: n open connections are processed, the topology stops, and a new instance
+     * (same application id, nothing kept locally) rebuilds the rows from connections. Rows/s from
+     * the restore's own timer (6 tasks, one stream thread: restored one after another).
+     */
+    static void restoreSpeed(String bootstrap, int n) throws Exception {
+        String in = "bench-restore-events";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic("bench-restore-nat", PARTITIONS, (short) 1))).all().get();
+        }
+        createTopics(bootstrap, "bench-restore-connections", "bench-restore-dlq");
+        Map<String, Object> pp = new HashMap<>();
+        pp.put("bootstrap.servers", bootstrap);
+        pp.put("acks", "all");
+        pp.put("enable.idempotence", true);
+        pp.put("linger.ms", 10);
+        pp.put("batch.size", 131072);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < n; i++) send(producer, in, event(EventType.CONNECT, 12_000_000 + i, Instant.now()));
+            producer.flush();
+        }
+        long events = endOffsets(bootstrap, in);
+        TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withInputPartitions(PARTITIONS)
+                .withTopics(new TopicNames(in, "bench-restore-nat", "bench-restore-connections", "bench-restore-dlq"));
+        for (int run = 0; run < 3; run++) {
+            Path state = Files.createTempDirectory("bench-restore");
+            Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-restore", "exactly_once_v2", state, s,
+                    new TopologyMetrics(new SimpleMeterRegistry()));
+            p.put("replication.factor", 1);
+            TopologyMetrics metrics = new TopologyMetrics(new SimpleMeterRegistry());
+            long startedAt = System.nanoTime();
+            try (KafkaRowsRestorer restorer = new KafkaRowsRestorer(p)) {
+                KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, metrics, restorer), p);
+                streams.start();
+                if (run == 0) {
+                    waitCaughtUpOn(bootstrap, "bench-restore", in, events);
+                } else {
+                    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+                    while (metrics.count("conntrail.topology.rows.restored") < n && System.nanoTime() < deadline) Thread.sleep(20);
+                }
+                double wall = (System.nanoTime() - startedAt) / 1e9;
+                streams.close(Duration.ofSeconds(30));
+                if (run > 0) {
+                    double rows = metrics.count("conntrail.topology.rows.restored");
+                    double records = metrics.count("conntrail.topology.rows.restore.records");
+                    double seconds = metrics.restoreSeconds();
+                    System.out.printf("restore %d: %.0f rows from %.0f connections records in %.2f s of restore = %.0f rows/s "
+                            + "(start to all rows restored: %.2f s, group join included); load avg %.1f%n", run, rows, records, seconds,
+                            rows / seconds, wall, loadAverage());
+                }
+            }
+            deleteRecursively(state);
+        }
     }
 
     static void waitCaughtUpOn(String bootstrap, String group, String topic, long events) throws Exception {

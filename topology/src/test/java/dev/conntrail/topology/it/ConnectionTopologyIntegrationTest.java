@@ -56,6 +56,12 @@ class ConnectionTopologyIntegrationTest {
         return new TopologyApp.Options(client, prefix + "app", "exactly_once_v2", stateDir, 2, (short) 1, settings, -1, Duration.ofMinutes(1));
     }
 
+    /**
+     * In-memory mode (the default): the restarted child rebuilds its rows from connections, so a
+     * CLOSE after the kill closes the row opened before it (openedAt, pid and comm kept: a CLOSE
+     * without a row would make a CLOSED row with neither), and a row closed before the kill still
+     * gets its tombstone (W = 5 s: the tombstones come after the restart).
+     */
     @Test
     void aSigkilledTopologyRestartsWithNoLostAndNoDuplicatedRowChanges() throws Exception {
         String prefix = prefix();
@@ -63,6 +69,7 @@ class ConnectionTopologyIntegrationTest {
         Kit kit = new Kit(prefix, 2);
         int sockets = 1500;
         Process first = startChild(prefix, state);
+        Instant killedAt = null;
         AtomicBoolean done = new AtomicBoolean();
         Thread load = new Thread(() -> {
             // sockets open and close over ~5 s, from 3 hosts, event time = now
@@ -87,17 +94,34 @@ class ConnectionTopologyIntegrationTest {
             assertThat(done).as("killed mid-stream").isFalse();
             first.destroyForcibly(); // SIGKILL
             first.waitFor();
+            killedAt = Instant.now();
             second = startChild(prefix, state);
             load.join();
-            List<ConsumerRecord<String, byte[]>> all = kit.readCommitted(prefix + "connections", 2 * sockets, Duration.ofSeconds(120));
+            List<ConsumerRecord<String, byte[]>> all = kit.readCommitted(prefix + "connections", 3 * sockets, Duration.ofSeconds(120));
             Map<String, List<String>> byKey = new HashMap<>();
+            int closedAfterTheKill = 0;
+            int tombstonedAfterTheKill = 0;
+            Map<String, Instant> closedAt = new HashMap<>();
             for (ConsumerRecord<String, byte[]> r : all) {
                 Connection c = kit.decode(r);
                 byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(c == null ? "TOMBSTONE" : c.getState().name());
+                assertThat(r.partition()).as("a row change goes to its host's partition").isEqualTo(kit.partitionOf(r.key()));
+                if (c != null && c.getState() == dev.conntrail.avro.ConnectionState.CLOSED) {
+                    assertThat(c.getOpenedAt()).as("CLOSED row of %s keeps the open fields", r.key()).isNotNull();
+                    assertThat(c.getPid()).as("pid of %s", r.key()).isEqualTo(c.getLport());
+                    assertThat(c.getComm()).isEqualTo("it");
+                    assertThat(r.headers().lastHeader("conntrail-row-state")).isNotNull();
+                    closedAt.put(r.key(), c.getClosedAt());
+                    if (c.getClosedAt().isAfter(killedAt) && c.getOpenedAt().isBefore(killedAt)) closedAfterTheKill++;
+                } else if (c == null && closedAt.get(r.key()).isBefore(killedAt)) {
+                    tombstonedAfterTheKill++; // closed before the kill, due >= 5 s later: tombstoned by the restarted child
+                }
             }
             assertThat(byKey).hasSize(sockets);
-            assertThat(byKey.values()).as("every socket: exactly one OPEN then one CLOSED change")
-                    .allMatch(changes -> changes.equals(List.of("OPEN", "CLOSED")));
+            assertThat(byKey.values()).as("every socket: exactly one OPEN, one CLOSED, then one tombstone")
+                    .allMatch(changes -> changes.equals(List.of("OPEN", "CLOSED", "TOMBSTONE")));
+            assertThat(closedAfterTheKill).as("sockets opened before the kill and closed after it").isPositive();
+            assertThat(tombstonedAfterTheKill).as("rows closed before the kill, tombstoned after it").isPositive();
             second.destroy(); // SIGTERM: the shutdown hook closes Streams cleanly, then the JVM exits
             assertThat(second.waitFor(40, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
         } finally {
@@ -222,10 +246,22 @@ class ConnectionTopologyIntegrationTest {
                 .isInstanceOf(UserFacingException.class).hasMessageContaining("same partition count").hasMessageContaining("3 partitions");
     }
 
+    @Test
+    void aConnectionsTopicWithAnotherPartitionCountThanTheInputsStopsTheStartWithAClearMessage() throws Exception {
+        String prefix = prefix();
+        try (Admin admin = Admin.create(TestSerdes.client())) {
+            admin.createTopics(List.of(new NewTopic(prefix + "tcp-events", 2, (short) 1), new NewTopic(prefix + "connections", 3, (short) 1)))
+                    .all().get();
+        }
+        assertThatThrownBy(() -> TopologyApp.start(options(prefix, Files.createTempDirectory("s"), Duration.ofSeconds(10))))
+                .isInstanceOf(UserFacingException.class).hasMessageContaining(prefix + "connections has 3 partitions")
+                .hasMessageContaining("recreate " + prefix + "connections with 2 partitions");
+    }
+
     static Process startChild(String prefix, Path state) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), TopologyChild.class.getName(),
-                RealCluster.broker().bootstrapServers(), state.toString(), prefix + "app", "60", prefix, RealCluster.registry().url())
+                RealCluster.broker().bootstrapServers(), state.toString(), prefix + "app", "5", prefix, RealCluster.registry().url())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();

@@ -52,7 +52,9 @@ final class Kit {
     TcpEvent event(EventType type, String host, int port, Instant at) {
         return TcpEvent.newBuilder().setHost(host).setAgentEpoch(1).setSeq(++seq).setType(type).setTimestamp(at)
                 .setNetns(4026531833L).setFamily(Family.IPV4).setLaddr("10.0.0.1").setLport(port).setRaddr("10.0.0.2").setRport(80)
-                .setCookie((long) port).setSource(Source.EBPF).build();
+                .setCookie((long) port).setSource(Source.EBPF)
+                // CLOSE carries no owner (design.md rule 3): a CLOSED row's pid/comm come from its CONNECT
+                .setPid(type == EventType.CLOSE ? null : port).setComm(type == EventType.CLOSE ? null : "it").build();
     }
 
     TcpEvent hostEvent(EventType type, String host, Instant at) {

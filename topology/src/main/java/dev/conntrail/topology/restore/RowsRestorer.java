@@ -1,0 +1,30 @@
+package dev.conntrail.topology.restore;
+
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+
+/**
+ * Reads back what a task published: every committed record of one partition of
+ * {@code connections}, oldest first, so the task rebuilds its rows from the topic it writes (the
+ * topic is the rows' changelog). {@link KafkaRowsRestorer} in production; TopologyTestDriver tests,
+ * which have no broker, replay the previous driver's output instead.
+ */
+public interface RowsRestorer extends AutoCloseable {
+
+    /** One record as read: the key, the value bytes (null: a tombstone), its headers. */
+    @FunctionalInterface
+    interface RecordHandler {
+        void accept(String key, byte[] value, Headers headers);
+    }
+
+    /**
+     * @param context the task being initialised (a test stand-in may also refill the task's other
+     *                stores there, as Streams does from their changelogs)
+     * @return the number of records handed to {@code each}
+     */
+    long replay(ProcessorContext<?, ?> context, String topic, int partition, RecordHandler each);
+
+    @Override
+    default void close() {
+    }
+}
