@@ -31,12 +31,15 @@ import net.jqwik.api.Provide;
  * closes lost in the ring buffer trigger a resync; CLOSE for sockets older than the agent; NAT
  * entries before or after their connection), always converge to the table a plain model of the
  * rules computes, and to the truth: every socket open at the end is OPEN, every closed one CLOSED.
+ * The topology itself restarts too (rows rebuilt from what it published, {@link TableFixture#restarted}),
+ * also between a snapshot's records and its SNAPSHOT_END.
  */
 class ConvergencePropertyTest {
     static final String HOST = "prop-host";
     static final Instant WALL = Instant.parse("2026-11-26T21:00:01Z");
 
-    enum Kind { OPEN, REUSE_TUPLE, CLOSE, LOSE_CLOSE, RESYNC, RESYNC_WHILE_CLOSING, CLOSE_BEFORE_SNAPSHOT, RESTART, NAT, HEARTBEAT }
+    enum Kind { OPEN, REUSE_TUPLE, CLOSE, LOSE_CLOSE, RESYNC, RESYNC_WHILE_CLOSING, CLOSE_BEFORE_SNAPSHOT, RESTART, NAT, HEARTBEAT,
+        TOPOLOGY_RESTART, RESYNC_ACROSS_TOPOLOGY_RESTART }
 
     record Action(Kind kind, int target) {
     }
@@ -54,7 +57,9 @@ class ConvergencePropertyTest {
                         net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.CLOSE_BEFORE_SNAPSHOT)),
                         net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.RESTART)),
                         net.jqwik.api.Tuple.of(2, Arbitraries.just(Kind.NAT)),
-                        net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.HEARTBEAT))),
+                        net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.HEARTBEAT)),
+                        net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.TOPOLOGY_RESTART)),
+                        net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.RESYNC_ACROSS_TOPOLOGY_RESTART))),
                 Arbitraries.integers().between(0, 1000)).as(Action::new);
         return action.list().ofMinSize(1).ofMaxSize(40);
     }
@@ -62,8 +67,8 @@ class ConvergencePropertyTest {
     @Property(tries = 150)
     void anyProducerHistoryConvergesToTheModelAndToTheTruth(@ForAll("histories") List<Action> history,
             @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 3) int olderThanTheAgent) {
-        try (TableFixture f = new TableFixture(WALL)) {
-            Producer p = new Producer(f);
+        Producer p = new Producer(new TableFixture(WALL));
+        try {
             for (int i = 0; i < olderThanTheAgent; i++) {
                 p.world.add(new World(p.newSock(), true)); // open before the agent started: no CONNECT
             }
@@ -73,6 +78,7 @@ class ConvergencePropertyTest {
             }
             if (p.resyncDue) p.snapshot(-1, false);
 
+            TableFixture f = p.f;
             Map<String, Connection> table = f.table();
             // the model
             assertThat(summary(table)).isEqualTo(p.model.summary());
@@ -91,6 +97,8 @@ class ConvergencePropertyTest {
             Map<String, Connection> later = f.table();
             assertThat(later.values()).allMatch(c -> c.getState() == ConnectionState.OPEN);
             assertThat(later.keySet()).isEqualTo(keysOpen(table));
+        } finally {
+            p.f.close();
         }
     }
 
@@ -121,7 +129,7 @@ class ConvergencePropertyTest {
 
     /** Emits records as the producer does and feeds the same records to the model. */
     static final class Producer {
-        final TableFixture f;
+        TableFixture f;
         final Model model = new Model();
         final List<World> world = new ArrayList<>();
         long clock = WALL.toEpochMilli() - 60_000;
@@ -129,6 +137,8 @@ class ConvergencePropertyTest {
         long nextCookie = 1;
         int snapshots;
         boolean resyncDue;
+        /** The next snapshot's SNAPSHOT_END reaches a restarted topology. */
+        boolean restartMidSnapshot;
 
         Producer(TableFixture f) {
             this.f = f;
@@ -194,6 +204,11 @@ class ConvergencePropertyTest {
                     }
                 }
                 case HEARTBEAT -> emit(f.hostRecord(EventType.HEARTBEAT, HOST, tick(), null));
+                case TOPOLOGY_RESTART -> f = f.restarted();
+                case RESYNC_ACROSS_TOPOLOGY_RESTART -> {
+                    restartMidSnapshot = true;
+                    snapshot(-1, false);
+                }
             }
         }
 
@@ -223,6 +238,10 @@ class ConvergencePropertyTest {
             if (closes != null && !beforeListing) {
                 closes.open = false;
                 closedAt = tick();
+            }
+            if (restartMidSnapshot) {
+                f = f.restarted();
+                restartMidSnapshot = false;
             }
             emit(f.hostRecord(EventType.SNAPSHOT_END, HOST, tick(), id));
             if (closes != null) {
