@@ -71,6 +71,9 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private final Map<String, HostState> persistedHosts = new HashMap<>();
     /** Row keys by tombstone time; a key may appear twice (harmless: each is checked against the row before it acts). */
     private final TreeMap<Long, List<String>> tombstones = new TreeMap<>();
+    /** The list of the last scheduled tombstone time: a window's closes all go to one boundary (profiled: the tree walk was 2.5 %). */
+    private long lastDueAt;
+    private List<String> lastDue;
     /** How many NAT entries each tuple prefix (O|... and R|...) has, so sockets without NAT skip the store scan. */
     private final Map<String, Integer> natTuples = new HashMap<>();
     private long openRows;
@@ -101,6 +104,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         hosts.clear();
         persistedHosts.clear();
         tombstones.clear();
+        lastDue = null;
         natTuples.clear();
         try (KeyValueIterator<String, NatEntry> all = nat.all()) {
             while (all.hasNext()) {
@@ -438,6 +442,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
                 if ((++done & 255) == 0 && System.nanoTime() > stopAt) return;
             }
             tombstones.remove(due.getKey());
+            if (keys == lastDue) lastDue = null;
         }
     }
 
@@ -511,7 +516,11 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     private void schedule(long at, String rk) {
-        tombstones.computeIfAbsent(at, t -> new ArrayList<>()).add(rk);
+        if (lastDue == null || at != lastDueAt) {
+            lastDue = tombstones.computeIfAbsent(at, t -> new ArrayList<>());
+            lastDueAt = at;
+        }
+        lastDue.add(rk);
     }
 
     private static Connection newRow(TcpEvent e, Direction direction, Instant openedAt, long now) {
