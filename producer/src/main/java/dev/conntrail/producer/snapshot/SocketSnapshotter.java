@@ -95,6 +95,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         int mask = TcpStates.CONNECTED_MASK | 1 << TcpStates.LISTEN;
         SocketOwners iterOwners = null;
         int diagNamespaces = method == Method.SOCK_DIAG ? namespaces.size() : 0;
+        int listenerDumps = 0;
         if (iterator != null) {
             SockIterSource.Pass pass = iterator.sockets();
             iterOwners = pass.owners();
@@ -110,11 +111,16 @@ public final class SocketSnapshotter implements AutoCloseable {
                     }
                 }
                 long inuse = sockstat.inuse(ns);
-                if (inuse >= 0 && inuse <= hashed) {
+                List<RawSocket> unheld = inuse > hashed ? unheldListeners(ns, pass.cookies(), inuse - hashed) : null;
+                if (inuse >= 0 && inuse <= hashed || unheld != null) {
                     for (RawSocket r : held) {
                         if (r.state() < 32 && (mask & (1 << r.state())) != 0) {
                             raw.add(r);
                         }
+                    }
+                    if (unheld != null) {
+                        raw.addAll(unheld);
+                        listenerDumps++;
                     }
                 } else {
                     needDiag.add(ns);
@@ -167,8 +173,35 @@ public final class SocketSnapshotter implements AutoCloseable {
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
                 owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
                 (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
-                (t5 - t4) / 1000);
+                (t5 - t4) / 1000, listenerDumps);
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
+    }
+
+    /**
+     * When the only sockets of {@code ns} that no process holds are listeners, those listeners; else null
+     * (the namespace then needs a full sock_diag dump). A dump of LISTEN alone walks only the kernel's
+     * listening hash, not the host-wide established hash that a full dump scans once per namespace
+     * (3-9 ms at 20,000 sockets), so a listener held by a process the iterator cannot visit (pid 1 of
+     * this sandbox: its fds are hidden from task iterators and /proc alike) or by no task at all (an
+     * fd in flight in a unix socket's queue) no longer costs the full dump on every snapshot.
+     * Exact: used only when the unheld listeners account for every hashed socket the pass missed.
+     */
+    private List<RawSocket> unheldListeners(NetNamespace ns, LongSet heldCookies, long missing) {
+        List<RawSocket> listeners = new ArrayList<>();
+        try {
+            if (sockDiag.read(ns, 1 << TcpStates.LISTEN, listeners) != 0) {
+                return null;
+            }
+        } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
+            return null; // the full dump will count the failure
+        }
+        List<RawSocket> unheld = new ArrayList<>();
+        for (RawSocket r : listeners) {
+            if (r.cookie() == null || !heldCookies.contains(r.cookie())) {
+                unheld.add(r);
+            }
+        }
+        return unheld.size() == missing ? unheld : null;
     }
 
     /** Joins raw sockets with their owners and sets directions. Package-private for tests. */
