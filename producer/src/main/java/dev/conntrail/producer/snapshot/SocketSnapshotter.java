@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link Method#BPF_ITER} (the fast path): one BPF {@code iter/task_file} pass gives every
  *   socket a process holds, with owner and cookie. A namespace whose kernel socket count
- *   (net/sockstat "inuse") exceeds the held sockets the pass saw there has sockets no process holds
- *   (closed by the application, or not yet accepted): only those namespaces are read with sock_diag.</li>
+ *   (net/sockstat "inuse") exceeds the held sockets the pass saw there, or that has time-wait sockets
+ *   (an orphaned FIN_WAIT2 socket becomes one, uncounted by "inuse"), may have sockets no process holds
+ *   (closed by the application, or not yet accepted): only those namespaces are read with sock_diag —
+ *   with a dump of listeners alone when unheld listeners account for the whole difference.</li>
  *   <li>{@link Method#SOCK_DIAG}: netlink sock_diag per namespace — with cookies.</li>
  *   <li>{@link Method#PROC}: {@code /proc/PID/net/tcp{,6}} once per namespace — no cookies; the
  *   polling fallback and the baseline.</li>
@@ -110,7 +112,9 @@ public final class SocketSnapshotter implements AutoCloseable {
                         hashed++;
                     }
                 }
-                long inuse = sockstat.inuse(ns);
+                // every hashed socket held, and no time-wait socket that may be an orphaned FIN_WAIT2: the pass has them all
+                SockstatReader.Counts counts = sockstat.counts(ns);
+                long inuse = counts == null || counts.timeWait() != 0 ? -1 : counts.inuse();
                 List<RawSocket> unheld = inuse > hashed ? unheldListeners(ns, pass.cookies(), inuse - hashed) : null;
                 if (inuse >= 0 && inuse <= hashed || unheld != null) {
                     for (RawSocket r : held) {
