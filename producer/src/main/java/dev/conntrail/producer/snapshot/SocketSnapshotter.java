@@ -144,9 +144,15 @@ public final class SocketSnapshotter implements AutoCloseable {
         }
         for (NetNamespace ns : namespacesToRead) {
             try {
-                int bad = method != Method.PROC
-                        ? sockDiag.read(ns, mask, raw)
-                        : procNet.read(ns, s -> s < 32 && (mask & (1 << s)) != 0, raw);
+                int bad;
+                if (method != Method.PROC) {
+                    bad = sockDiag.read(ns, mask, raw);
+                } else {
+                    // sockstat's counters (no table walk) tell which of net/tcp, net/tcp6 can hold anything
+                    SockstatReader.Counts c = sockstat.counts(ns);
+                    bad = procNet.read(ns, c == null || c.mayHave(false), c == null || c.mayHave(true),
+                            s -> s < 32 && (mask & (1 << s)) != 0, raw);
+                }
                 if (bad < 0) {
                     failed++;
                 } else {
@@ -211,7 +217,7 @@ public final class SocketSnapshotter implements AutoCloseable {
     /** Joins raw sockets with their owners and sets directions. Package-private for tests. */
     static Snapshot assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid, long startMicros) {
         List<Listener> listeners = new ArrayList<>();
-        Map<ListenKey, List<String>> listenAddrs = new HashMap<>();
+        Map<Long, List<String>> listenAddrs = new HashMap<>();
         java.util.BitSet listenPorts = new java.util.BitSet(1 << 16);
         AddressTexts texts = new AddressTexts();
         for (RawSocket r : raw) {
@@ -224,7 +230,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             listenPorts.set(r.lport());
             listeners.add(new Listener(r.netns(), r.ipv6(), laddr, r.lport(), r.uid(), r.inode(), r.cookie(),
                     only == null ? null : only.pid(), only == null ? null : only.comm(), os.size()));
-            listenAddrs.computeIfAbsent(new ListenKey(r.netns(), r.ipv6(), r.lport()), k -> new ArrayList<>()).add(laddr);
+            listenAddrs.computeIfAbsent(listenKey(r.netns(), r.ipv6(), r.lport()), k -> new ArrayList<>()).add(laddr);
         }
         List<SocketEntry> sockets = new ArrayList<>(raw.size());
         for (RawSocket r : raw) {
@@ -233,7 +239,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             }
             String laddr = texts.format(r.laddr());
             Direction dir = Direction.OUTGOING;
-            List<String> addrs = listenPorts.get(r.lport()) ? listenAddrs.get(new ListenKey(r.netns(), r.ipv6(), r.lport())) : null;
+            List<String> addrs = listenPorts.get(r.lport()) ? listenAddrs.get(listenKey(r.netns(), r.ipv6(), r.lport())) : null;
             if (addrs != null) {
                 for (String a : addrs) {
                     // a wildcard listener (0.0.0.0 / ::) takes connections to any local address;
@@ -244,11 +250,15 @@ public final class SocketSnapshotter implements AutoCloseable {
                     }
                 }
             }
-            List<Owner> os = r.inode() == 0 ? List.of() : owners.owners(r.inode());
-            Owner owner = pick(os, r.netns(), nsOfPid);
+            // most sockets have one holder: take it without making a list or looking up namespaces
+            Owner owner = r.inode() == 0 ? null : owners.single(r.inode());
+            int count = owner != null ? 1 : r.inode() == 0 ? 0 : owners.count(r.inode());
+            if (count > 1) {
+                owner = pick(owners.owners(r.inode()), r.netns(), nsOfPid);
+            }
             sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), texts.format(r.raddr()), r.rport(),
                     r.state(), r.uid(), r.inode(), r.cookie(), dir,
-                    owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), os.size()));
+                    owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), count));
         }
         return new Snapshot(List.copyOf(sockets), List.copyOf(listeners), false, startMicros, null);
     }
@@ -267,7 +277,9 @@ public final class SocketSnapshotter implements AutoCloseable {
         return os.get(0);
     }
 
-    private record ListenKey(long netns, boolean ipv6, int port) {
+    /** Namespace inode (32 bits), family and port in one key. */
+    private static long listenKey(long netns, boolean ipv6, int port) {
+        return netns << 17 | (ipv6 ? 1L << 16 : 0) | port;
     }
 
     static long nowMicros() {

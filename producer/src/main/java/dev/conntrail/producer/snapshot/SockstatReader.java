@@ -24,12 +24,21 @@ public final class SockstatReader {
     }
 
     /**
-     * A namespace's counters: {@code inuse} = hashed TCP sockets (IPv4 + IPv6), {@code timeWait} = its
+     * A namespace's counters: {@code inuse4}/{@code inuse6} = hashed TCP sockets of each family (an
+     * IPv4-mapped socket is IPv6, as in net/tcp6; negative when unreadable), {@code timeWait} = its
      * time-wait sockets ("tw"). The latter matters because an orphaned FIN_WAIT2 socket is turned into
      * a time-wait socket (substate FIN_WAIT2): sock_diag still reports it as FIN_WAIT2 (rule 2 keeps it),
      * but "inuse" no longer counts it, so "inuse" alone cannot prove that no unheld socket exists.
      */
-    public record Counts(long inuse, long timeWait) {
+    public record Counts(long inuse4, long inuse6, long timeWait) {
+        public long inuse() {
+            return inuse4 < 0 || inuse6 < 0 ? -1 : inuse4 + inuse6;
+        }
+
+        /** Whether net/tcp (IPv4) or net/tcp6 may hold a socket: a hashed one, or a time-wait one of either family. */
+        public boolean mayHave(boolean ipv6) {
+            return (ipv6 ? inuse6 : inuse4) != 0 || timeWait != 0;
+        }
     }
 
     /** The namespace's counters, or null when they cannot be read (namespace gone). */
@@ -64,7 +73,7 @@ public final class SockstatReader {
         long tw = field(len, TCP, TW);
         len = fill(net.resolve("sockstat6"), true);
         long inuse6 = len < 0 ? 0 : field(len, TCP6, INUSE);
-        return new Counts(inuse + inuse6, tw);
+        return new Counts(inuse, inuse6, tw);
     }
 
     private static final byte[] TCP = "\nTCP: ".getBytes(StandardCharsets.US_ASCII);

@@ -30,18 +30,23 @@ class SockstatReaderTest {
     void addsIpv4AndIpv6InuseAndReadsTimeWait() throws Exception {
         SockstatReader.Counts c = read("sockets: used 14\nTCP: inuse 17 orphan 2 tw 5 alloc 20 mem 3\nUDP: inuse 0 mem 0\n",
                 "TCP6: inuse 4\nUDP6: inuse 1\n");
-        assertThat(c).isEqualTo(new SockstatReader.Counts(21, 5));
+        assertThat(c).isEqualTo(new SockstatReader.Counts(17, 4, 5));
+        assertThat(c.inuse()).isEqualTo(21);
+        assertThat(c.mayHave(true)).isTrue();
+        assertThat(new SockstatReader.Counts(3, 0, 0).mayHave(true)).isFalse();
+        assertThat(new SockstatReader.Counts(3, 0, 1).mayHave(true)).isTrue(); // a time-wait socket may be IPv6
     }
 
     @Test
     void noIpv6FileMeansNoIpv6Sockets() throws Exception {
         assertThat(read("sockets: used 1\nTCP: inuse 3 orphan 0 tw 0 alloc 3 mem 0\n", null))
-                .isEqualTo(new SockstatReader.Counts(3, 0));
+                .isEqualTo(new SockstatReader.Counts(3, 0, 0));
     }
 
     @Test
     void anUnreadableCountNeverProvesTheNamespaceComplete() throws Exception {
         SockstatReader.Counts c = read("sockets: used 1\nTCP: inuse x orphan 0 tw 0\n", "TCP6: inuse 0\n");
         assertThat(c.inuse()).isNegative(); // forces the sock_diag path
+        assertThat(c.mayHave(false)).isTrue(); // and the /proc path reads net/tcp
     }
 }
