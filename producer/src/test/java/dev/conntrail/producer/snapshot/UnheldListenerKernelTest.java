@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * own, so the only reference is the message waiting in the pair's queue — the iterator walks fd
  * tables and cannot see it (as with pid 1 of this sandbox, whose fds task iterators never visit).
  * The namespace also has connections its process holds. BPF_ITER must report the listener (no pid)
- * and the held connections, settling the namespace with a LISTEN-only dump, not a full one.
+ * and the held connections, the namespace settled by a LISTEN-only dump (counted in listenerDumps;
+ * in this sandbox the root namespace's pid-1 listener adds one too, elsewhere it is this namespace's).
  */
 class UnheldListenerKernelTest {
     private static final String HOLDER = String.join("\n",
