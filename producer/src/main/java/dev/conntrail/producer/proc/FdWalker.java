@@ -9,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Walks {@code /proc/[pid]/fd/*} of every process once and maps each socket inode to its holders.
@@ -29,7 +27,7 @@ public final class FdWalker {
     }
 
     public SocketOwners walk() {
-        Map<Long, Object> map = new HashMap<>(1 << 14);
+        InodeMap map = new InodeMap(1 << 14);
         Readlink links = new Readlink(proc.toString());
         int processes = 0;
         long fds = 0;

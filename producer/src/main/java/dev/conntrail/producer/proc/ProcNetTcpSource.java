@@ -30,11 +30,20 @@ public final class ProcNetTcpSource {
 
     /** Appends the sockets whose state passes {@code keep}; returns malformed lines skipped. -1: namespace gone. */
     public int read(NetNamespace ns, IntPredicate keep, List<RawSocket> out) {
+        return read(ns, true, true, keep, out);
+    }
+
+    /**
+     * As {@link #read(NetNamespace, IntPredicate, List)}, reading net/tcp only if {@code v4} and net/tcp6
+     * only if {@code v6}: a caller that knows from net/sockstat that a family has no socket in this
+     * namespace skips a file whose every read scans the host-wide hash.
+     */
+    public int read(NetNamespace ns, boolean v4, boolean v6, IntPredicate keep, List<RawSocket> out) {
         for (int pid : ns.pids()) {
             Path dir = proc.resolve(Integer.toString(pid)).resolve("net");
             try {
-                int bad = readFile(dir.resolve("tcp"), ns.inode(), false, keep, out);
-                bad += readFile(dir.resolve("tcp6"), ns.inode(), true, keep, out);
+                int bad = v4 ? readFile(dir.resolve("tcp"), ns.inode(), false, keep, out) : 0;
+                bad += v6 ? readFile(dir.resolve("tcp6"), ns.inode(), true, keep, out) : 0;
                 return bad;
             } catch (UncheckedIOException e) {
                 // the process exited; try the next one of this namespace
@@ -44,8 +53,8 @@ public final class ProcNetTcpSource {
             return -1;
         }
         try {
-            return enterer.inside(ns, () -> readFile(Path.of("/proc/thread-self/net/tcp"), ns.inode(), false, keep, out)
-                    + readFile(Path.of("/proc/thread-self/net/tcp6"), ns.inode(), true, keep, out));
+            return enterer.inside(ns, () -> (v4 ? readFile(Path.of("/proc/thread-self/net/tcp"), ns.inode(), false, keep, out) : 0)
+                    + (v6 ? readFile(Path.of("/proc/thread-self/net/tcp6"), ns.inode(), true, keep, out) : 0));
         } catch (NetnsEnterer.CannotEnter | UncheckedIOException e) {
             return -1;
         }

@@ -2,9 +2,7 @@ package dev.conntrail.producer.proc;
 
 import dev.conntrail.producer.snapshot.Owner;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Socket inode → the processes holding it, from one walk of {@code /proc/*}{@code /fd}. Socket
@@ -12,11 +10,11 @@ import java.util.Map;
  * namespace's own processes": an fd passed to a process of another namespace is found as well.
  */
 public final class SocketOwners {
-    private final Map<Long, Object> byInode; // Owner, or List<Owner> when shared
+    private final InodeMap byInode; // Owner, or List<Owner> when shared
     private final int processes;
     private final long fds;
 
-    SocketOwners(Map<Long, Object> byInode, int processes, long fds) {
+    SocketOwners(InodeMap byInode, int processes, long fds) {
         this.byInode = byInode;
         this.processes = processes;
         this.fds = fds;
@@ -24,7 +22,7 @@ public final class SocketOwners {
 
     /** Collects holders from another source (the BPF iterator); add in ascending pid order per inode where possible. */
     public static final class Builder {
-        private final Map<Long, Object> map = new HashMap<>(1 << 14);
+        private final InodeMap map = new InodeMap(1 << 14);
         private final java.util.Set<Integer> pids = new java.util.HashSet<>();
         private long fds;
         private int lastPid = -1;
@@ -45,7 +43,19 @@ public final class SocketOwners {
     }
 
     public static SocketOwners empty() {
-        return new SocketOwners(new HashMap<>(), 0, 0);
+        return new SocketOwners(new InodeMap(16), 0, 0);
+    }
+
+    /** How many processes hold {@code inode}. */
+    @SuppressWarnings("unchecked")
+    public int count(long inode) {
+        Object o = byInode.get(inode);
+        return o == null ? 0 : o instanceof Owner ? 1 : ((List<Owner>) o).size();
+    }
+
+    /** The only holder of {@code inode}, or null when none or several hold it (no list is made). */
+    public Owner single(long inode) {
+        return byInode.get(inode) instanceof Owner o ? o : null;
     }
 
     /** The holders of {@code inode}, lowest pid first; empty when none. */
@@ -75,7 +85,7 @@ public final class SocketOwners {
 
     /** Adds {@code owner} as a holder of {@code inode} (once per process; walk pids in ascending order). */
     @SuppressWarnings("unchecked")
-    static void add(Map<Long, Object> map, long inode, Owner owner) {
+    static void add(InodeMap map, long inode, Owner owner) {
         Object o = map.get(inode);
         if (o == null) {
             map.put(inode, owner);

@@ -23,6 +23,18 @@ final class LongSet {
         return insert(keys, used, v);
     }
 
+    boolean contains(long v) {
+        int mask = keys.length - 1;
+        int i = mix(v) & mask;
+        while (used[i]) {
+            if (keys[i] == v) {
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+        return false;
+    }
+
     int size() {
         return size;
     }

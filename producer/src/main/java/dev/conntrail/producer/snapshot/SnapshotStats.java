@@ -6,10 +6,12 @@ package dev.conntrail.producer.snapshot;
  * sockets with no owner, and the wall time in microseconds: in total and for its three phases
  * (namespace discovery, reading the sockets, finding their owners); and how many namespaces were
  * read with sock_diag (all of them for SOCK_DIAG; for BPF_ITER only those with sockets no process holds);
- * and the time spent joining sockets with owners into entries ({@code assembleMicros}, part of {@code micros}).
+ * and the time spent joining sockets with owners into entries ({@code assembleMicros}, part of {@code micros});
+ * and for BPF_ITER how many namespaces were settled by a dump of listeners alone ({@code listenerDumps}:
+ * their only unheld sockets were listeners, so no full sock_diag dump was needed).
  */
 public record SnapshotStats(String method, int namespaces, int namespacesFailed, int processes, long fds,
                             int socketsSeen, int malformed, int unowned, long micros,
                             long discoverMicros, long socketsMicros, long ownersMicros, int sockDiagNamespaces,
-                            long assembleMicros) {
+                            long assembleMicros, int listenerDumps) {
 }

@@ -121,7 +121,7 @@ public final class SockIterSource implements AutoCloseable {
      * namespace how many of its sockets are hashed (not CLOSE, not TIME_WAIT: what net/sockstat's
      * "inuse" counts). Sockets in CLOSE (never connected, or reset) are left out: no snapshot shows them.
      */
-    public record Pass(Map<Long, List<RawSocket>> socketsByNetns, SocketOwners owners, int records) {
+    public record Pass(Map<Long, List<RawSocket>> socketsByNetns, SocketOwners owners, int records, LongSet cookies) {
     }
 
     /** One pass: every held TCP socket once (by cookie) grouped by namespace, and the owners. */
@@ -171,7 +171,7 @@ public final class SockIterSource implements AutoCloseable {
             nsList.add(new RawSocket(netns, v6, l, bb.getShort(off + 34) & 0xffff, r, bb.getShort(off + 36) & 0xffff,
                     state, bb.getInt(off + 24) & 0xffffffffL, inode, cookie));
         }
-        return new Pass(byNs, owners.build(), n);
+        return new Pass(byNs, owners.build(), n, seen);
     }
 
     static List<Held> parse(byte[] b) {

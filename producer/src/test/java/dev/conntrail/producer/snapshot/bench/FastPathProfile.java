@@ -40,7 +40,12 @@ public final class FastPathProfile {
                 new dev.conntrail.producer.snapshot.SockDiagSource(en, NetnsDiscovery.currentNetns()).read(ns.get(0),
                         dev.conntrail.producer.snapshot.TcpStates.CONNECTED_MASK | 1 << 10, rootSockets);
                 long t5 = System.nanoTime();
-                System.out.printf("root sock_diag %.1f ms (%d sockets) | ", (t5 - t4) / 1e6, rootSockets.size());
+                List<dev.conntrail.producer.snapshot.RawSocket> rootListeners = new java.util.ArrayList<>();
+                new dev.conntrail.producer.snapshot.SockDiagSource(en, NetnsDiscovery.currentNetns()).read(ns.get(0),
+                        1 << dev.conntrail.producer.snapshot.TcpStates.LISTEN, rootListeners);
+                long t6 = System.nanoTime();
+                System.out.printf("root sock_diag %.1f ms (%d sockets), LISTEN only %.1f ms (%d) | ", (t5 - t4) / 1e6,
+                        rootSockets.size(), (t6 - t5) / 1e6, rootListeners.size());
                 System.out.printf("cpu %.1f ms | ", (mx.getCurrentThreadCpuTime() - c0) / 1e6);
                 System.out.printf("discover by readlink %.1f ms, by iter/task %.1f ms (%d ns) | iterator read %.1f ms (%d bytes) | decode %.1f ms (%d records) | sockstat x%d %.1f ms (%d inuse)%n",
                         (t0b - t0) / 1e6, (t1 - t0b) / 1e6, ns.size(), (t2 - t1) / 1e6, raw.length, (t3 - t2) / 1e6, p.records(), ns.size(), (t4 - t3) / 1e6, sum);

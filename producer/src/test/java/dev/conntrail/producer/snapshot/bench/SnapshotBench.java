@@ -64,6 +64,9 @@ public final class SnapshotBench {
                 print("  cpu", cpu, "CPU time of the whole JVM (user+sys) during one take()");
             }
         }
+        if (only.contains("PROC")) {
+            procBounds(runs);
+        }
         if (naiveRuns == 0) {
             return;
         }
@@ -139,6 +142,68 @@ public final class SnapshotBench {
             }
         }
         return lines;
+    }
+
+    /**
+     * What bounds the proc path: the kernel's part alone. Reading (no parsing) net/tcp and net/tcp6 of
+     * one process per namespace — every read scans the host-wide socket hash; the same for only the
+     * files net/sockstat says can hold a socket (as the proc path now does, sockstat reads included);
+     * and the /proc/PID/fd walk alone (one readlink per fd).
+     */
+    static void procBounds(int runs) throws IOException {
+        var namespaces = new dev.conntrail.producer.ns.NetnsDiscovery().discover();
+        byte[] buf = new byte[1 << 20];
+        long[] all = new long[runs];
+        long[] needed = new long[runs];
+        long[] walk = new long[runs];
+        int files = 0;
+        try (dev.conntrail.producer.ns.NetnsEnterer en = new dev.conntrail.producer.ns.NetnsEnterer()) {
+            var sockstat = new dev.conntrail.producer.snapshot.SockstatReader(en, Path.of("/proc"));
+            var fdWalker = new dev.conntrail.producer.proc.FdWalker(Path.of("/proc"));
+            for (int i = -3; i < runs; i++) {
+                long t0 = System.nanoTime();
+                for (var ns : namespaces) {
+                    if (!ns.pids().isEmpty()) {
+                        readAll("/proc/" + ns.pids().get(0) + "/net/tcp", buf);
+                        readAll("/proc/" + ns.pids().get(0) + "/net/tcp6", buf);
+                    }
+                }
+                long t1 = System.nanoTime();
+                files = 0;
+                for (var ns : namespaces) {
+                    var c = sockstat.counts(ns);
+                    if (!ns.pids().isEmpty()) {
+                        for (boolean v6 : new boolean[] {false, true}) {
+                            if (c == null || c.mayHave(v6)) {
+                                readAll("/proc/" + ns.pids().get(0) + "/net/tcp" + (v6 ? "6" : ""), buf);
+                                files++;
+                            }
+                        }
+                    }
+                }
+                long t2 = System.nanoTime();
+                fdWalker.walk();
+                long t3 = System.nanoTime();
+                if (i >= 0) {
+                    all[i] = t1 - t0;
+                    needed[i] = t2 - t1;
+                    walk[i] = t3 - t2;
+                }
+            }
+        }
+        print("bound-read-tcp-tcp6", all, "read only, no parsing: net/tcp + tcp6 of each of " + namespaces.size() + " namespaces");
+        print("bound-read-needed", needed, "read only: the " + files + " files sockstat allows (sockstat reads included)");
+        print("bound-fd-walk", walk, "readlink of every /proc/PID/fd/N (FdWalker)");
+    }
+
+    private static void readAll(String file, byte[] buf) {
+        try (java.io.FileInputStream in = new java.io.FileInputStream(file)) {
+            while (in.read(buf) > 0) {
+                // discard: only the kernel's cost is timed
+            }
+        } catch (IOException e) {
+            // process gone
+        }
     }
 
     static long processCpu() {
