@@ -18,7 +18,6 @@ import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DatumWriter;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -135,7 +134,7 @@ public class ConfluentAvroSerializer implements Serializer<Object> {
 
     private DatumWriter<Object> writer(Schema schema) {
         DatumWriter<Object> w = writers.get(schema);
-        return w != null ? w : writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s));
+        return w != null ? w : writers.computeIfAbsent(schema, UnionCachingDatumWriter::new);
     }
 
     /** use.latest.version with an older record schema: re-read the record into the latest schema, field by name. */
