@@ -4,6 +4,7 @@
 // BPF run-time statistics (BPF_ENABLE_STATS: for as long as this process holds the fd) and runs the
 // churn. Prints the program's runs, ns per run and runs per connection from the kernel's own counters.
 //   bpf_cost OBJECT CHURN COUNT [REPEATS]
+// CT_MMAP=1: read like the Java reader (mapped, batch pause) instead of libbpf's ring_buffer__poll.
 // Prints one line per repeat: rate=R runs=N ns_per_run=X runs_per_conn=Y ns_per_conn=Z records=E
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static volatile int running = 1;
@@ -21,6 +24,44 @@ static int on_record(void *ctx, void *data, size_t len)
 	(void)ctx, (void)data, (void)len;
 	records++;
 	return 0;
+}
+
+/* The Java reader's loop (RingBufferReader + Tracer.readLoop) in C: the ring buffer mapped and read
+ * in place; after a drain, sleep 10 ms if records are still arriving, else poll for a wake-up.
+ * CT_BATCH_CONSUMER=1: publish the consumer position once per drain, not per record. */
+static int rb_fd, rb_size;
+static void *drain_mmap(void *arg)
+{
+	(void)arg;
+	long page = sysconf(_SC_PAGESIZE);
+	int batch = getenv("CT_BATCH_CONSUMER") && atoi(getenv("CT_BATCH_CONSUMER"));
+	volatile unsigned long *cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, rb_fd, 0);
+	unsigned char *prodmap = mmap(NULL, page + 2L * rb_size, PROT_READ, MAP_SHARED, rb_fd, page);
+	volatile unsigned long *prod = (volatile unsigned long *)prodmap;
+	struct pollfd pfd = {.fd = rb_fd, .events = POLLIN};
+	while (running) {
+		unsigned long c = __atomic_load_n(cons, __ATOMIC_ACQUIRE), p;
+		while ((p = __atomic_load_n(prod, __ATOMIC_ACQUIRE)) > c) {
+			while (c < p) {
+				unsigned int len = __atomic_load_n((unsigned int *)(prodmap + page + (c & (rb_size - 1))), __ATOMIC_ACQUIRE);
+				if (len & (1u << 31))
+					goto done;
+				if (!(len & (1u << 30)))
+					records++;
+				c += ((len & ~(3u << 30)) + 8 + 7) & ~7UL;
+				if (!batch)
+					__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+			}
+			__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+		}
+done:
+		__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+		if (__atomic_load_n(prod, __ATOMIC_ACQUIRE) != c)
+			usleep(10000);
+		else
+			poll(&pfd, 1, 100);
+	}
+	return NULL;
 }
 
 static void *drain(void *arg)
@@ -78,7 +119,9 @@ int main(int argc, char **argv)
 	}
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "events")), on_record, NULL, NULL);
 	pthread_t t;
-	pthread_create(&t, NULL, drain, rb);
+	rb_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "events"));
+	rb_size = 8 << 20;
+	pthread_create(&t, NULL, getenv("CT_MMAP") ? drain_mmap : drain, rb);
 	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (stats < 0) {
 		perror("bpf_enable_stats");
