@@ -1,5 +1,5 @@
 """Driver of bench/tracer-bench.sh: see there. Prints a markdown table of medians over rounds."""
-import os, re, resource, signal, statistics, subprocess, sys, time
+import os, re, resource, signal, statistics, subprocess, sys, time, zipfile
 
 CHURN, JAR, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 BEFORE_JAR = os.environ.get("BEFORE_JAR")  # optional: an older build, run as mode conntrail-before (same run)
@@ -118,3 +118,30 @@ for m in modes:
     j = f"{d['jcpu']:.0f} ms" if d["jcpu"] is not None else "-"
     lost = "/".join(str(x) for x in res[m]["lost"]) if res[m]["lost"] else "-"
     print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {lost} | {j} |")
+
+# Kernel side alone: the state program's cost from BPF run-time statistics (bench/bpf_cost.c; reader like
+# the Java one), each jar's object, alternated, saturation churns of SAT_CONNS.
+BPF_COST = os.environ.get("BPF_COST")
+if BPF_COST:
+    objs = {}
+    for name, jar in ([("before", BEFORE_JAR)] if BEFORE_JAR else []) + [("this build", JAR)]:
+        path = os.path.join(os.environ["WORK"], name.replace(" ", "-") + ".bpf.o")
+        with zipfile.ZipFile(jar) as z, open(path, "wb") as f:
+            f.write(z.read("bpf/tracer.bpf.o"))
+        objs[name] = path
+    kres = {n: {"ns_per_run": [], "runs_per_conn": [], "ns_per_conn": []} for n in objs}
+    for r in range(ROUNDS):
+        for name, path in objs.items():
+            out = subprocess.run([BPF_COST, path, CHURN, str(SAT_CONNS), "2"], capture_output=True, text=True, check=True,
+                                 env=dict(os.environ, CT_MMAP="1")).stdout
+            for line in out.splitlines():
+                d = dict(re.findall(r"(\w+)=([\d.]+)", line))
+                for k in kres[name]:
+                    kres[name][k].append(float(d[k]))
+    print(f"\nKernel side (BPF run-time statistics of ct_state_btf, {2 * ROUNDS} saturation churns of {SAT_CONNS} each, medians; "
+          "the statistics add their own clock reads to every run):\n")
+    print("| object | ns per run | runs per connection | BPF ns per connection |")
+    print("|---|---|---|---|")
+    for name, d in kres.items():
+        print(f"| {name} | {statistics.median(d['ns_per_run']):.0f} | {statistics.median(d['runs_per_conn']):.2f} | {statistics.median(d['ns_per_conn']):.0f} |")
+    print("load average at the end: " + open("/proc/loadavg").read().strip())
