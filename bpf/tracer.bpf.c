@@ -245,26 +245,13 @@ static __always_inline void fill_event(struct ct_event *e, struct sock *sk, __u1
 	read_addrs(sk, family, e->laddr, e->raddr, direct);
 }
 
-/* A record's footprint in the ring buffer: the 8-byte header, rounded up to 8. */
-#define RB_RECORD_BYTES ((sizeof(struct ct_event) + 8 + 7) / 8 * 8)
-
 static __always_inline long submit_flags(struct ct_config *cfg)
 {
 	if (!cfg || !cfg->wakeup_bytes)
 		return 0;
-	/*
-	 * Batch wake-ups: wake the reader only when the data waiting crosses a multiple of
-	 * wakeup_bytes — once per wakeup_bytes, not on every record while that much waits (each
-	 * wake-up is an irq_work, a self-interrupt: measured ~0.1 us per event when every record
-	 * past the threshold woke). Multiples, not just the first: if two CPUs race over one
-	 * crossing and neither wakes, the next one does. The reader also polls on a timer, so a
-	 * quiet host still gets its events. Called with this record reserved, so it is counted.
-	 */
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 step = cfg->wakeup_bytes;
-	if (avail < step)
-		return BPF_RB_NO_WAKEUP;
-	return avail / step != (avail - RB_RECORD_BYTES) / step ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	/* Batch wake-ups: the reader also polls on a timer, so a quiet host still gets its events. */
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										  : BPF_RB_NO_WAKEUP;
 }
 
 /* A copy of a finished event into the ring buffer (exact mode's held ACCEPTs). */
