@@ -6,6 +6,8 @@
 # Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~40 s)
 #   BEFORE_JAR=/path/to/older/conntrail.jar adds mode conntrail-before (that build's tracer, same
 #   rounds), for before/after comparisons in one run.
+# After the rounds: the kernel side alone (bench/bpf_cost.c: the state program's ns per run and runs
+# per connection from BPF run-time statistics, saturation churn), each jar's object, alternated.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ "$(id -u)" -eq 0 ] || { echo "tracer-bench: needs root" >&2; exit 1; }
@@ -15,4 +17,5 @@ command -v clang-14 >/dev/null || { echo "tracer-bench: needs clang-14 (apt-get 
 work="$(mktemp -d -t ct-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 clang-14 -O2 -pthread -o "$work/churn" "$root/bench/churn.c"
-exec python3 "$root/bench/tracer_bench.py" "$work/churn" "$root/app/target/conntrail.jar" "${1:-3}"
+clang-14 -O2 -pthread -o "$work/bpf_cost" "$root/bench/bpf_cost.c" -lbpf
+BPF_COST="$work/bpf_cost" WORK="$work" python3 "$root/bench/tracer_bench.py" "$work/churn" "$root/app/target/conntrail.jar" "${1:-3}"

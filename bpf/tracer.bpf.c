@@ -43,14 +43,22 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024);
 } events SEC(".maps");
 
-/* Connector's owner, from CLOSE->SYN_SENT until SYN_SENT->(ESTABLISHED|CLOSE). Only sockets in
- * SYN_SENT live here, so 16k is generous; LRU so a socket we never see leave cannot leak. */
+/*
+ * Connector's owner, from CLOSE->SYN_SENT until SYN_SENT->(ESTABLISHED|CLOSE): a direct-mapped
+ * table indexed by a hash of the socket's address, each slot tagged with the socket it holds.
+ * An array slot is found without a helper call, a lock or an allocation; the LRU hash this
+ * replaces (update + lookup + delete per connection) and per-socket storage (an allocation per
+ * socket) each cost ~0.5 us per connection here (BENCHMARKS.md, "Tracer"). Only sockets in
+ * SYN_SENT hold a slot. Two connecting sockets on one slot: the newer wins, counted
+ * (CTR_OWNER_MAP_FULL), and the older one's CONNECT goes out without owner (CTR_CONNECT_NO_OWNER).
+ */
+#define OWNER_SLOTS_BITS 16
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* struct sock * */
-	__type(value, struct ct_owner);
-} owners SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << OWNER_SLOTS_BITS);
+	__type(key, __u32);
+	__type(value, struct ct_owner_slot);
+} owner_slots SEC(".maps");
 
 /* Listening sockets -> the listen() caller. Plain hash: a listener must not be evicted by churn;
  * a full map is counted. User space seeds listeners older than the tracer. */
@@ -103,6 +111,44 @@ static __always_inline void fill_owner(struct ct_owner *o)
 	o->tid = (__u32)id;
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+#define barrier() asm volatile("" ::: "memory")
+
+static __always_inline struct ct_owner_slot *owner_slot(__u64 id, bool direct)
+{
+	/* Cookies are handed out in ascending per-CPU runs, so sockets connecting at the same time
+	 * have near cookies: the low bits index distinct, cache-warm slots. Addresses are
+	 * slab-aligned: hashed (Fibonacci) so their low bits do not all land on a few slots. */
+	__u32 idx = direct ? (__u32)id & ((1 << OWNER_SLOTS_BITS) - 1)
+			   : (__u32)((id * 0x9E3779B97F4A7C15ULL) >> (64 - OWNER_SLOTS_BITS));
+	return bpf_map_lookup_elem(&owner_slots, &idx);
+}
+
+/* CLOSE->SYN_SENT. The tag is cleared first and set last, so a reader on another CPU that sees
+ * its socket's tag before and after copying has a whole owner (stores are not reordered on the
+ * JIT's targets; barrier() stops the compiler). */
+static __always_inline void keep_owner(__u64 id, bool direct)
+{
+	struct ct_owner_slot *s = owner_slot(id, direct);
+	if (!s)
+		return;
+	__u64 held = s->id;
+	if (held && held != id)
+		count(CTR_OWNER_MAP_FULL);
+	s->id = 0;
+	barrier();
+	fill_owner(&s->owner);
+	barrier();
+	s->id = id;
+}
+
+/* The socket left SYN_SENT without an owner to take (failed connect, full ring buffer). */
+static __always_inline void drop_owner(__u64 id, bool direct)
+{
+	struct ct_owner_slot *s = owner_slot(id, direct);
+	if (s && s->id == id)
+		s->id = 0;
 }
 
 static __always_inline void set_owner(struct ct_event *e, const struct ct_owner *o)
@@ -316,16 +362,20 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	if (protocol != IPPROTO_TCP || (family != AF_INET && family != AF_INET6))
 		return 0;
 	__u64 key = (__u64)sk;
+	/* The socket's cookie (tp_btf: the kernel's, never reused); the classic tracepoint has none. */
+	__u64 cookie = 0;
+	if (direct && action != ACT_LISTEN && action != ACT_UNLISTEN)
+		cookie = bpf_get_socket_cookie(sk); /* needs the BTF-typed socket tp_btf gives */
+	/* Owner table tag: a scalar naming the socket. tp_btf: the cookie (the verifier allows no
+	 * arithmetic on its socket pointer); classic: the address, a plain number there. */
+	__u64 owner_id = direct ? cookie : key;
 
 	if (action == ACT_CONNECT_START) {
-		struct ct_owner o;
-		fill_owner(&o);
-		if (bpf_map_update_elem(&owners, &key, &o, BPF_ANY))
-			count(CTR_OWNER_MAP_FULL);
+		keep_owner(owner_id, direct);
 		return 0;
 	}
 	if (action == ACT_CONNECT_FAILED) {
-		bpf_map_delete_elem(&owners, &key);
+		drop_owner(owner_id, direct);
 		count(CTR_CONNECT_FAILED);
 		return 0;
 	}
@@ -343,9 +393,6 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		return 0;
 	}
 
-	__u64 cookie = 0;
-	if (direct)
-		cookie = bpf_get_socket_cookie(sk); /* needs the BTF-typed socket tp_btf gives */
 	struct ct_config *cfg = get_config();
 	bool exact = cfg && cfg->accept_exact;
 
@@ -377,16 +424,21 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	if (!e) {
 		count(CTR_RINGBUF_FULL);
 		if (type == CT_CONNECT)
-			bpf_map_delete_elem(&owners, &key);
+			drop_owner(owner_id, direct);
 		return 0;
 	}
 	fill_event(e, sk, family, type, cookie, direct, direct);
 	if (type == CT_CONNECT) {
-		struct ct_owner *o = bpf_map_lookup_elem(&owners, &key);
-		if (o) {
-			set_owner(e, o);
-			bpf_map_delete_elem(&owners, &key);
-		} else {
+		struct ct_owner_slot *s = owner_slot(owner_id, direct);
+		bool got = false;
+		if (s && s->id == owner_id) {
+			set_owner(e, &s->owner);
+			barrier();
+			got = s->id == owner_id; /* not rewritten by a colliding connect() meanwhile */
+			if (got)
+				s->id = 0;
+		}
+		if (!got) {
 			clear_owner(e);
 			count(CTR_CONNECT_NO_OWNER);
 		}

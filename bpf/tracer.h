@@ -43,6 +43,13 @@ struct ct_owner {
 	char comm[TASK_COMM_LEN];
 };
 
+/* A slot of the connectors' owner table: the owner of the socket tagged `id` (its cookie with
+ * tp_btf, its address with the classic tracepoint; 0: free). */
+struct ct_owner_slot {
+	__u64 id;
+	struct ct_owner owner;
+};
+
 struct ct_listener_key {
 	__u32 netns;
 	__u16 family;
@@ -54,7 +61,7 @@ struct ct_listener_key {
 enum ct_counter {
 	CTR_EVENTS = 0,          /* records submitted to the ring buffer */
 	CTR_RINGBUF_FULL,        /* records lost: ring buffer full */
-	CTR_OWNER_MAP_FULL,      /* connector owner not stored: map update failed */
+	CTR_OWNER_MAP_FULL,      /* a connector's owner overwritten by another connecting socket's (slot collision) */
 	CTR_LISTENER_MAP_FULL,   /* listener not stored: map update failed */
 	CTR_CONNECT_FAILED,      /* SYN_SENT -> CLOSE */
 	CTR_CONNECT_NO_OWNER,    /* CONNECT without a stored owner (evicted, or connect before attach) */

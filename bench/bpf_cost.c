@@ -1,0 +1,159 @@
+// Kernel-side cost of the tracer's state program, for bench/tracer-bench.sh and by hand (not a test).
+// Loads a tracer object with libbpf exactly as the Java side does (8 MiB ring buffer, 64 KiB wake-up
+// threshold, default accept-pid mode, tp_btf program), drains the ring buffer on a thread, turns on
+// BPF run-time statistics (BPF_ENABLE_STATS: for as long as this process holds the fd) and runs the
+// churn. Prints the program's runs, ns per run and runs per connection from the kernel's own counters.
+//   bpf_cost OBJECT CHURN COUNT [REPEATS]
+// CT_MMAP=1: read like the Java reader (mapped, batch pause) instead of libbpf's ring_buffer__poll.
+// Prints one line per repeat: rate=R runs=N ns_per_run=X runs_per_conn=Y ns_per_conn=Z records=E
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static volatile int running = 1;
+static long records;
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	(void)ctx, (void)data, (void)len;
+	records++;
+	return 0;
+}
+
+/* The Java reader's loop (RingBufferReader + Tracer.readLoop) in C: the ring buffer mapped and read
+ * in place; after a drain, sleep 10 ms if records are still arriving, else poll for a wake-up.
+ * CT_BATCH_CONSUMER=1: publish the consumer position once per drain, not per record. */
+static int rb_fd, rb_size;
+static void *drain_mmap(void *arg)
+{
+	(void)arg;
+	long page = sysconf(_SC_PAGESIZE);
+	int batch = getenv("CT_BATCH_CONSUMER") && atoi(getenv("CT_BATCH_CONSUMER"));
+	volatile unsigned long *cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, rb_fd, 0);
+	unsigned char *prodmap = mmap(NULL, page + 2L * rb_size, PROT_READ, MAP_SHARED, rb_fd, page);
+	volatile unsigned long *prod = (volatile unsigned long *)prodmap;
+	struct pollfd pfd = {.fd = rb_fd, .events = POLLIN};
+	while (running) {
+		unsigned long c = __atomic_load_n(cons, __ATOMIC_ACQUIRE), p;
+		while ((p = __atomic_load_n(prod, __ATOMIC_ACQUIRE)) > c) {
+			while (c < p) {
+				unsigned int len = __atomic_load_n((unsigned int *)(prodmap + page + (c & (rb_size - 1))), __ATOMIC_ACQUIRE);
+				if (len & (1u << 31))
+					goto done;
+				if (!(len & (1u << 30)))
+					records++;
+				c += ((len & ~(3u << 30)) + 8 + 7) & ~7UL;
+				if (!batch)
+					__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+			}
+			__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+		}
+done:
+		__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+		if (__atomic_load_n(prod, __ATOMIC_ACQUIRE) != c)
+			usleep(10000);
+		else
+			poll(&pfd, 1, 100);
+	}
+	return NULL;
+}
+
+static void *drain(void *arg)
+{
+	struct ring_buffer *rb = arg;
+	while (running)
+		ring_buffer__poll(rb, 100);
+	ring_buffer__consume(rb);
+	return NULL;
+}
+
+static int prog_stats(int fd, __u64 *cnt, __u64 *ns)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	*cnt = info.run_cnt;
+	*ns = info.run_time_ns;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: bpf_cost OBJECT CHURN COUNT [REPEATS]\n");
+		return 2;
+	}
+	long count = atol(argv[3]);
+	int repeats = argc > 4 ? atoi(argv[4]) : 3;
+	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj) {
+		perror("open");
+		return 1;
+	}
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, strcmp(bpf_program__name(p), "ct_state_btf") == 0);
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "events"), 8 << 20);
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "load failed\n");
+		return 1;
+	}
+	__u32 zero = 0, cfg[2] = {64 * 1024, 0};
+	struct bpf_map *config = bpf_object__find_map_by_name(obj, "config");
+	if (config && bpf_map_update_elem(bpf_map__fd(config), &zero, cfg, 0)) {
+		perror("config");
+		return 1;
+	}
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "ct_state_btf");
+	struct bpf_link *link = bpf_program__attach(prog);
+	if (!link) {
+		fprintf(stderr, "attach failed\n");
+		return 1;
+	}
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "events")), on_record, NULL, NULL);
+	pthread_t t;
+	rb_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "events"));
+	rb_size = 8 << 20;
+	pthread_create(&t, NULL, getenv("CT_MMAP") ? drain_mmap : drain, rb);
+	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats < 0) {
+		perror("bpf_enable_stats");
+		return 1;
+	}
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd), "%s %ld 60", argv[2], count);
+	for (int r = 0; r < repeats; r++) {
+		__u64 c0, n0, c1, n1;
+		prog_stats(bpf_program__fd(prog), &c0, &n0);
+		long rec0 = records;
+		FILE *f = popen(cmd, "r");
+		char line[256] = "";
+		if (!f || !fgets(line, sizeof(line), f)) {
+			fprintf(stderr, "churn failed\n");
+			return 1;
+		}
+		pclose(f);
+		prog_stats(bpf_program__fd(prog), &c1, &n1);
+		usleep(200000);
+		const char *rate = strstr(line, "rate=");
+		long conns = atol(strstr(line, "conns=") + 6);
+		double runs = (double)(c1 - c0);
+		printf("rate=%ld runs=%.0f ns_per_run=%.0f runs_per_conn=%.2f ns_per_conn=%.0f records=%ld\n",
+		       rate ? atol(rate + 5) : 0, runs, (n1 - n0) / runs, runs / conns, (n1 - n0) / (double)conns,
+		       records - rec0);
+		fflush(stdout);
+	}
+	close(stats);
+	running = 0;
+	pthread_join(t, NULL);
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	return 0;
+}
