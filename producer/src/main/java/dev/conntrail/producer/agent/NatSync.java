@@ -129,6 +129,14 @@ final class NatSync implements ConntrackListener, AutoCloseable {
         converge(freshDump, netns);
     }
 
+    @Override
+    public synchronized void namespaceAdded(long netns, List<ConntrackEntry> firstDump) {
+        if (!running) {
+            return;
+        }
+        converge(firstDump, netns); // a new namespace: publish what it holds, nothing was lost
+    }
+
     synchronized int entries() {
         return published.size();
     }

@@ -15,4 +15,13 @@ public interface ConntrackListener {
      * NAT entries now: tombstone what it no longer holds.
      */
     void resynced(long netns, List<ConntrackEntry> freshDump);
+
+    /**
+     * A namespace appeared after subscribe ({@code --conntrack-netns all}): its events are now
+     * subscribed and {@code firstDump} is its NAT entries at that moment. Nothing was lost, so by
+     * default it is handled like a resync without the loss.
+     */
+    default void namespaceAdded(long netns, List<ConntrackEntry> firstDump) {
+        resynced(netns, firstDump);
+    }
 }

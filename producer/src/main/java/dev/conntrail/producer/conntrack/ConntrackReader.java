@@ -10,8 +10,13 @@ import dev.conntrail.producer.ns.NetnsDiscovery;
 import dev.conntrail.producer.ns.NetnsEnterer;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -22,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * {@link #subscribe} to NEW/DESTROY events, in the root namespace (default) or every namespace.
  * ENOBUFS on an event socket (the kernel dropped events) is counted and answered with a fresh dump
  * of that namespace. Only TCP entries whose reply tuple is not the inverse of the original pass.
+ * With {@link Scope#ALL} a watcher rediscovers namespaces every few seconds: a new one gets an event
+ * reader and a first dump (handed over as {@link ConntrackListener#namespaceAdded}); a vanished one has its
+ * reader closed, because our event socket would otherwise keep the dead namespace alive.
  * Needs CAP_NET_ADMIN (and CAP_SYS_ADMIN to enter other namespaces).
  */
 public final class ConntrackReader implements AutoCloseable {
@@ -37,11 +45,15 @@ public final class ConntrackReader implements AutoCloseable {
         public final AtomicLong enobufs = new AtomicLong();
         public final AtomicLong malformed = new AtomicLong();
         public final AtomicLong namespacesFailed = new AtomicLong();
+        /** Namespaces subscribed after start by the watcher, and readers closed because their namespace went. */
+        public final AtomicLong namespacesAdded = new AtomicLong();
+        public final AtomicLong namespacesReleased = new AtomicLong();
 
         @Override
         public String toString() {
             return "dumps=" + dumps + " events=" + events + " natEvents=" + natEvents + " enobufs=" + enobufs
-                    + " malformed=" + malformed + " namespacesFailed=" + namespacesFailed;
+                    + " malformed=" + malformed + " namespacesFailed=" + namespacesFailed + " namespacesAdded=" + namespacesAdded
+                    + " namespacesReleased=" + namespacesReleased;
         }
     }
 
@@ -51,6 +63,10 @@ public final class ConntrackReader implements AutoCloseable {
     private final long ownNetns = NetnsDiscovery.currentNetns();
     private final Counters counters = new Counters();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    /** Namespaces with a running event reader → that reader's stop flag. */
+    private final Map<Long, AtomicBoolean> readers = new ConcurrentHashMap<>();
+    private volatile long rescanMillis = 5_000;
+    private volatile Thread watcher;
     private volatile boolean closed;
     private volatile long lastMalformedLog;
 
@@ -116,32 +132,112 @@ public final class ConntrackReader implements AutoCloseable {
         }
     }
 
+    /** How often the {@link Scope#ALL} watcher looks for new and vanished namespaces (default 5 s; set before subscribe). */
+    public void rescanMillis(long millis) {
+        this.rescanMillis = millis;
+    }
+
+    /** Inodes of the namespaces that have an event reader now. */
+    public Set<Long> subscribedNamespaces() {
+        return Set.copyOf(readers.keySet());
+    }
+
     /**
-     * Starts one reader thread per covered namespace (those present now) delivering NEW/DESTROY
-     * events of NAT-translated TCP entries. Subscribe before the first dump so nothing falls between.
+     * Starts one reader thread per covered namespace delivering NEW/DESTROY events of NAT-translated
+     * TCP entries. Subscribe before the first dump so nothing falls between. With {@link Scope#ALL},
+     * also starts the watcher for namespaces created or removed later.
      */
     public void subscribe(ConntrackListener listener) {
         for (NetNamespace ns : namespaces()) {
-            NetlinkSocket s;
-            try {
-                s = openIn(ns, CtNetlinkParser.GROUPS_NEW_DESTROY);
-            } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
-                counters.namespacesFailed.incrementAndGet();
-                LOG.warn("conntrack events of {} not available: {}", ns, e.getMessage());
-                continue;
-            }
-            s.receiveBuffer(eventReceiveBuffer);
-            s.receiveTimeoutMillis(200);
-            Thread t = new Thread(() -> readEvents(ns, s, listener), "conntrack-events-" + ns.inode());
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
+            startReader(ns, listener);
+        }
+        if (scope == Scope.ALL) {
+            Thread w = new Thread(() -> watch(listener), "conntrack-netns-watch");
+            w.setDaemon(true);
+            watcher = w;
+            threads.add(w);
+            w.start();
         }
     }
 
-    private void readEvents(NetNamespace ns, NetlinkSocket s, ConntrackListener listener) {
+    private boolean startReader(NetNamespace ns, ConntrackListener listener) {
+        NetlinkSocket s;
+        try {
+            s = openIn(ns, CtNetlinkParser.GROUPS_NEW_DESTROY);
+        } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
+            counters.namespacesFailed.incrementAndGet();
+            LOG.warn("conntrack events of {} not available: {}", ns, e.getMessage());
+            return false;
+        }
+        s.receiveBuffer(eventReceiveBuffer);
+        s.receiveTimeoutMillis(200);
+        AtomicBoolean stop = new AtomicBoolean();
+        readers.put(ns.inode(), stop);
+        Thread t = new Thread(() -> {
+            try {
+                readEvents(ns, s, listener, stop);
+            } finally {
+                readers.remove(ns.inode(), stop);
+            }
+        }, "conntrack-events-" + ns.inode());
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
+        return true;
+    }
+
+    /** The {@link Scope#ALL} watcher: new namespaces get a reader and a first dump; vanished ones lose theirs. */
+    private void watch(ConntrackListener listener) {
+        while (!closed) {
+            try {
+                Thread.sleep(rescanMillis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (closed) {
+                return;
+            }
+            try {
+                rescan(listener);
+            } catch (RuntimeException e) {
+                LOG.warn("conntrack namespace rescan failed (retried in {} ms): {}", rescanMillis, e.getMessage());
+            }
+        }
+    }
+
+    private void rescan(ConntrackListener listener) {
+        List<NetNamespace> now = namespaces();
+        Set<Long> present = new HashSet<>();
+        for (NetNamespace ns : now) {
+            present.add(ns.inode());
+            if (readers.containsKey(ns.inode())) {
+                continue;
+            }
+            // reader first, then the dump: an entry made in between is in one of them (or both: idempotent)
+            if (startReader(ns, listener)) {
+                counters.namespacesAdded.incrementAndGet();
+                LOG.info("conntrack: new network namespace {}: events subscribed, taking its first dump", ns);
+                try {
+                    listener.namespaceAdded(ns.inode(), dump(ns));
+                } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
+                    counters.namespacesFailed.incrementAndGet();
+                    LOG.warn("conntrack first dump of new namespace {} failed: {}", ns, e.getMessage());
+                }
+            }
+        }
+        for (Map.Entry<Long, AtomicBoolean> r : readers.entrySet()) {
+            if (!present.contains(r.getKey()) && r.getKey() != ownNetns) {
+                r.getValue().set(true);
+                counters.namespacesReleased.incrementAndGet();
+                LOG.info("conntrack: network namespace {} is gone: its event reader stops", r.getKey());
+            }
+        }
+    }
+
+    private void readEvents(NetNamespace ns, NetlinkSocket s, ConntrackListener listener,
+            AtomicBoolean stop) {
         try (s) {
-            while (!closed) {
+            while (!closed && !stop.get()) {
                 ByteBuffer datagram;
                 try {
                     datagram = s.receive();
@@ -218,6 +314,10 @@ public final class ConntrackReader implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        Thread w = watcher;
+        if (w != null) {
+            w.interrupt(); // it sleeps between rescans
+        }
         for (Thread t : threads) {
             try {
                 t.join(1000);

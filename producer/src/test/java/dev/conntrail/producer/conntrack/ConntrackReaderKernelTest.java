@@ -75,6 +75,61 @@ class ConntrackReaderKernelTest {
         }
     }
 
+    /**
+     * Namespaces created after subscribe (containers started later): the watcher must give the new
+     * namespace an event reader — the NEW event arrives through events, not through a dump — and must
+     * close that reader once the namespace is deleted (our socket would keep it alive otherwise).
+     */
+    @Test
+    void namespaceCreatedAfterSubscribeGetsEventsAndIsReleasedWhenDeleted() throws Exception {
+        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        List<ConntrackEntry> created = new CopyOnWriteArrayList<>();
+        List<Long> addedNamespaces = new CopyOnWriteArrayList<>();
+        try (ConntrackReader reader = new ConntrackReader(ConntrackReader.Scope.ALL)) {
+            reader.rescanMillis(200);
+            reader.subscribe(new ConntrackListener() {
+                @Override
+                public void created(ConntrackEntry e) {
+                    created.add(e);
+                }
+
+                @Override
+                public void destroyed(ConntrackEntry e) {
+                }
+
+                @Override
+                public void resynced(long netns, List<ConntrackEntry> freshDump) {
+                }
+
+                @Override
+                public void namespaceAdded(long netns, List<ConntrackEntry> firstDump) {
+                    addedNamespaces.add(netns);
+                }
+            });
+            long nsB;
+            try (TwoNamespaces nets = new TwoNamespaces(); Holders holders = new Holders()) {
+                nsB = TwoNamespaces.inode(nets.b);
+                await().atMost(Duration.ofSeconds(10)).until(() -> reader.subscribedNamespaces().contains(nsB));
+                assertThat(addedNamespaces).contains(nsB); // its first dump was handed over
+                ServerSocketChannel server = nets.dnatPort80ToListenerInB();
+                int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+                try (server) {
+                    holders.connect(nets.a, nets.v4b, 80);
+                    try (SocketChannel accepted = server.accept()) {
+                        int clientPort = ((InetSocketAddress) accepted.getRemoteAddress()).getPort();
+                        ConntrackEntry want = new ConntrackEntry(nsB, 0, false, nets.v4a, clientPort, nets.v4b, 80,
+                                nets.v4b, port, nets.v4a, clientPort, null);
+                        await().atMost(Duration.ofSeconds(5)).until(() -> created.stream().anyMatch(e -> sameTuples(e, want)));
+                    }
+                }
+                assertThat(reader.counters().namespacesAdded.get()).isGreaterThanOrEqualTo(2); // A and B
+            }
+            // the namespaces are deleted and their processes gone: the readers must stop
+            await().atMost(Duration.ofSeconds(10)).until(() -> !reader.subscribedNamespaces().contains(nsB));
+            assertThat(reader.counters().namespacesReleased.get()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
     static boolean sameTuples(ConntrackEntry a, ConntrackEntry b) {
         return a.netns() == b.netns() && a.zone() == b.zone() && a.ipv6() == b.ipv6()
                 && a.origSrc().equals(b.origSrc()) && a.origSport() == b.origSport() && a.origDst().equals(b.origDst())
