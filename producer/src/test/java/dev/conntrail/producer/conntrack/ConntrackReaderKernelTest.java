@@ -32,24 +32,11 @@ class ConntrackReaderKernelTest {
             long nsB = TwoNamespaces.inode(nets.b);
             ServerSocketChannel server = nets.dnatPort80ToListenerInB();
             int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-            List<ConntrackEntry> created = new CopyOnWriteArrayList<>();
-            List<ConntrackEntry> destroyed = new CopyOnWriteArrayList<>();
+            Recording events = new Recording();
+            List<ConntrackEntry> created = events.created;
+            List<ConntrackEntry> destroyed = events.destroyed;
             try (ConntrackReader reader = new ConntrackReader(ConntrackReader.Scope.ALL); server) {
-                reader.subscribe(new ConntrackListener() {
-                    @Override
-                    public void created(ConntrackEntry e) {
-                        created.add(e);
-                    }
-
-                    @Override
-                    public void destroyed(ConntrackEntry e) {
-                        destroyed.add(e);
-                    }
-
-                    @Override
-                    public void resynced(long netns, List<ConntrackEntry> freshDump) {
-                    }
-                });
+                reader.subscribe(events);
                 holders.connect(nets.a, nets.v4b, 80);
                 try (SocketChannel accepted = server.accept()) {
                     int clientPort = ((InetSocketAddress) accepted.getRemoteAddress()).getPort();
@@ -83,29 +70,12 @@ class ConntrackReaderKernelTest {
     @Test
     void namespaceCreatedAfterSubscribeGetsEventsAndIsReleasedWhenDeleted() throws Exception {
         assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
-        List<ConntrackEntry> created = new CopyOnWriteArrayList<>();
-        List<Long> addedNamespaces = new CopyOnWriteArrayList<>();
+        Recording events = new Recording();
+        List<ConntrackEntry> created = events.created;
+        List<Long> addedNamespaces = events.addedNamespaces;
         try (ConntrackReader reader = new ConntrackReader(ConntrackReader.Scope.ALL)) {
             reader.rescanMillis(200);
-            reader.subscribe(new ConntrackListener() {
-                @Override
-                public void created(ConntrackEntry e) {
-                    created.add(e);
-                }
-
-                @Override
-                public void destroyed(ConntrackEntry e) {
-                }
-
-                @Override
-                public void resynced(long netns, List<ConntrackEntry> freshDump) {
-                }
-
-                @Override
-                public void namespaceAdded(long netns, List<ConntrackEntry> firstDump) {
-                    addedNamespaces.add(netns);
-                }
-            });
+            reader.subscribe(events);
             long nsB;
             try (TwoNamespaces nets = new TwoNamespaces(); Holders holders = new Holders()) {
                 nsB = TwoNamespaces.inode(nets.b);
@@ -127,6 +97,32 @@ class ConntrackReaderKernelTest {
             // the namespaces are deleted and their processes gone: the readers must stop
             await().atMost(Duration.ofSeconds(10)).until(() -> !reader.subscribedNamespaces().contains(nsB));
             assertThat(reader.counters().namespacesReleased.get()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    /** What the reader delivered, in order per kind. */
+    static final class Recording implements ConntrackListener {
+        final List<ConntrackEntry> created = new CopyOnWriteArrayList<>();
+        final List<ConntrackEntry> destroyed = new CopyOnWriteArrayList<>();
+        final List<Long> addedNamespaces = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void created(ConntrackEntry e) {
+            created.add(e);
+        }
+
+        @Override
+        public void destroyed(ConntrackEntry e) {
+            destroyed.add(e);
+        }
+
+        @Override
+        public void resynced(long netns, List<ConntrackEntry> freshDump) {
+        }
+
+        @Override
+        public void namespaceAdded(long netns, List<ConntrackEntry> firstDump) {
+            addedNamespaces.add(netns);
         }
     }
 

@@ -428,13 +428,17 @@ public final class TopologyBench {
         return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
     }
 
-    /** Opens n connections (no close), lets the topology store them, closes it (RocksDB flushes), measures the state directory. */
-    static void stateSize(String bootstrap, int n) throws Exception {
-        String in = "bench-state-events";
+    /**
+     * Creates {@code prefix}-events/-nat/-connections/-dlq and produces n CONNECTs (socket ids from
+     * {@code firstId}, plus one heartbeat per host if asked) into {@code prefix}-events.
+     * Returns the records that reached the topic.
+     */
+    static long openConnections(String bootstrap, String prefix, int n, int firstId, boolean heartbeats) throws Exception {
+        String in = prefix + "-events";
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic("bench-state-nat", PARTITIONS, (short) 1))).all().get();
+            admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic(prefix + "-nat", PARTITIONS, (short) 1))).all().get();
         }
-        createTopics(bootstrap, "bench-state-connections", "bench-state-dlq");
+        createTopics(bootstrap, prefix + "-connections", prefix + "-dlq");
         Map<String, Object> pp = new HashMap<>();
         pp.put("bootstrap.servers", bootstrap);
         pp.put("acks", "all");
@@ -442,11 +446,19 @@ public final class TopologyBench {
         pp.put("linger.ms", 10);
         pp.put("batch.size", 131072);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < n; i++) send(producer, in, event(EventType.CONNECT, 9_000_000 + i, Instant.now()));
-            for (int h = 0; h < HOSTS; h++) send(producer, in, heartbeat("bench-host-" + h, Instant.now()));
+            for (int i = 0; i < n; i++) send(producer, in, event(EventType.CONNECT, firstId + i, Instant.now()));
+            if (heartbeats) {
+                for (int h = 0; h < HOSTS; h++) send(producer, in, heartbeat("bench-host-" + h, Instant.now()));
+            }
             producer.flush();
         }
-        long events = endOffsets(bootstrap, in);
+        return endOffsets(bootstrap, in);
+    }
+
+    /** Opens n connections (no close), lets the topology store them, closes it (RocksDB flushes), measures the state directory. */
+    static void stateSize(String bootstrap, int n) throws Exception {
+        String in = "bench-state-events";
+        long events = openConnections(bootstrap, "bench-state", n, 9_000_000, true);
         TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withPersistentStores(true)
                 .withTopics(new TopicNames(in, "bench-state-nat", "bench-state-connections", "bench-state-dlq"));
         Path state = Files.createTempDirectory("bench-size");
@@ -473,21 +485,7 @@ public final class TopologyBench {
      */
     static void restoreSpeed(String bootstrap, int n) throws Exception {
         String in = "bench-restore-events";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic("bench-restore-nat", PARTITIONS, (short) 1))).all().get();
-        }
-        createTopics(bootstrap, "bench-restore-connections", "bench-restore-dlq");
-        Map<String, Object> pp = new HashMap<>();
-        pp.put("bootstrap.servers", bootstrap);
-        pp.put("acks", "all");
-        pp.put("enable.idempotence", true);
-        pp.put("linger.ms", 10);
-        pp.put("batch.size", 131072);
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < n; i++) send(producer, in, event(EventType.CONNECT, 12_000_000 + i, Instant.now()));
-            producer.flush();
-        }
-        long events = endOffsets(bootstrap, in);
+        long events = openConnections(bootstrap, "bench-restore", n, 12_000_000, false);
         TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withInputPartitions(PARTITIONS)
                 .withTopics(new TopicNames(in, "bench-restore-nat", "bench-restore-connections", "bench-restore-dlq"));
         for (int run = 0; run < 3; run++) {
