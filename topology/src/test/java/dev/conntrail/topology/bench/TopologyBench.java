@@ -201,11 +201,24 @@ public final class TopologyBench {
         KafkaStreams streams = new KafkaStreams(t.apply(app, p), p);
         streams.start();
         double[] r = waitCaughtUp(bootstrap, app, events);
+        printCommitMetrics(name, streams);
         streams.close(Duration.ofSeconds(30));
         deleteRecursively(state);
         Result result = new Result(name, (long) r[0], r[1], r[3], r[2], loadAverage());
         System.out.println(String.join(" | ", result.row(round)));
         return result;
+    }
+
+    /** The stream thread's EOS commits (each flushes the producer and ends a transaction): where wall time beyond CPU can go. */
+    static void printCommitMetrics(String name, KafkaStreams streams) {
+        Map<String, Double> m = new HashMap<>();
+        streams.metrics().forEach((k, v) -> {
+            if (k.group().equals("stream-thread-metrics") && k.name().startsWith("commit-") && v.metricValue() instanceof Double d) {
+                m.merge(k.name(), d, Double::sum);
+            }
+        });
+        System.out.printf("  commits (%s): total %.0f, latency avg %.1f ms, max %.1f ms%n", name, m.getOrDefault("commit-total", Double.NaN),
+                m.getOrDefault("commit-latency-avg", Double.NaN), m.getOrDefault("commit-latency-max", Double.NaN));
     }
 
     static double median(List<Double> xs) {
