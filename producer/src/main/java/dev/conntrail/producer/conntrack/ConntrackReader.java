@@ -67,6 +67,8 @@ public final class ConntrackReader implements AutoCloseable {
     private final Map<Long, AtomicBoolean> readers = new ConcurrentHashMap<>();
     private volatile long rescanMillis = 5_000;
     private volatile Thread watcher;
+    /** Namespaces the watcher could not enter: counted and logged once, not retried every rescan while they exist. */
+    private final Set<Long> unenterable = new HashSet<>();
     private volatile boolean closed;
     private volatile long lastMalformedLog;
 
@@ -166,6 +168,7 @@ public final class ConntrackReader implements AutoCloseable {
             s = openIn(ns, CtNetlinkParser.GROUPS_NEW_DESTROY);
         } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
             counters.namespacesFailed.incrementAndGet();
+            unenterable.add(ns.inode());
             LOG.warn("conntrack events of {} not available: {}", ns, e.getMessage());
             return false;
         }
@@ -210,7 +213,7 @@ public final class ConntrackReader implements AutoCloseable {
         Set<Long> present = new HashSet<>();
         for (NetNamespace ns : now) {
             present.add(ns.inode());
-            if (readers.containsKey(ns.inode())) {
+            if (readers.containsKey(ns.inode()) || unenterable.contains(ns.inode())) {
                 continue;
             }
             // reader first, then the dump: an entry made in between is in one of them (or both: idempotent)
@@ -225,9 +228,11 @@ public final class ConntrackReader implements AutoCloseable {
                 }
             }
         }
+        unenterable.retainAll(present);
         for (Map.Entry<Long, AtomicBoolean> r : readers.entrySet()) {
             if (!present.contains(r.getKey()) && r.getKey() != ownNetns) {
                 r.getValue().set(true);
+                readers.remove(r.getKey(), r.getValue()); // released once, even before its thread has noticed
                 counters.namespacesReleased.incrementAndGet();
                 LOG.info("conntrack: network namespace {} is gone: its event reader stops", r.getKey());
             }

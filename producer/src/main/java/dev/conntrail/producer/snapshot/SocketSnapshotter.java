@@ -117,11 +117,7 @@ public final class SocketSnapshotter implements AutoCloseable {
                 long inuse = counts == null || counts.timeWait() != 0 ? -1 : counts.inuse();
                 List<RawSocket> unheld = inuse > hashed ? unheldListeners(ns, pass.cookies(), inuse - hashed) : null;
                 if (inuse >= 0 && inuse <= hashed || unheld != null) {
-                    for (RawSocket r : held) {
-                        if (r.state() < 32 && (mask & (1 << r.state())) != 0) {
-                            raw.add(r);
-                        }
-                    }
+                    addWanted(held, mask, raw);
                     if (unheld != null) {
                         raw.addAll(unheld);
                         listenerDumps++;
@@ -132,11 +128,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             }
             for (Map.Entry<Long, List<RawSocket>> e : pass.socketsByNetns().entrySet()) {
                 if (!known.contains(e.getKey())) { // a namespace only reachable through an fd: take what is held
-                    for (RawSocket r : e.getValue()) {
-                        if (r.state() < 32 && (mask & (1 << r.state())) != 0) {
-                            raw.add(r);
-                        }
-                    }
+                    addWanted(e.getValue(), mask, raw);
                 }
             }
             namespacesToRead = needDiag;
@@ -151,7 +143,7 @@ public final class SocketSnapshotter implements AutoCloseable {
                     // sockstat's counters (no table walk) tell which of net/tcp, net/tcp6 can hold anything
                     SockstatReader.Counts c = sockstat.counts(ns);
                     bad = procNet.read(ns, c == null || c.mayHave(false), c == null || c.mayHave(true),
-                            s -> s < 32 && (mask & (1 << s)) != 0, raw);
+                            state -> wanted(state, mask), raw);
                 }
                 if (bad < 0) {
                     failed++;
@@ -185,6 +177,19 @@ public final class SocketSnapshotter implements AutoCloseable {
                 (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
                 (t5 - t4) / 1000, listenerDumps);
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
+    }
+
+    /** Whether {@code state} (the kernel's TCP state number) is in the requested state mask. */
+    private static boolean wanted(int state, int mask) {
+        return state < 32 && (mask & (1 << state)) != 0;
+    }
+
+    private static void addWanted(List<RawSocket> from, int mask, List<RawSocket> to) {
+        for (RawSocket r : from) {
+            if (wanted(r.state(), mask)) {
+                to.add(r);
+            }
+        }
     }
 
     /**
