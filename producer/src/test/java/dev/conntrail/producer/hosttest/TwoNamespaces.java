@@ -1,9 +1,9 @@
 package dev.conntrail.producer.hosttest;
 
 import dev.conntrail.producer.ns.NetNamespace;
-import dev.conntrail.producer.ns.NetnsDiscovery;
 import dev.conntrail.producer.ns.NetnsEnterer;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 
 /**
  * Two network namespaces made for one test ({@code ct-<rand>-a}, {@code ct-<rand>-b}) joined by a
@@ -58,22 +59,35 @@ public final class TwoNamespaces implements AutoCloseable {
      * TCP port 80 to it: a connection from A to B:80 makes a NAT-translated conntrack entry.
      */
     public ServerSocketChannel dnatPort80ToListenerInB() throws Exception {
-        ServerSocketChannel server;
-        try (NetnsEnterer in = new NetnsEnterer()) {
-            server = in.inside(namespace(b), () -> {
-                try {
-                    ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.INET);
-                    s.bind(new InetSocketAddress(InetAddress.getByName(v4b), 0));
-                    return s;
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-        }
+        ServerSocketChannel server = listen(b, v4b);
         int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
         netnsExec(b, "nft", "add table ip ctnat; add chain ip ctnat pre { type nat hook prerouting priority -100 ; };"
                 + " add rule ip ctnat pre tcp dport 80 dnat to " + v4b + ":" + port);
         return server;
+    }
+
+    /**
+     * A listener bound to {@code addr} port 0 inside namespace {@code netns} (null: this JVM's own),
+     * with the address's own family: Java would otherwise make every socket AF_INET6 (v4-mapped).
+     */
+    public static ServerSocketChannel listen(String netns, String addr) throws IOException {
+        InetAddress ia = InetAddress.getByName(addr);
+        Supplier<ServerSocketChannel> open = () -> {
+            try {
+                ServerSocketChannel ss = ServerSocketChannel.open(ia instanceof Inet4Address
+                        ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
+                ss.bind(new InetSocketAddress(ia, 0));
+                return ss;
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        if (netns == null) {
+            return open.get();
+        }
+        try (NetnsEnterer in = new NetnsEnterer()) {
+            return in.inside(namespace(netns), open);
+        }
     }
 
     public static long inode(String name) {

@@ -11,14 +11,12 @@ import dev.conntrail.producer.bpf.TracerOptions;
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsDiscovery;
-import dev.conntrail.producer.ns.NetnsEnterer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -94,25 +92,7 @@ class SnapshotTracerKernelTest {
     }
 
     private static ServerSocketChannel listen(String netns, String addr) throws Exception {
-        InetAddress ia = InetAddress.getByName(addr);
-        java.util.function.Supplier<ServerSocketChannel> open = () -> {
-            try {
-                ServerSocketChannel ss = ServerSocketChannel.open(ia instanceof Inet4Address
-                        ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
-                ss.bind(new InetSocketAddress(ia, 0));
-                return ss;
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        ServerSocketChannel s;
-        if (netns == null) {
-            s = open.get();
-        } else {
-            try (NetnsEnterer in = new NetnsEnterer()) {
-                s = in.inside(TwoNamespaces.namespace(netns), open);
-            }
-        }
+        ServerSocketChannel s = TwoNamespaces.listen(netns, addr);
         servers.add(s);
         return s;
     }

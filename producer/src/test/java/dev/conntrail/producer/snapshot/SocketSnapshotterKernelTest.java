@@ -8,12 +8,9 @@ import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.SsView;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsDiscovery;
-import dev.conntrail.producer.ns.NetnsEnterer;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Inet4Address;
-import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -72,26 +69,7 @@ class SocketSnapshotterKernelTest {
     }
 
     static ServerSocketChannel listen(String netns, String addr) throws Exception {
-        InetAddress ia = InetAddress.getByName(addr);
-        java.util.function.Supplier<ServerSocketChannel> open = () -> {
-            try {
-                // an explicit family: Java would otherwise make every socket AF_INET6 (v4-mapped)
-                ServerSocketChannel ss = ServerSocketChannel.open(ia instanceof Inet4Address
-                        ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
-                ss.bind(new InetSocketAddress(ia, 0));
-                return ss;
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        ServerSocketChannel s;
-        if (netns == null) {
-            s = open.get();
-        } else {
-            try (NetnsEnterer in = new NetnsEnterer()) {
-                s = in.inside(TwoNamespaces.namespace(netns), open);
-            }
-        }
+        ServerSocketChannel s = TwoNamespaces.listen(netns, addr);
         servers.add(s);
         int port = ((InetSocketAddress) s.getLocalAddress()).getPort();
         ports.add(port);
