@@ -387,7 +387,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     /** Rule 7: the entries whose original tuple (initiator) or reply tuple (responder) is this socket's. */
     private NatChoice bestNat(String rk, Connection socket, long rootNetns) {
         if (natTuples.isEmpty()) return null; // a task without NAT entries: no key to build
-        String tuple = rk.substring(0, rk.length() - RowKeys.connectionIdOf(rk).length());
+        String tuple = rows.tupleOf(rk, socket);
         NatChoice best = null;
         for (String role : new String[] {RowKeys.INITIATOR, RowKeys.RESPONDER}) {
             String prefix = role + tuple;
@@ -437,7 +437,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
                     rows.delete(rk);
                     count(0, -1);
                     metrics.expired(now - s.tombstoneAt);
-                    context.forward(new Record<>(RowKeys.connectionIdOf(rk), null, now));
+                    context.forward(new Record<>(rows.idOf(rk), null, now));
                 }
                 if ((++done & 255) == 0 && System.nanoTime() > stopAt) return;
             }
@@ -504,7 +504,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private void store(String rk, RowState s, long ts) {
         rows.put(rk, s);
         Headers headers = new RecordHeaders().add(RowStateHeader.NAME, RowStateHeader.encode(s));
-        context.forward(new Record<>(RowKeys.connectionIdOf(rk), s.row, ts, headers));
+        context.forward(new Record<>(rows.idOf(rk), s.row, ts, headers));
     }
 
     /** This task's row counts and the instance-wide gauges move together. */
@@ -549,10 +549,11 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         if (e.getLaddr() == null || e.getLport() == null || e.getRaddr() == null || e.getRport() == null) {
             throw new IllegalArgumentException(e.getType() + " without its full tuple from host " + e.getHost() + ": " + key);
         }
-        if (!key.startsWith(RowKeys.hostPrefix(e.getHost()))) {
-            throw new IllegalArgumentException("key " + key + " is not a connection id of host " + e.getHost());
+        String host = e.getHost();
+        if (!key.startsWith(host) || key.length() <= host.length() || key.charAt(host.length()) != Keys.SEPARATOR) {
+            throw new IllegalArgumentException("key " + key + " is not a connection id of host " + host);
         }
-        return RowKeys.row(RowKeys.tuple(e.getHost(), e.getLaddr(), e.getLport(), e.getRaddr(), e.getRport()), key);
+        return rows.keyOf(key, host, e.getLaddr(), e.getLport(), e.getRaddr(), e.getRport());
     }
 
     private HostState seen(String host, long now) {

@@ -31,22 +31,28 @@ import org.slf4j.LoggerFactory;
  * logged {@code row-marks} store (key: connection id) until the row's next published change or its
  * tombstone deletes it, and is laid over the restored row.
  *
- * <p>Indexes stand in for the store's prefix scans: rows by host (rule 5) and by tuple (rule 7);
- * both change only when a row is created or deleted. The tuple index is built on the first NAT
- * entry a task sees (most tasks of a fleet without NAT never need it; profiled at ~3 % of the
- * stream thread).
+ * <p>Rows are kept as {@link CompactRow}s (one small object per row: the garbage collector copies
+ * every row at least once) and expanded to a fresh {@link RowState} for each record that touches
+ * one. Indexes stand in for the store's prefix scans: rows by host (rule 5) as a list linked
+ * through the rows, by tuple (rule 7) in a {@link GroupIndex}; both change only when a row is
+ * created or deleted. The tuple index is built on the first NAT entry a task sees (most tasks of a
+ * fleet without NAT never need it; profiled at ~3 % of the stream thread).
  */
 final class HeapRowTable implements RowTable {
     private static final Logger log = LoggerFactory.getLogger(HeapRowTable.class);
+    /** Distinct strings shared between rows before {@link SharedStrings} starts over. */
+    private static final int SHARED_STRINGS = 1 << 16;
 
-    private final Map<String, RowState> rows = new HashMap<>();
-    private final GroupIndex byHost = new GroupIndex();
+    private final Map<String, CompactRow> rows = new HashMap<>();
+    /** The first row of each host; the rest follow {@link CompactRow#nextOfHost}. */
+    private final Map<String, CompactRow> firstOfHost = new HashMap<>();
     private final GroupIndex byTuple = new GroupIndex();
     private boolean tupleIndexBuilt;
+    private final SharedStrings shared = new SharedStrings(SHARED_STRINGS);
     private final KeyValueStore<String, byte[]> marks;
-    /** The last row {@link #get} found: its {@link #put} right after (the common case) needs no map update. */
+    /** The last row {@link #get} looked up: its {@link #put} right after (the common case) needs no second lookup. */
     private String lastKey;
-    private RowState lastRow;
+    private CompactRow lastRow;
 
     private HeapRowTable(KeyValueStore<String, byte[]> marks) {
         this.marks = marks;
@@ -60,7 +66,8 @@ final class HeapRowTable implements RowTable {
             KeyValueStore<String, byte[]> marks, TopologySettings settings, TopologyMetrics metrics) {
         long start = System.nanoTime();
         int partition = context.taskId().partition();
-        Map<String, RowState> byId = new HashMap<>();
+        HeapRowTable table = new HeapRowTable(marks);
+        Map<String, CompactRow> byId = new HashMap<>();
         long[] withoutHeader = new long[1];
         long records;
         try {
@@ -70,41 +77,43 @@ final class HeapRowTable implements RowTable {
                     byId.remove(id);
                     return;
                 }
-                RowState s = new RowState(values.deserialize(topic, headers, value));
+                Connection c = values.deserialize(topic, headers, value);
+                RowState s = new RowState(c);
                 Header h = headers.lastHeader(RowStateHeader.NAME);
                 if (h != null) {
                     RowStateHeader.decodeInto(h.value(), s);
                 } else if (!s.isOpen()) {
                     // written without the header (RocksDB mode or an older conntrail): updatedAt is when the close was applied
                     withoutHeader[0]++;
-                    s.closeAppliedAt = s.row.getUpdatedAt().toEpochMilli();
-                    s.tombstoneAt = settings.tombstoneAt(s.row.getClosedAt().toEpochMilli(), s.closeAppliedAt);
+                    s.closeAppliedAt = c.getUpdatedAt().toEpochMilli();
+                    s.tombstoneAt = settings.tombstoneAt(c.getClosedAt().toEpochMilli(), s.closeAppliedAt);
                 } else {
                     withoutHeader[0]++;
                 }
-                byId.put(id, s);
+                CompactRow row = new CompactRow(id);
+                row.set(s, table.shared);
+                byId.put(id, row);
             });
         } catch (RuntimeException e) {
             metrics.restoreFailed();
             log.error("task {}: restoring rows from {}-{} failed: {}", context.taskId(), topic, partition, e.toString());
             throw e instanceof StreamsException ? e : new StreamsException("restoring rows from " + topic + "-" + partition + " failed", e);
         }
-        HeapRowTable table = new HeapRowTable(marks);
         try (KeyValueIterator<String, byte[]> all = marks.all()) {
             while (all.hasNext()) {
                 KeyValue<String, byte[]> mark = all.next();
-                RowState s = byId.get(mark.key);
-                if (s != null) {
+                CompactRow row = byId.get(mark.key);
+                if (row != null) {
+                    RowState s = row.expand();
                     RowStateHeader.decodeInto(mark.value, s);
                     s.marked = true;
+                    row.setBookkeeping(s, table.shared);
                 }
             }
         }
-        for (Map.Entry<String, RowState> e : byId.entrySet()) {
-            Connection c = e.getValue().row;
-            String rk = RowKeys.row(RowKeys.tuple(c.getHost(), c.getLaddr(), c.getLport(), c.getRaddr(), c.getRport()), e.getKey());
-            table.rows.put(rk, e.getValue());
-            table.index(rk);
+        for (CompactRow row : byId.values()) {
+            table.rows.put(row.key, row);
+            table.index(row);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         metrics.restored(records, byId.size(), seconds);
@@ -114,53 +123,78 @@ final class HeapRowTable implements RowTable {
         return table;
     }
 
+    /** Rows here are keyed by the connection id itself: no key to build per record, and half the key's bytes per row. */
+    @Override
+    public String keyOf(String connectionId, String host, String laddr, Integer lport, String raddr, Integer rport) {
+        return connectionId;
+    }
+
+    @Override
+    public String idOf(String rowKey) {
+        return rowKey;
+    }
+
+    @Override
+    public String tupleOf(String rowKey, Connection row) {
+        return RowKeys.tuple(row.getHost(), row.getLaddr(), row.getLport(), row.getRaddr(), row.getRport());
+    }
+
     @Override
     public RowState get(String rowKey) {
-        RowState row = rows.get(rowKey);
+        CompactRow row = rows.get(rowKey);
         lastKey = rowKey;
         lastRow = row;
-        return row;
+        return row == null ? null : row.expand();
     }
 
     @Override
     public void put(String rowKey, RowState row) {
-        if (rowKey != lastKey || row != lastRow) {
-            // a new row, or another object for the key (an existing row is changed in place)
-            if (rows.put(rowKey, row) == null) index(rowKey);
-            lastKey = rowKey;
-            lastRow = row;
-        }
         if (row.marked) {
             // the published change carries the bookkeeping now
-            marks.delete(RowKeys.connectionIdOf(rowKey));
+            marks.delete(rowKey);
             row.marked = false;
         }
+        write(rowKey, row);
     }
 
     @Override
     public void remember(String rowKey, RowState row) {
-        if ((rowKey != lastKey || row != lastRow) && rows.put(rowKey, row) == null) index(rowKey);
-        marks.put(RowKeys.connectionIdOf(rowKey), RowStateHeader.encode(row));
+        marks.put(rowKey, RowStateHeader.encode(row));
         row.marked = true;
+        write(rowKey, row);
+    }
+
+    /** Into the key's compact row, made (and indexed) if it has none yet. */
+    private void write(String rowKey, RowState row) {
+        CompactRow compact = rowKey == lastKey && lastRow != null ? lastRow : rows.get(rowKey);
+        boolean fresh = compact == null;
+        if (fresh) {
+            compact = new CompactRow(rowKey);
+            rows.put(rowKey, compact);
+        }
+        compact.set(row, shared);
+        if (fresh) index(compact); // by its host and tuple, so after set
+        lastKey = rowKey;
+        lastRow = compact;
     }
 
     @Override
     public void delete(String rowKey) {
-        RowState row = rows.remove(rowKey);
+        CompactRow row = rows.remove(rowKey);
         lastKey = null;
         lastRow = null;
         if (row == null) return;
-        String id = RowKeys.connectionIdOf(rowKey);
-        byHost.remove(hostOf(rowKey), rowKey);
-        if (tupleIndexBuilt) byTuple.remove(rowKey.substring(0, rowKey.length() - id.length()), rowKey);
-        if (row.marked) marks.delete(id);
+        unlinkFromHost(row);
+        if (tupleIndexBuilt) byTuple.remove(row.tuple(), rowKey);
+        if (row.marked()) marks.delete(rowKey);
     }
 
     @Override
     public List<KeyValue<String, RowState>> ofHost(String host) {
-        List<String> keys = byHost.members(host);
-        List<KeyValue<String, RowState>> out = new ArrayList<>(keys.size());
-        for (String k : keys) out.add(KeyValue.pair(k, rows.get(k)));
+        List<KeyValue<String, RowState>> out = new ArrayList<>();
+        for (CompactRow row = firstOfHost.get(host); row != null; row = row.nextOfHost) {
+            out.add(KeyValue.pair(row.key, row.expand()));
+        }
         return out;
     }
 
@@ -168,26 +202,34 @@ final class HeapRowTable implements RowTable {
     public List<String> keysOfTuple(String tuplePrefix) {
         if (!tupleIndexBuilt) {
             tupleIndexBuilt = true;
-            for (String rk : rows.keySet()) indexTuple(rk);
+            for (CompactRow row : rows.values()) byTuple.add(row.tuple(), row.key);
         }
         return byTuple.members(tuplePrefix);
     }
 
     @Override
     public void forEach(BiConsumer<String, RowState> each) {
-        rows.forEach(each);
+        rows.forEach((key, row) -> each.accept(key, row.expand()));
     }
 
-    private void index(String rowKey) {
-        byHost.add(hostOf(rowKey), rowKey);
-        if (tupleIndexBuilt) indexTuple(rowKey);
+    private void index(CompactRow row) {
+        CompactRow first = firstOfHost.put(row.host(), row);
+        row.nextOfHost = first;
+        if (first != null) first.prevOfHost = row;
+        if (tupleIndexBuilt) byTuple.add(row.tuple(), row.key);
     }
 
-    private void indexTuple(String rowKey) {
-        byTuple.add(rowKey.substring(0, rowKey.length() - RowKeys.connectionIdOf(rowKey).length()), rowKey);
-    }
-
-    private static String hostOf(String rowKey) {
-        return rowKey.substring(0, rowKey.indexOf('|'));
+    private void unlinkFromHost(CompactRow row) {
+        CompactRow prev = row.prevOfHost;
+        CompactRow next = row.nextOfHost;
+        if (next != null) next.prevOfHost = prev;
+        if (prev != null) {
+            prev.nextOfHost = next;
+        } else {
+            if (next != null) firstOfHost.put(row.host(), next);
+            else firstOfHost.remove(row.host());
+        }
+        row.prevOfHost = null;
+        row.nextOfHost = null;
     }
 }

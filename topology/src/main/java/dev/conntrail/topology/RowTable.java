@@ -1,18 +1,30 @@
 package dev.conntrail.topology;
 
+import dev.conntrail.avro.Connection;
 import dev.conntrail.topology.state.RowState;
 import java.util.List;
 import java.util.function.BiConsumer;
 import org.apache.kafka.streams.KeyValue;
 
 /**
- * The rows of one task, keyed {@code host|l|lport|r|rport|<connection id>} ({@link RowKeys}).
- * Two kinds: {@link HeapRowTable} (the default: rows on the heap, {@code connections} is their
- * changelog) and {@link StoreRowTable} (a logged RocksDB store, for tables larger than the heap).
+ * The rows of one task. Two kinds: {@link HeapRowTable} (the default: rows on the heap,
+ * {@code connections} is their changelog, keyed by the connection id) and {@link StoreRowTable}
+ * (a logged RocksDB store, for tables larger than the heap, keyed
+ * {@code host|l|lport|r|rport|<connection id>} ({@link RowKeys}) so its lookups are prefix scans).
+ * Callers get a row's key from {@link #keyOf} and never take it apart themselves.
  *
  * <p>Callers change a row they got in place and then {@link #put} or {@link #remember} it.
  */
 interface RowTable {
+    /** The table's key of a socket's row. */
+    String keyOf(String connectionId, String host, String laddr, Integer lport, String raddr, Integer rport);
+
+    /** The connection id (the key on {@code connections}) of a row key. */
+    String idOf(String rowKey);
+
+    /** The tuple prefix {@code host|l|lport|r|rport|} of a row (rule 7). */
+    String tupleOf(String rowKey, Connection row);
+
     RowState get(String rowKey);
 
     /** A row change that is published to {@code connections} right after, with its bookkeeping. */

@@ -1,5 +1,6 @@
 package dev.conntrail.topology;
 
+import dev.conntrail.avro.Connection;
 import dev.conntrail.topology.state.RowState;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,21 @@ final class StoreRowTable implements RowTable {
 
     StoreRowTable(KeyValueStore<String, RowState> store) {
         this.store = store;
+    }
+
+    @Override
+    public String keyOf(String connectionId, String host, String laddr, Integer lport, String raddr, Integer rport) {
+        return RowKeys.row(RowKeys.tuple(host, laddr, lport, raddr, rport), connectionId);
+    }
+
+    @Override
+    public String idOf(String rowKey) {
+        return RowKeys.connectionIdOf(rowKey);
+    }
+
+    @Override
+    public String tupleOf(String rowKey, Connection row) {
+        return rowKey.substring(0, rowKey.length() - idOf(rowKey).length());
     }
 
     @Override
