@@ -135,6 +135,10 @@ final class CompactRow {
         return state == ConnectionState.OPEN;
     }
 
+    long tombstoneAt() {
+        return tombstoneAt;
+    }
+
     boolean marked() {
         return marked;
     }

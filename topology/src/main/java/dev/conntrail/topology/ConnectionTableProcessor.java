@@ -432,11 +432,10 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
             List<String> keys = due.getValue();
             while (!keys.isEmpty()) {
                 String rk = keys.remove(keys.size() - 1);
-                RowState s = rows.get(rk);
-                if (s != null && !s.isOpen() && s.tombstoneAt <= now) {
-                    rows.delete(rk);
+                long tombstoneAt = rows.deleteIfDue(rk, now);
+                if (tombstoneAt != RowState.NONE) {
                     count(0, -1);
-                    metrics.expired(now - s.tombstoneAt);
+                    metrics.expired(now - tombstoneAt);
                     context.forward(new Record<>(rows.idOf(rk), null, now));
                 }
                 if ((++done & 255) == 0 && System.nanoTime() > stopAt) return;

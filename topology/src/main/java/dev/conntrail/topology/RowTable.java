@@ -35,6 +35,12 @@ interface RowTable {
 
     void delete(String rowKey);
 
+    /**
+     * Deletes the row if it is closed and its tombstone is due at {@code now} (rule 4) and returns
+     * its tombstone time; {@link RowState#NONE} if not (reopened, gone, not due yet).
+     */
+    long deleteIfDue(String rowKey, long now);
+
     /** Every row of a host (rule 5), safe to change while walking the list. */
     List<KeyValue<String, RowState>> ofHost(String host);
 

@@ -60,6 +60,14 @@ final class StoreRowTable implements RowTable {
     }
 
     @Override
+    public long deleteIfDue(String rowKey, long now) {
+        RowState s = store.get(rowKey);
+        if (s == null || s.isOpen() || s.tombstoneAt > now) return RowState.NONE;
+        store.delete(rowKey);
+        return s.tombstoneAt;
+    }
+
+    @Override
     public List<KeyValue<String, RowState>> ofHost(String host) {
         List<KeyValue<String, RowState>> rows = new ArrayList<>();
         try (KeyValueIterator<String, RowState> it = store.prefixScan(RowKeys.hostPrefix(host), PREFIX)) {
