@@ -30,8 +30,8 @@ public final class Tracer implements AutoCloseable {
      * 10 ms rather than 2 ms: fewer reader wake-ups at moderate rates (BENCHMARKS.md, "Tracer").
      */
     private static final long BATCH_PAUSE_NANOS = 10_000_000L;
-    /** Warm-up rounds of 6 synthetic records: past the JIT's compile thresholds for drain's loop and decode. */
-    private static final int WARM_UP_ROUNDS = 20_000;
+    /** Warm-up rounds of 6 synthetic records: past the JIT's first-tier thresholds for drain and decode. */
+    private static final int WARM_UP_ROUNDS = 2_000;
     private final TracerOptions options;
     private final BpfObject object;
     private final List<BpfLink> links;
@@ -111,8 +111,8 @@ public final class Tracer implements AutoCloseable {
     }
 
     /**
-     * Runs the mmap reader and the decoder over synthetic records until the JIT has compiled them
-     * (~30 ms), before the programs attach: an interpreted reader drains a few times slower, and a
+     * Runs the mmap reader and the decoder over synthetic records so the JIT compiles them before the
+     * programs attach (a fraction of a second of CPU at start-up; 10x the rounds cost ~1 s more): an interpreted reader drains a few times slower, and a
      * burst right after start overflowed the ring buffer (BENCHMARKS.md, "Tracer").
      */
     private static void warmUpReader() {
