@@ -112,8 +112,9 @@ public final class Tracer implements AutoCloseable {
 
     /**
      * Runs the mmap reader and the decoder over synthetic records so the JIT compiles them before the
-     * programs attach (a fraction of a second of CPU at start-up; 10x the rounds cost ~1 s more): an interpreted reader drains a few times slower, and a
-     * burst right after start overflowed the ring buffer (BENCHMARKS.md, "Tracer").
+     * programs attach (a fraction of a second of CPU at start-up; 10x the rounds cost ~1 s more): an
+     * interpreted reader drains a few times slower, and a burst right after start overflowed the ring
+     * buffer (BENCHMARKS.md, "Tracer").
      */
     private static void warmUpReader() {
         EventDecoder scratch = new EventDecoder("", 0, new ClockSync());
