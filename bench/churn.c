@@ -3,12 +3,16 @@
 // exhausts the ephemeral ports), server closes. Bounded by count and time.
 //   churn COUNT MAX_SECONDS [RATE_PER_SEC]   (rate 0: as fast as possible)
 // Prints: conns=N secs=S rate=R
+//   churn syscalls COUNT   an unrelated syscall-heavy loop (getppid), for the tax syscall tracepoints put
+//                          on every syscall of the host (exact accept-pid mode). Prints: calls=N ns_per_call=X
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,8 +39,16 @@ static void *acceptor(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: churn COUNT MAX_SECONDS [RATE]\n");
+		fprintf(stderr, "usage: churn COUNT MAX_SECONDS [RATE] | churn syscalls COUNT\n");
 		return 2;
+	}
+	if (strcmp(argv[1], "syscalls") == 0) {
+		long calls = atol(argv[2]);
+		double t0 = now();
+		for (long i = 0; i < calls; i++)
+			syscall(SYS_getppid); /* not cached by libc: a real syscall each time */
+		printf("calls=%ld ns_per_call=%.1f\n", calls, (now() - t0) * 1e9 / calls);
+		return 0;
 	}
 	long count = atol(argv[1]);
 	double max_secs = atof(argv[2]);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tracer overhead benchmark (not a test): alternating rounds of loopback connect/accept/close churn
 # untraced, with conntrail's tracer (events decoded in Java, discarded; mmap reader and libbpf's
-# ring_buffer__poll reader) and with an equivalent bpftrace script printing each event.
+# ring_buffer__poll reader only with LIBBPF=1; exact accept-pid mode) and with an equivalent bpftrace script
+# printing each event. Every mode also times an unrelated getppid() loop (the syscall tax of exact mode).
 # Prerequisites (root): clang-14, bpftrace (apt-get install -y bpftrace), python3, the app jar.
-# Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~40 s)
+# Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~60 s)
 #   BEFORE_JAR=/path/to/older/conntrail.jar adds mode conntrail-before (that build's tracer, same
 #   rounds), for before/after comparisons in one run.
 # After the rounds: the kernel side alone (bench/bpf_cost.c: the state program's ns per run and runs

@@ -55,7 +55,8 @@ def start(mode, log):
         return p
     reader = "libbpf" if mode == "conntrail-libbpf" else "mmap"
     jar = BEFORE_JAR if mode == "conntrail-before" else JAR
-    p = subprocess.Popen(["java", "-jar", jar, "trace", "--discard", "--reader", reader, "--duration", "600s"],
+    exact = ["--accept-pid", "exact"] if mode == "conntrail-exact" else []
+    p = subprocess.Popen(["java", "-jar", jar, "trace", "--discard", "--reader", reader, "--duration", "600s", *exact],
                          stdout=subprocess.DEVNULL, stderr=out)
     wait_for(log, "tracer attached")
     return p
@@ -78,8 +79,17 @@ def stop(p, log):
     return counters_now(log)  # the last line: printed at exit
 
 
-modes = ["untraced"] + (["conntrail-before"] if BEFORE_JAR else []) + ["conntrail-mmap", "conntrail-libbpf", "bpftrace"]
-res = {m: {"sat": [], "satcpu": [], "cpu": [], "jcpu": [], "lost": [], "events": []} for m in modes}
+# conntrail-libbpf (libbpf's ring_buffer__poll, a JNA callback per record) lost to the mmap reader in every run
+# so far (2-4x the Java CPU): only with LIBBPF=1, to keep a run short.
+modes = (["untraced"] + (["conntrail-before"] if BEFORE_JAR else []) + ["conntrail-mmap", "conntrail-exact"]
+         + (["conntrail-libbpf"] if os.environ.get("LIBBPF") == "1" else []) + ["bpftrace"])
+res = {m: {"sat": [], "satcpu": [], "cpu": [], "jcpu": [], "jlife": [], "lost": [], "events": [], "sys": []} for m in modes}
+SYSCALLS = 2_000_000
+
+
+def syscall_ns():
+    out = subprocess.run([CHURN, "syscalls", str(SYSCALLS)], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"ns_per_call=([\d.]+)", out).group(1))
 for r in range(ROUNDS):
     for mode in modes:
         log = f"/tmp/ct-bench-{mode}.log"
@@ -101,6 +111,7 @@ for r in range(ROUNDS):
         res[mode]["satcpu"].append((sat_cpu + (t0 - c0) / HZ) / (3 * SAT_CONNS) * 1e6)
         _, secs, churn_cpu = churn(FIXED_RATE * FIXED_SECS, FIXED_SECS + 5, FIXED_RATE)
         c1 = proc_cpu(p.pid) if p is not None else 0
+        res[mode]["sys"].append(min(syscall_ns() for _ in range(3)))  # best of 3: other load only slows it
         counters = stop(p, log)
         res[mode]["sat"].append(sat)
         # CPU of the churn process (its syscalls and the BPF programs that run in its context: on loopback the
@@ -109,24 +120,30 @@ for r in range(ROUNDS):
         res[mode]["cpu"].append((churn_cpu + (c1 - t0) / HZ) / secs * 100.0)
         if counters:
             res[mode]["jcpu"].append((c1 - c0) / HZ * 1000.0 / max(1, counters["decoded"] - before.get("decoded", 0)) * 100000)
-            res[mode]["lost"].append(counters["ringBufferFull"] - before.get("ringBufferFull", 0))
+            # whole life: JVM start-up, JIT, the warm-up churns and the measured runs, per event decoded by then
+            res[mode]["jlife"].append(c1 / HZ * 1000.0 / max(1, counters["decoded"]) * 100000)
+            res[mode]["lost"].append(counters["ringBufferFull"])  # whole run: the burst right after start included
             res[mode]["events"].append(counters["decoded"])
         print(f"round {r + 1} {mode:17s} saturation {sat:8.0f} conn/s ({'/'.join(f'{x:.0f}' for x in sats)}), "
               f"{res[mode]['satcpu'][-1]:5.2f} us CPU/conn  host CPU at {FIXED_RATE}/s {res[mode]['cpu'][-1]:6.1f} %"
-              + (f"  lost (measured runs) {res[mode]['lost'][-1]}  decoded {counters['decoded']}" if counters else ""), file=sys.stderr)
+              + f"  getppid {res[mode]['sys'][-1]:.1f} ns"
+              + (f"  lost (whole run) {res[mode]['lost'][-1]}  decoded {counters['decoded']}" if counters else ""), file=sys.stderr)
 
 med = {m: {k: (statistics.median(v) if v else None) for k, v in d.items()} for m, d in res.items()}
 base = med["untraced"]
 print("load average at the end: " + open("/proc/loadavg").read().strip())
 print(f"\n{ROUNDS} rounds, medians. Saturation: best of 3 churns of {SAT_CONNS} loopback connections as fast as one "
       f"client can, and CPU (churn process + tracer) per connection over those 3; fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
-print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU per connection at saturation (us) | ratio untraced/traced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | ring buffer lost per round | tracer process CPU per 100k events |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("Tracer process CPU per 100k events: over the measured runs (after the warm-up churns: steady state), and over the "
+      "process's whole life (JVM start-up, JIT, warm-up included). Lost: ringBufferFull over the whole run, the warm-up "
+      f"burst right after start included. getppid: ns per call of an unrelated loop of {SYSCALLS} getppid() (best of 3).\n")
+print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU per connection at saturation (us) | ratio untraced/traced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | ring buffer lost per round | tracer process CPU per 100k events (steady / whole life) | getppid ns (ratio) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for m in modes:
     d = med[m]
-    j = f"{d['jcpu']:.0f} ms" if d["jcpu"] is not None else "-"
+    j = f"{d['jcpu']:.0f} / {d['jlife']:.0f} ms" if d["jcpu"] is not None else "-"
     lost = "/".join(str(x) for x in res[m]["lost"]) if res[m]["lost"] else "-"
-    print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['satcpu']:.2f} | {base['satcpu'] / d['satcpu']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {lost} | {j} |")
+    print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['satcpu']:.2f} | {base['satcpu'] / d['satcpu']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {lost} | {j} | {d['sys']:.0f} ({d['sys'] / base['sys']:.2f}) |")
 
 # Kernel side alone: the state program's cost from BPF run-time statistics (bench/bpf_cost.c; reader like
 # the Java one), each jar's object, alternated, saturation churns of SAT_CONNS.

@@ -44,6 +44,7 @@ public final class EventDecoder {
     /** Text forms repeat (the same few addresses and process names): cached, one decoder per reader thread. */
     private final AddressTextCache addresses = new AddressTextCache();
     private final CommCache comms = new CommCache();
+    private final BoxCache boxes = new BoxCache();
 
     public EventDecoder(String host, long agentEpoch, ClockSync clock) {
         this.host = host;
@@ -81,20 +82,48 @@ public final class EventDecoder {
         long micros = clock.toEpochMicros(b.getLong(off + OFF_TS));
         e.setTimestamp(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L));
         if ((flags & FLAG_HAS_OWNER) != 0) {
-            e.setPid(b.getInt(off + OFF_PID));
-            e.setTid(b.getInt(off + OFF_TID));
+            e.setPid(boxes.boxInt(b.getInt(off + OFF_PID)));
+            e.setTid(boxes.boxInt(b.getInt(off + OFF_TID)));
             e.setComm(comms.comm(b, off + OFF_COMM));
-            e.setCgroupId(b.getLong(off + OFF_CGROUP));
+            e.setCgroupId(boxes.boxLong(b.getLong(off + OFF_CGROUP)));
         }
-        e.setUid(Integer.toUnsignedLong(b.getInt(off + OFF_UID)));
-        e.setNetns(Integer.toUnsignedLong(b.getInt(off + OFF_NETNS)));
+        e.setUid(boxes.boxLong(Integer.toUnsignedLong(b.getInt(off + OFF_UID))));
+        e.setNetns(boxes.boxLong(Integer.toUnsignedLong(b.getInt(off + OFF_NETNS))));
         e.setFamily(familyCode == AF_INET ? Family.IPV4 : Family.IPV6);
         e.setLaddr(laddr);
-        e.setLport(b.getShort(off + OFF_LPORT) & 0xffff);
+        e.setLport(boxes.boxInt(b.getShort(off + OFF_LPORT) & 0xffff));
         e.setRaddr(raddr);
-        e.setRport(b.getShort(off + OFF_RPORT) & 0xffff);
+        e.setRport(boxes.boxInt(b.getShort(off + OFF_RPORT) & 0xffff));
         e.setCookie((flags & FLAG_HAS_COOKIE) != 0 ? b.getLong(off + OFF_COOKIE) : null);
         e.setSource(Source.EBPF);
         return e;
+    }
+
+    /**
+     * Records of every kind the kernel sends (CONNECT / ACCEPT / CLOSE, IPv4 and IPv6, with and without
+     * owner), for warming the JIT before the first real burst ({@link Tracer}).
+     */
+    static byte[][] sampleRecords() {
+        byte[][] out = new byte[6][];
+        for (int i = 0; i < out.length; i++) {
+            ByteBuffer b = ByteBuffer.allocate(EVENT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            boolean v6 = i % 2 == 1;
+            b.putLong(OFF_TS, 1_000_000_000L + i);
+            b.putLong(OFF_COOKIE, 4096 + i);
+            b.putLong(OFF_CGROUP, 1);
+            b.putInt(OFF_NETNS, 0xF0000000);
+            b.putInt(OFF_PID, 1000 + i);
+            b.putInt(OFF_TID, 1000 + i);
+            b.putShort(OFF_FAMILY, (short) (v6 ? AF_INET6 : AF_INET));
+            b.putShort(OFF_LPORT, (short) (40000 + i));
+            b.putShort(OFF_RPORT, (short) 443);
+            b.put(OFF_TYPE, (byte) (i / 2 + 1));
+            b.put(OFF_FLAGS, (byte) (i / 2 == 2 ? FLAG_HAS_COOKIE : FLAG_HAS_OWNER | FLAG_HAS_COOKIE));
+            b.put(OFF_LADDR, (byte) 127).put(OFF_LADDR + 3, (byte) 1);
+            b.put(OFF_RADDR, (byte) 10).put(OFF_RADDR + 3, (byte) (i + 1));
+            b.put(OFF_COMM, (byte) 'w');
+            out[i] = b.array();
+        }
+        return out;
     }
 }

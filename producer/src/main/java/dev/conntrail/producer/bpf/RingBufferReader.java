@@ -27,8 +27,7 @@ public final class RingBufferReader implements RecordSource {
      */
     private static final long PUBLISH_BYTES = 16 * 1024;
 
-    private final LibC libc = LibC.INSTANCE;
-    private final int fd;
+    private final LibC libc;
     private final int page;
     private final long size;
     private final long mask;
@@ -40,7 +39,7 @@ public final class RingBufferReader implements RecordSource {
 
     /** Maps ring buffer map {@code fd} of {@code size} bytes (its max_entries). */
     public RingBufferReader(int fd, int size) {
-        this.fd = fd;
+        this.libc = LibC.INSTANCE;
         this.page = libc.getpagesize();
         this.size = size;
         this.mask = size - 1L;
@@ -58,6 +57,43 @@ public final class RingBufferReader implements RecordSource {
         consumer = consumerMap.getByteBuffer(0, page).order(ByteOrder.LITTLE_ENDIAN);
         producer = producerMap.getByteBuffer(0, producerLen).order(ByteOrder.LITTLE_ENDIAN);
         poller = new DirectPoll(fd, LibC.POLLIN);
+    }
+
+    /** A reader over in-heap pages laid out like the mapping (warm-up only: {@link #warmUp}); never polls. */
+    private RingBufferReader(ByteBuffer consumer, ByteBuffer producer, int page, int size) {
+        this.libc = null;
+        this.page = page;
+        this.size = size;
+        this.mask = size - 1L;
+        this.consumer = consumer;
+        this.producer = producer;
+        this.poller = null;
+    }
+
+    /**
+     * Runs {@link #drain} over {@code rounds} in-heap copies of {@code records} (each {@code recordLen} bytes)
+     * so the JIT compiles the read loop before the kernel's first burst arrives: a reader still in the
+     * interpreter drains a few times slower than a compiled one, and a burst right after start then
+     * overflowed the ring buffer (BENCHMARKS.md, "Tracer").
+     */
+    static void warmUp(byte[][] records, int rounds, RecordHandler handler) {
+        int page = 4096;
+        int step = (records[0].length + HEADER + 7) & ~7;
+        int size = Integer.highestOneBit(Math.max(page, step * records.length * 2 - 1)) << 1;
+        ByteBuffer producer = ByteBuffer.allocate(page + 2 * size).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer consumer = ByteBuffer.allocate(page).order(ByteOrder.LITTLE_ENDIAN);
+        RingBufferReader r = new RingBufferReader(consumer, producer, page, size);
+        long pos = 0;
+        for (int i = 0; i < rounds; i++) {
+            for (byte[] rec : records) {
+                int off = (int) (page + (pos & r.mask));
+                producer.putInt(off, rec.length);
+                producer.put(off + HEADER, rec);
+                pos += step;
+            }
+            producer.putLong(0, pos);
+            r.drain(handler);
+        }
     }
 
     /** Bytes written by the kernel and not yet consumed. */
@@ -115,7 +151,7 @@ public final class RingBufferReader implements RecordSource {
 
     @Override
     public synchronized void close() {
-        if (producerMap != null) {
+        if (producerMap != null && libc != null) {
             libc.munmap(producerMap, page + 2L * size);
             libc.munmap(consumerMap, page);
             producerMap = null;

@@ -30,6 +30,8 @@ public final class Tracer implements AutoCloseable {
      * 10 ms rather than 2 ms: fewer reader wake-ups at moderate rates (BENCHMARKS.md, "Tracer").
      */
     private static final long BATCH_PAUSE_NANOS = 10_000_000L;
+    /** Warm-up rounds of 6 synthetic records: past the JIT's first-tier thresholds for drain and decode. */
+    private static final int WARM_UP_ROUNDS = 2_000;
     private final TracerOptions options;
     private final BpfObject object;
     private final List<BpfLink> links;
@@ -75,6 +77,9 @@ public final class Tracer implements AutoCloseable {
      * named) when BPF cannot be used here, so a caller can fall back.
      */
     public static Tracer start(TracerOptions options, Consumer<TcpEvent> sink) {
+        if (!options.libbpfReader()) {
+            warmUpReader();
+        }
         Loaded loaded = null;
         if (options.allowTpBtf()) {
             try {
@@ -103,6 +108,22 @@ public final class Tracer implements AutoCloseable {
             loaded.object.close();
             throw e;
         }
+    }
+
+    /**
+     * Runs the mmap reader and the decoder over synthetic records so the JIT compiles them before the
+     * programs attach (a fraction of a second of CPU at start-up; 10x the rounds cost ~1 s more): an
+     * interpreted reader drains a few times slower, and a burst right after start overflowed the ring
+     * buffer (BENCHMARKS.md, "Tracer").
+     */
+    private static void warmUpReader() {
+        EventDecoder scratch = new EventDecoder("", 0, new ClockSync());
+        long[] sink = new long[1];
+        RingBufferReader.warmUp(EventDecoder.sampleRecords(), WARM_UP_ROUNDS, (data, off, len) -> {
+            if (scratch.decode(data, off, len) != null) {
+                sink[0]++;
+            }
+        });
     }
 
     private record Loaded(BpfObject object, List<BpfLink> links, boolean cookies) {
@@ -214,39 +235,49 @@ public final class Tracer implements AutoCloseable {
         long lastSweep = System.nanoTime();
         RecordSource.RecordHandler handler = this::onRecord;
         while (running) {
-            Thread.interrupted(); // resume()/close() interrupt only to cut a sleep short; parkNanos must not see it
-            try {
-                if (paused) {
-                    Thread.sleep(pollMillis);
-                    continue;
-                }
-                ring.drain(handler);
-                if (ring.pending() == 0) {
-                    // Nothing left: sleep until the kernel wakes us (enough data waits) or the poll interval ends.
-                    ring.await(pollMillis);
-                } else {
-                    // A few records arrived while draining. poll() would return at once (data is readable), so
-                    // pause briefly and take them in a batch instead of spinning one record at a time.
-                    LockSupport.parkNanos(BATCH_PAUSE_NANOS);
-                }
-                long now = System.nanoTime();
-                if (now - lastSweep > 500_000_000L) {
-                    long mono = clock.monotonicNanos();
-                    clock.maybeResync(mono);
-                    if (options.acceptPid() == AcceptPidMode.EXACT) {
-                        sweepPendingAccepts(mono);
-                    }
-                    lastSweep = now;
-                }
-            } catch (InterruptedException e) {
-                // resume() or close(): re-check the flags
-            } catch (RuntimeException e) {
-                LOG.error("tracer reader: {}", e.toString(), e);
-            }
+            lastSweep = readOnce(handler, pollMillis, lastSweep);
         }
         if (!paused) {
             ring.drain(handler); // what arrived before the programs were detached
         }
+    }
+
+    /**
+     * One pass of the reader loop: drain, then wait. A method of its own so the JIT compiles it after a
+     * few hundred passes; the endless loop around it would stay in the interpreter (too few back-edges
+     * for on-stack replacement at ~100 passes a second). Returns the time of the last sweep.
+     */
+    private long readOnce(RecordSource.RecordHandler handler, int pollMillis, long lastSweep) {
+        Thread.interrupted(); // resume()/close() interrupt only to cut a sleep short; parkNanos must not see it
+        try {
+            if (paused) {
+                Thread.sleep(pollMillis);
+                return lastSweep;
+            }
+            ring.drain(handler);
+            if (ring.pending() == 0) {
+                // Nothing left: sleep until the kernel wakes us (enough data waits) or the poll interval ends.
+                ring.await(pollMillis);
+            } else {
+                // A few records arrived while draining. poll() would return at once (data is readable), so
+                // pause briefly and take them in a batch instead of spinning one record at a time.
+                LockSupport.parkNanos(BATCH_PAUSE_NANOS);
+            }
+            long now = System.nanoTime();
+            if (now - lastSweep > 500_000_000L) {
+                long mono = clock.monotonicNanos();
+                clock.maybeResync(mono);
+                if (options.acceptPid() == AcceptPidMode.EXACT) {
+                    sweepPendingAccepts(mono);
+                }
+                return now;
+            }
+        } catch (InterruptedException e) {
+            // resume() or close(): re-check the flags
+        } catch (RuntimeException e) {
+            LOG.error("tracer reader: {}", e.toString(), e);
+        }
+        return lastSweep;
     }
 
     private void onRecord(ByteBuffer data, int offset, int length) {
@@ -256,7 +287,7 @@ public final class Tracer implements AutoCloseable {
             LOG.warn("malformed tracer record of {} bytes dropped", length);
             return;
         }
-        decoded.incrementAndGet();
+        decoded.lazySet(decoded.get() + 1); // the reader thread is the only writer: no locked add per event
         deliver(e);
     }
 
@@ -289,7 +320,7 @@ public final class Tracer implements AutoCloseable {
                 acceptTimedOut.incrementAndGet();
                 TcpEvent e = decoder.decode(b, 0, v.length);
                 if (e != null) {
-                    decoded.incrementAndGet();
+                    decoded.lazySet(decoded.get() + 1);
                     deliver(e);
                 }
             }

@@ -19,8 +19,16 @@ import java.time.Duration;
 public record TracerOptions(String host, long agentEpoch, AcceptPidMode acceptPid, int ringBufferBytes, int wakeupBytes,
         Duration pollInterval, Duration acceptTimeout, boolean allowTpBtf, boolean libbpfReader) {
 
+    /**
+     * The kernel wakes the reader when 1 MiB waits (1/8 of the default buffer): below that the reader's
+     * own poll timeout (100 ms) collects the records, so a busy host wakes it ~10 times a second instead
+     * of ~70 (64 KiB, before) at 10k connections/s; the rest of the buffer absorbs a burst while the
+     * reader wakes (BENCHMARKS.md, "Tracer").
+     */
+    public static final int DEFAULT_WAKEUP_BYTES = 1024 * 1024;
+
     public static TracerOptions defaults(String host, long agentEpoch) {
-        return new TracerOptions(host, agentEpoch, AcceptPidMode.DEFAULT, 8 * 1024 * 1024, 64 * 1024,
+        return new TracerOptions(host, agentEpoch, AcceptPidMode.DEFAULT, 8 * 1024 * 1024, DEFAULT_WAKEUP_BYTES,
                 Duration.ofMillis(100), Duration.ofSeconds(2), true, false);
     }
 

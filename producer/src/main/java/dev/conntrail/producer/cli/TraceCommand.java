@@ -64,6 +64,10 @@ public final class TraceCommand implements Callable<Integer> {
             description = "BPF ring buffer size (power of two).")
     int ringBufferBytes;
 
+    @Option(names = "--wakeup-bytes", paramLabel = "BYTES", defaultValue = "-1", hidden = true,
+            description = "Wake the reader when this much data waits (0: every record; default: the tracer's).")
+    int wakeupBytes;
+
     @Option(names = "--classic-tracepoint", hidden = true, description = "Do not try tp_btf (no cookies); tests the fallback.")
     boolean classic;
 
@@ -85,7 +89,7 @@ public final class TraceCommand implements Callable<Integer> {
         };
         TracerOptions options = TracerOptions.defaults(HostIds.defaultHostId(), System.currentTimeMillis())
                 .withAcceptPid(mode)
-                .withRingBuffer(ringBufferBytes, TracerOptions.defaults("", 0).wakeupBytes())
+                .withRingBuffer(ringBufferBytes, wakeupBytes >= 0 ? wakeupBytes : TracerOptions.defaults("", 0).wakeupBytes())
                 .withTpBtf(!classic)
                 .withLibbpfReader("libbpf".equals(reader));
         Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);

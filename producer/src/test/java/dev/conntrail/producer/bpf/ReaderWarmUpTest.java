@@ -1,0 +1,44 @@
+package dev.conntrail.producer.bpf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conntrail.avro.EventType;
+import dev.conntrail.avro.TcpEvent;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The JIT warm-up's synthetic ring (RingBufferReader.warmUp) and the decoder's box cache; no kernel needed. */
+class ReaderWarmUpTest {
+    @Test
+    void warmUpDrainsEveryRecordOfEveryRoundAndTheyDecode() {
+        EventDecoder decoder = new EventDecoder("h", 1, new ClockSync());
+        List<TcpEvent> events = new ArrayList<>();
+        // enough rounds that the synthetic ring wraps several times
+        RingBufferReader.warmUp(EventDecoder.sampleRecords(), 500, (data, off, len) -> events.add(decoder.decode(data, off, len)));
+        assertThat(events).hasSize(500 * 6).doesNotContainNull();
+        Map<EventType, Integer> types = new EnumMap<>(EventType.class);
+        events.forEach(e -> types.merge(e.getType(), 1, Integer::sum));
+        assertThat(types).containsEntry(EventType.CONNECT, 1000).containsEntry(EventType.ACCEPT, 1000)
+                .containsEntry(EventType.CLOSE, 1000);
+        assertThat(events.get(1).getLaddr()).isEqualTo("7f00:1::"); // the IPv6 sample: raw bytes 7f 00 00 01 0 .. 0
+        assertThat(events.get(0).getLaddr()).isEqualTo("127.0.0.1");
+        assertThat(events.get(4).getPid()).isNull(); // CLOSE samples carry no owner
+        assertThat(events.get(0).getPid()).isEqualTo(1000);
+    }
+
+    @Test
+    void boxCacheReturnsTheValueAskedForAndReusesRepeats() {
+        BoxCache boxes = new BoxCache();
+        for (long v = 0; v < 100_000; v += 7) { // far more values than slots: collisions replace slots
+            assertThat(boxes.boxLong(v)).isEqualTo(v);
+            assertThat(boxes.boxInt((int) v)).isEqualTo((int) v);
+        }
+        Long netns = boxes.boxLong(4026531840L);
+        assertThat(boxes.boxLong(4026531840L)).isSameAs(netns);
+        Integer port = boxes.boxInt(40000);
+        assertThat(boxes.boxInt(40000)).isSameAs(port);
+    }
+}
