@@ -83,7 +83,7 @@ def stop(p, log):
 # so far (2-4x the Java CPU): only with LIBBPF=1, to keep a run short.
 modes = (["untraced"] + (["conntrail-before"] if BEFORE_JAR else []) + ["conntrail-mmap", "conntrail-exact"]
          + (["conntrail-libbpf"] if os.environ.get("LIBBPF") == "1" else []) + ["bpftrace"])
-res = {m: {"sat": [], "satcpu": [], "cpu": [], "jcpu": [], "jlife": [], "lost": [], "events": [], "sys": []} for m in modes}
+res = {m: {"sat": [], "satcpu": [], "cpu": [], "tcpu": [], "jcpu": [], "jlife": [], "lost": [], "events": [], "sys": []} for m in modes}
 SYSCALLS = 2_000_000
 
 
@@ -118,6 +118,7 @@ for r in range(ROUNDS):
         # whole TCP path) plus the tracer process, over the fixed-rate run, in % of one core. Robust against
         # other load on a shared machine, unlike /proc/stat totals.
         res[mode]["cpu"].append((churn_cpu + (c1 - t0) / HZ) / secs * 100.0)
+        res[mode]["tcpu"].append((c1 - t0) / HZ / secs * 100.0)  # the tracer process alone, same run
         if counters:
             res[mode]["jcpu"].append((c1 - c0) / HZ * 1000.0 / max(1, counters["decoded"] - before.get("decoded", 0)) * 100000)
             # whole life: JVM start-up, JIT, the warm-up churns and the measured runs, per event decoded by then
@@ -137,13 +138,16 @@ print(f"\n{ROUNDS} rounds, medians. Saturation: best of 3 churns of {SAT_CONNS} 
 print("Tracer process CPU per 100k events: over the measured runs (after the warm-up churns: steady state), and over the "
       "process's whole life (JVM start-up, JIT, warm-up included). Lost: ringBufferFull over the whole run, the warm-up "
       f"burst right after start included. getppid: ns per call of an unrelated loop of {SYSCALLS} getppid() (best of 3).\n")
-print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU per connection at saturation (us) | ratio untraced/traced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | ring buffer lost per round | tracer process CPU per 100k events (steady / whole life) | getppid ns (ratio) |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("Extra, paired: the median over rounds of (this mode - untraced) in the same round, which a slow drift of the "
+      "machine moves less than the difference of the medians.\n")
+print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU per connection at saturation (us) | ratio untraced/traced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | extra, paired | ring buffer lost per round | tracer process CPU per 100k events (steady / whole life) | getppid ns (ratio) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for m in modes:
     d = med[m]
     j = f"{d['jcpu']:.0f} / {d['jlife']:.0f} ms" if d["jcpu"] is not None else "-"
     lost = "/".join(str(x) for x in res[m]["lost"]) if res[m]["lost"] else "-"
-    print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['satcpu']:.2f} | {base['satcpu'] / d['satcpu']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {lost} | {j} | {d['sys']:.0f} ({d['sys'] / base['sys']:.2f}) |")
+    paired = statistics.median(a - b for a, b in zip(res[m]["cpu"], res["untraced"]["cpu"]))
+    print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['satcpu']:.2f} | {base['satcpu'] / d['satcpu']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {paired:+.1f} | {lost} | {j} | {d['sys']:.0f} ({d['sys'] / base['sys']:.2f}) |")
 
 # Kernel side alone: the state program's cost from BPF run-time statistics (bench/bpf_cost.c; reader like
 # the Java one), each jar's object, alternated, saturation churns of SAT_CONNS.
@@ -170,4 +174,16 @@ if BPF_COST:
     print("|---|---|---|---|")
     for name, d in kres.items():
         print(f"| {name} | {statistics.median(d['ns_per_run']):.0f} | {statistics.median(d['runs_per_conn']):.2f} | {statistics.median(d['ns_per_conn']):.0f} |")
+    # The tracer's own CPU at the fixed rate, added up from its parts instead of taken as a difference of two noisy
+    # totals: the BPF programs (ns per connection above, statistics on: an upper bound) x the rate, plus the tracer
+    # process measured during the fixed-rate run. Leaves out what neither shows (cache effects on the churn).
+    print(f"\nExtra CPU at {FIXED_RATE} conn/s from its parts (% of one core): BPF programs (ns per connection x rate) + "
+          "the tracer process during the fixed-rate run (median):\n")
+    print("| object / mode | BPF | tracer process | sum |")
+    print("|---|---|---|---|")
+    for name, mode in [("before", "conntrail-before"), ("this build", "conntrail-mmap"), ("this build", "conntrail-exact")]:
+        if name in kres and res.get(mode, {}).get("tcpu"):
+            bpf = statistics.median(kres[name]["ns_per_conn"]) * FIXED_RATE / 1e9 * 100.0
+            proc = statistics.median(res[mode]["tcpu"])
+            print(f"| {name} / {mode} | {bpf:.2f} | {proc:.2f} | {bpf + proc:.2f} |")
     print("load average at the end: " + open("/proc/loadavg").read().strip())
