@@ -424,15 +424,27 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     /**
-     * Rule 4. Windows are aligned, so a whole window's closes fall due at once; a punctuation
-     * spends at most {@link #EXPIRY_SLICE_NANOS} on them ({@link #EXPIRY_CATCH_UP_SLICE_NANOS} once
-     * the oldest is a second late) and leaves the rest to the next one (every 100 ms), so input
-     * keeps flowing and its transactions stay small. The tombstone-lateness metric shows any backlog.
+     * Rule 4. Windows are aligned, so a whole window's closes fall due at once; the tasks of a
+     * stream thread spend at most {@link #EXPIRY_SLICE_NANOS} of each punctuation interval on them
+     * together ({@link ExpiryBudget}; {@link #EXPIRY_CATCH_UP_SLICE_NANOS} once the oldest is a
+     * second late) and leave the rest to the next interval, so input keeps flowing and its
+     * transactions stay small. The tombstone-lateness metric shows any backlog.
      */
     private void expireDue(long now) {
         if (tombstones.isEmpty() || tombstones.firstKey() > now) return;
         long slice = now - tombstones.firstKey() > EXPIRY_LATE_MS ? EXPIRY_CATCH_UP_SLICE_NANOS : EXPIRY_SLICE_NANOS;
-        long stopAt = System.nanoTime() + slice;
+        ExpiryBudget budget = ExpiryBudget.ofThisThread();
+        long left = budget.remaining(now, settings.punctuateEvery().toMillis(), slice);
+        if (left <= 0) return;
+        long start = System.nanoTime();
+        try {
+            expireDue(now, start + left);
+        } finally {
+            budget.spend(System.nanoTime() - start);
+        }
+    }
+
+    private void expireDue(long now, long stopAt) {
         int done = 0;
         while (!tombstones.isEmpty() && tombstones.firstKey() <= now) {
             Map.Entry<Long, List<String>> due = tombstones.firstEntry();

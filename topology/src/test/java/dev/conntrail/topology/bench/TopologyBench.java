@@ -353,6 +353,7 @@ public final class TopologyBench {
                 new KafkaRowsRestorer(p)), p);
         streams.start();
         List<long[]> latencies = Collections.synchronizedList(new ArrayList<>());
+        List<Long> tombstonesSeen = Collections.synchronizedList(new ArrayList<>());
         Thread reader = new Thread(() -> {
             Map<String, Object> c = new HashMap<>();
             c.put("bootstrap.servers", bootstrap);
@@ -365,7 +366,10 @@ public final class TopologyBench {
                 while (System.currentTimeMillis() < until) {
                     consumer.poll(Duration.ofMillis(100)).forEach(r -> {
                         long now = System.currentTimeMillis();
-                        if (r.value() == null) return;
+                        if (r.value() == null) {
+                            tombstonesSeen.add(now);
+                            return;
+                        }
                         Connection row = CONNECTIONS.deserializer().deserialize(r.topic(), r.value());
                         if (row.getState() == ConnectionState.CLOSED && row.getClosedAt() != null) {
                             latencies.add(new long[] {row.getClosedAt().toEpochMilli(), now - row.getClosedAt().toEpochMilli()});
@@ -418,6 +422,18 @@ public final class TopologyBench {
             List<Long> l = all.stream().filter(a -> a[0] >= lo && a[0] < lo + 5000).map(a -> a[1]).sorted().toList();
             System.out.printf("  closes sent in second %2d-%2d: %5d rows, p50 %4d ms, p99 %4d ms, max %4d ms%n", from, from + 5, l.size(),
                     pct(l, 0.5), pct(l, 0.99), l.isEmpty() ? -1 : l.get(l.size() - 1));
+        }
+        if (Boolean.getBoolean("bench.latency.perSecond")) {
+            // where the tail is: per second of close time, the max latency and the tombstones the reader got then
+            List<Long> tombs = new ArrayList<>(tombstonesSeen);
+            StringBuilder line = new StringBuilder("  per second (max ms / tombstones received):");
+            for (long sec = 0; sec < seconds; sec++) {
+                final long lo = first + sec * 1000;
+                long max = all.stream().filter(a -> a[0] >= lo && a[0] < lo + 1000).mapToLong(a -> a[1]).max().orElse(0);
+                long t = tombs.stream().filter(x -> x >= lo && x < lo + 1000).count();
+                line.append(String.format(" %d:%d/%d", sec, max, t));
+            }
+            System.out.println(line);
         }
         System.out.printf("  GC while producing: %d collections, %d ms in total%n", gcCount, gcMs);
         List<Long> l = all.stream().map(a -> a[1]).sorted().toList();
