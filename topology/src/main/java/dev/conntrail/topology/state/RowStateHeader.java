@@ -19,13 +19,26 @@ public final class RowStateHeader {
     public static byte[] encode(RowState s) {
         StateWriter out = new StateWriter(48);
         out.writeByte(V1);
+        writeBookkeeping(out, s);
+        return out.toByteArray();
+    }
+
+    /** The bookkeeping fields, in the layout this header and the RocksDB rows store's values share. */
+    static void writeBookkeeping(StateWriter out, RowState s) {
         out.writeLong(s.epoch);
         out.writeLong(s.seq);
         out.writeLong(s.closeAppliedAt);
         out.writeLong(s.tombstoneAt);
         out.writeBoolean(s.confirmedBy != null);
         if (s.confirmedBy != null) out.writeUTF(s.confirmedBy);
-        return out.toByteArray();
+    }
+
+    static void readBookkeeping(StateReader in, RowState into) {
+        into.epoch = in.readLong();
+        into.seq = in.readLong();
+        into.closeAppliedAt = in.readLong();
+        into.tombstoneAt = in.readLong();
+        into.confirmedBy = in.readBoolean() ? in.readUTF() : null;
     }
 
     /** Sets the bookkeeping fields of {@code into} from {@code bytes} (its row is left alone). */
@@ -36,10 +49,6 @@ public final class RowStateHeader {
             throw new IllegalStateException("unknown " + NAME + " format " + version + " (this topology reads " + V1
                     + "); was the row written by a newer conntrail?");
         }
-        into.epoch = in.readLong();
-        into.seq = in.readLong();
-        into.closeAppliedAt = in.readLong();
-        into.tombstoneAt = in.readLong();
-        into.confirmedBy = in.readBoolean() ? in.readUTF() : null;
+        readBookkeeping(in, into);
     }
 }

@@ -37,11 +37,7 @@ public final class StateSerdes {
             if (s == null) return null;
             StateWriter out = new StateWriter(256);
             out.writeByte(ROW_V1);
-            out.writeLong(s.epoch);
-            out.writeLong(s.seq);
-            out.writeLong(s.closeAppliedAt);
-            out.writeLong(s.tombstoneAt);
-            writeNullable(out, s.confirmedBy);
+            RowStateHeader.writeBookkeeping(out, s);
             ConnectionCodec.write(s.row, out);
             return out.toByteArray();
         };
@@ -49,17 +45,9 @@ public final class StateSerdes {
             if (data == null) return null;
             StateReader in = new StateReader(data);
             checkVersion(in.readByte(), ROW_V1, "row");
-            long epoch = in.readLong();
-            long seq = in.readLong();
-            long applied = in.readLong();
-            long tombstone = in.readLong();
-            String confirmedBy = readNullable(in);
-            RowState s = new RowState(ConnectionCodec.read(in));
-            s.epoch = epoch;
-            s.seq = seq;
-            s.closeAppliedAt = applied;
-            s.tombstoneAt = tombstone;
-            s.confirmedBy = confirmedBy;
+            RowState s = new RowState(null);
+            RowStateHeader.readBookkeeping(in, s); // the row follows its bookkeeping
+            s.row = ConnectionCodec.read(in);
             return s;
         };
         return Serdes.serdeFrom(ser, de);
