@@ -1,8 +1,11 @@
 package dev.conntrail.topology;
 
+import static dev.conntrail.topology.TableFixture.A;
+import static dev.conntrail.topology.TableFixture.T0;
 import static dev.conntrail.topology.TableFixture.W;
 import static dev.conntrail.topology.TableFixture.natEntry;
 import static dev.conntrail.topology.TableFixture.sock;
+import static dev.conntrail.topology.TableFixture.t;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conntrail.avro.CloseReason;
@@ -33,19 +36,11 @@ import org.junit.jupiter.api.Test;
 
 /** One test per rule of design.md that the topology implements (rules 3–5, 7, 8), named for it. */
 class ConnectionTopologyTest {
-    /** 3 s into a 10 s window. */
-    static final Instant T0 = Instant.parse("2026-11-26T20:00:03Z");
-    static final Sock A = sock("host-a", "10.0.0.1", 40000, "10.0.0.2", 80, 11);
-
     final TableFixture f = new TableFixture(T0);
 
     @AfterEach
     void close() {
         f.close();
-    }
-
-    static Instant t(long ms) {
-        return T0.plusMillis(ms);
     }
 
     // ---- rows ---------------------------------------------------------------------------------

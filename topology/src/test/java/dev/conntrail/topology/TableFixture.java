@@ -42,6 +42,10 @@ import org.apache.kafka.streams.test.TestRecord;
  */
 final class TableFixture implements AutoCloseable {
     static final Duration W = Duration.ofSeconds(10);
+    /** The tests' wall clock at start: 3 s into a 10 s window. */
+    static final Instant T0 = Instant.parse("2026-11-26T20:00:03Z");
+    /** The socket most tests follow. */
+    static final Sock A = sock("host-a", "10.0.0.1", 40000, "10.0.0.2", 80, 11);
     static final TopicNames TOPICS = TopicNames.DEFAULTS;
 
     final TopologySettings settings;
@@ -107,6 +111,11 @@ final class TableFixture implements AutoCloseable {
         Family family() {
             return laddr.contains(":") ? Family.IPV6 : Family.IPV4;
         }
+    }
+
+    /** {@code ms} after {@link #T0}. */
+    static Instant t(long ms) {
+        return T0.plusMillis(ms);
     }
 
     static Sock sock(String host, String laddr, int lport, String raddr, int rport, long cookie) {

@@ -1,7 +1,10 @@
 package dev.conntrail.topology;
 
+import static dev.conntrail.topology.TableFixture.A;
+import static dev.conntrail.topology.TableFixture.T0;
 import static dev.conntrail.topology.TableFixture.natEntry;
 import static dev.conntrail.topology.TableFixture.sock;
+import static dev.conntrail.topology.TableFixture.t;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conntrail.avro.CloseReason;
@@ -11,7 +14,6 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.topology.TableFixture.Sock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +24,6 @@ import org.junit.jupiter.api.Test;
  * on a real broker with a SIGKILL.
  */
 class TopologyRestartTest {
-    static final Instant T0 = Instant.parse("2026-11-26T20:00:03Z");
-    static final Sock A = sock("host-a", "10.0.0.1", 40000, "10.0.0.2", 80, 11);
     static final Sock B = sock("host-a", "10.0.0.1", 40001, "10.0.0.2", 80, 12);
 
     TableFixture f = new TableFixture(T0);
@@ -31,10 +31,6 @@ class TopologyRestartTest {
     @AfterEach
     void close() {
         f.close();
-    }
-
-    static Instant t(long ms) {
-        return T0.plusMillis(ms);
     }
 
     @Test

@@ -39,9 +39,7 @@ class ConntrackReaderKernelTest {
                 reader.subscribe(events);
                 holders.connect(nets.a, nets.v4b, 80);
                 try (SocketChannel accepted = server.accept()) {
-                    int clientPort = ((InetSocketAddress) accepted.getRemoteAddress()).getPort();
-                    ConntrackEntry want = new ConntrackEntry(nsB, 0, false, nets.v4a, clientPort, nets.v4b, 80,
-                            nets.v4b, port, nets.v4a, clientPort, null);
+                    ConntrackEntry want = dnatEntry(nets, nsB, accepted, port);
                     await().atMost(Duration.ofSeconds(5)).until(() -> created.stream().anyMatch(e -> sameTuples(e, want)));
                     List<ConntrackEntry> dump = reader.dump();
                     assertThat(dump).filteredOn(e -> sameTuples(e, want)).singleElement().satisfies(e -> {
@@ -86,9 +84,7 @@ class ConntrackReaderKernelTest {
                 try (server) {
                     holders.connect(nets.a, nets.v4b, 80);
                     try (SocketChannel accepted = server.accept()) {
-                        int clientPort = ((InetSocketAddress) accepted.getRemoteAddress()).getPort();
-                        ConntrackEntry want = new ConntrackEntry(nsB, 0, false, nets.v4a, clientPort, nets.v4b, 80,
-                                nets.v4b, port, nets.v4a, clientPort, null);
+                        ConntrackEntry want = dnatEntry(nets, nsB, accepted, port);
                         await().atMost(Duration.ofSeconds(5)).until(() -> created.stream().anyMatch(e -> sameTuples(e, want)));
                     }
                 }
@@ -98,6 +94,12 @@ class ConntrackReaderKernelTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> !reader.subscribedNamespaces().contains(nsB));
             assertThat(reader.counters().namespacesReleased.get()).isGreaterThanOrEqualTo(1);
         }
+    }
+
+    /** The entry B's namespace keeps for the accepted connection from A to B's port 80, DNATed to {@code port}. */
+    static ConntrackEntry dnatEntry(TwoNamespaces nets, long nsB, SocketChannel accepted, int port) throws java.io.IOException {
+        int clientPort = ((InetSocketAddress) accepted.getRemoteAddress()).getPort();
+        return new ConntrackEntry(nsB, 0, false, nets.v4a, clientPort, nets.v4b, 80, nets.v4b, port, nets.v4a, clientPort, null);
     }
 
     /** What the reader delivered, in order per kind. */
