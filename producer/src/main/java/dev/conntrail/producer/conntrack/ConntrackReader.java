@@ -181,6 +181,7 @@ public final class ConntrackReader implements AutoCloseable {
                 readEvents(ns, s, listener, stop);
             } finally {
                 readers.remove(ns.inode(), stop);
+                threads.remove(Thread.currentThread()); // a host's namespaces come and go: keep only live readers to join
             }
         }, "conntrack-events-" + ns.inode());
         t.setDaemon(true);
