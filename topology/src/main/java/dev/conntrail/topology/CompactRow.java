@@ -69,10 +69,10 @@ final class CompactRow {
     /** Takes the row and its bookkeeping; strings go through {@code shared} so equal ones are kept once. */
     void set(RowState s, SharedStrings shared) {
         Connection c = s.row;
-        host = shared.of(c.getHost());
-        laddr = shared.of(c.getLaddr());
-        raddr = shared.of(c.getRaddr());
-        comm = shared.of(c.getComm());
+        host = share(host, c.getHost(), shared);
+        laddr = share(laddr, c.getLaddr(), shared);
+        raddr = share(raddr, c.getRaddr(), shared);
+        comm = share(comm, c.getComm(), shared);
         family = c.getFamily();
         direction = c.getDirection();
         state = c.getState();
@@ -96,7 +96,7 @@ final class CompactRow {
 
     /** Only the bookkeeping (a duplicate record changed nothing published). */
     void setBookkeeping(RowState s, SharedStrings shared) {
-        confirmedBy = shared.of(s.confirmedBy);
+        confirmedBy = share(confirmedBy, s.confirmedBy, shared);
         epoch = s.epoch;
         seq = s.seq;
         closeAppliedAt = s.closeAppliedAt;
@@ -145,6 +145,11 @@ final class CompactRow {
 
     void unmark() {
         marked = false;
+    }
+
+    /** A row written back after {@link #expand} carries the strings it had: kept without a lookup. */
+    private static String share(String current, String next, SharedStrings shared) {
+        return next == current ? current : shared.of(next);
     }
 
     /** Timestamps are Avro timestamp-millis: a finer part would not survive {@code connections} either. */
