@@ -25,7 +25,8 @@ public final class BpfLink implements AutoCloseable {
 
     /**
      * For an iterator link: a new iterator instance (bpf_iter_create); read it to the end with
-     * {@link java.io.FileInputStream} over {@code /proc/self/fd/N} or {@link LibC#read}, then close the fd.
+     * {@link java.io.FileInputStream} over {@code /proc/self/fd/N} or
+     * {@link dev.conntrail.producer.sys.LibC#read}, then close the fd.
      */
     public int createIterator() {
         int fd = lib.bpf_iter_create(fd());

@@ -3,6 +3,7 @@ package dev.conntrail.producer.bpf;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import dev.conntrail.producer.sys.LibC;
 
 /** One map of a {@link BpfObject}: sizing before load, element calls by fd after. */
 public final class BpfMap {

@@ -3,6 +3,7 @@ package dev.conntrail.producer.bpf;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import dev.conntrail.producer.sys.LibC;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

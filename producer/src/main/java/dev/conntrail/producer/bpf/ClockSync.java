@@ -1,5 +1,7 @@
 package dev.conntrail.producer.bpf;
 
+import dev.conntrail.producer.sys.LibC;
+
 /**
  * Turns kernel timestamps (bpf_ktime_get_ns: CLOCK_MONOTONIC) into wall-clock time. The offset
  * REALTIME - MONOTONIC is sampled with the tightest bracket of a few tries and re-sampled by

@@ -6,8 +6,9 @@ import com.sun.jna.Pointer;
 
 /**
  * poll(2) on one fd through JNA direct mapping: the reader calls it hundreds of times a second, and
- * the interface mapping ({@link LibC#poll}) goes through a proxy, reflection and a Structure copy
- * on every call. The pollfd lives in native memory owned by this object. One thread only.
+ * an interface mapping (like {@link dev.conntrail.producer.sys.LibC}) goes through a proxy,
+ * reflection and a Structure copy on every call. The pollfd lives in native memory owned by this
+ * object. One thread only.
  */
 final class DirectPoll {
     static {

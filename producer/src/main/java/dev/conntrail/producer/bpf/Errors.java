@@ -1,5 +1,7 @@
 package dev.conntrail.producer.bpf;
 
+import dev.conntrail.producer.sys.LibC;
+
 /** errno to text. */
 final class Errors {
     private Errors() {

@@ -1,6 +1,7 @@
 package dev.conntrail.producer.bpf;
 
 import com.sun.jna.Pointer;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,6 +2,7 @@ package dev.conntrail.producer.bpf;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import dev.conntrail.producer.sys.LibC;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;

@@ -2,6 +2,7 @@ package dev.conntrail.producer.bpf;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;

@@ -1,6 +1,5 @@
 package dev.conntrail.producer.conntrack;
 
-import dev.conntrail.producer.netlink.LibC;
 import dev.conntrail.producer.netlink.Netlink;
 import dev.conntrail.producer.netlink.NetlinkException;
 import dev.conntrail.producer.netlink.NetlinkParseException;
@@ -8,6 +7,7 @@ import dev.conntrail.producer.netlink.NetlinkSocket;
 import dev.conntrail.producer.ns.NetNamespace;
 import dev.conntrail.producer.ns.NetnsDiscovery;
 import dev.conntrail.producer.ns.NetnsEnterer;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,5 +1,7 @@
 package dev.conntrail.producer.netlink;
 
+import dev.conntrail.producer.sys.LibC;
+
 /** A netlink socket call failed; {@link #errno()} says why (e.g. ENOBUFS: the kernel dropped messages). */
 public class NetlinkException extends RuntimeException {
     private final int errno;

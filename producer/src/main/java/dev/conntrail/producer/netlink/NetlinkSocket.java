@@ -2,6 +2,7 @@ package dev.conntrail.producer.netlink;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

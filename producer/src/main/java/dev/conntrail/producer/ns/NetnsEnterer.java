@@ -1,8 +1,8 @@
 package dev.conntrail.producer.ns;
 
 import com.sun.jna.Native;
-import dev.conntrail.producer.netlink.LibC;
 import dev.conntrail.producer.netlink.NetlinkException;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;

@@ -1,11 +1,11 @@
 package dev.conntrail.producer.snapshot;
 
-import dev.conntrail.producer.netlink.LibC;
 import dev.conntrail.producer.netlink.Netlink;
 import dev.conntrail.producer.netlink.NetlinkParseException;
 import dev.conntrail.producer.netlink.NetlinkSocket;
 import dev.conntrail.producer.ns.NetNamespace;
 import dev.conntrail.producer.ns.NetnsEnterer;
+import dev.conntrail.producer.sys.LibC;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -2,8 +2,8 @@ package dev.conntrail.producer.snapshot;
 
 import dev.conntrail.producer.bpf.BpfLink;
 import dev.conntrail.producer.bpf.BpfObject;
-import dev.conntrail.producer.bpf.LibC;
 import dev.conntrail.producer.proc.SocketOwners;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -74,7 +74,7 @@ public final class SockIterSource implements AutoCloseable {
                     nativeBuffer.close();
                     nativeBuffer = bigger;
                 }
-                long n = dev.conntrail.producer.netlink.LibC.INSTANCE.read(fd, nativeBuffer.share(len), nativeBuffer.size() - len);
+                long n = LibC.INSTANCE.read(fd, nativeBuffer.share(len), nativeBuffer.size() - len);
                 if (n < 0) {
                     int errno = com.sun.jna.Native.getLastError();
                     if (errno == LibC.EINTR) {
