@@ -1,5 +1,6 @@
-/* Minimal kernel types for CO-RE: only the fields conntrail reads, relocated against the running
- * kernel's BTF (preserve_access_index). Smaller and more reproducible than a generated vmlinux.h. */
+/* Minimal kernel types for CO-RE: only the fields conntrail's BPF programs (tracer, sockiter) read,
+ * relocated against the running kernel's BTF (preserve_access_index). Smaller and more
+ * reproducible than a generated vmlinux.h. */
 #ifndef CONNTRAIL_KERNEL_H
 #define CONNTRAIL_KERNEL_H
 
@@ -81,6 +82,7 @@ struct sock {
 	struct sock_common __sk_common;
 	kuid_t sk_uid;
 	__u16 sk_protocol;
+	__u16 sk_type;
 };
 
 struct inet_sock {
@@ -118,6 +120,7 @@ struct socket {
 
 struct inode {
 	unsigned short i_mode;
+	unsigned long i_ino;
 };
 
 struct file {
@@ -134,8 +137,16 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+struct nsproxy {
+	struct net *net_ns;
+};
+
 struct task_struct {
 	struct files_struct *files;
+	int pid;
+	int tgid;
+	char comm[16];
+	struct nsproxy *nsproxy;
 };
 
 /* classic syscall-exit tracepoint context (syscalls:sys_exit_accept, sys_exit_accept4) */
@@ -143,6 +154,25 @@ struct trace_event_raw_sys_exit {
 	struct trace_entry ent;
 	long id;
 	long ret;
+};
+
+/* BPF iterator contexts: iter/task_file (one open file of one task), iter/task (one task) */
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+};
+
+struct bpf_iter__task_file {
+	union { struct bpf_iter_meta *meta; };
+	union { struct task_struct *task; };
+	__u32 fd;
+	union { struct file *file; };
+};
+
+struct bpf_iter__task {
+	union { struct bpf_iter_meta *meta; };
+	union { struct task_struct *task; };
 };
 
 #pragma clang attribute pop

@@ -3,8 +3,9 @@
  * sockiter_rec (cookie, inode, netns, owner tgid/comm, uid, state, tuple) to the iterator's seq
  * file. No namespace entry, no /proc text. Sockets no process holds are not seen (sock_diag has them).
  * iter/task (nsiter): every process's network namespace, in place of ~500 readlinks of /proc/PID/ns/net. */
-#include "sockiter.h"
+#include "conntrail_kernel.h"
 #include <bpf/bpf_helpers.h>
+#include "sockiter.h"
 
 #define AF_INET 2
 #define AF_INET6 10
