@@ -98,6 +98,17 @@ static __always_inline void count(__u32 idx)
 		*v += 1; /* per-CPU slot: no atomics needed */
 }
 
+/* Set by the reader just before it sleeps in poll(); the first record that finds enough data waiting
+ * clears it and wakes the reader. One wake-up per sleep: while the reader drains the megabyte that woke
+ * it, the records arriving meanwhile would otherwise each raise another wake-up (an irq_work self-IPI,
+ * a VM exit here: ~1 per 180 records at saturation, BENCHMARKS.md "Tracer"). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} reader_sleeping SEC(".maps");
+
 static __always_inline struct ct_config *get_config(void)
 {
 	__u32 zero = 0;
@@ -250,8 +261,16 @@ static __always_inline long submit_flags(struct ct_config *cfg)
 	if (!cfg || !cfg->wakeup_bytes)
 		return 0;
 	/* Batch wake-ups: the reader also polls on a timer, so a quiet host still gets its events. */
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-										  : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < cfg->wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	__u32 zero = 0;
+	__u32 *sleeping = bpf_map_lookup_elem(&reader_sleeping, &zero);
+	if (!sleeping || !*sleeping)
+		return BPF_RB_NO_WAKEUP; /* awake, or already woken */
+	/* Two CPUs may both see 1 and both wake it: harmless. A store the reader made a moment ago that
+	 * this CPU does not see yet only defers the wake-up to the next record. */
+	*sleeping = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* A copy of a finished event into the ring buffer (exact mode's held ACCEPTs). */

@@ -30,6 +30,8 @@ public final class Tracer implements AutoCloseable {
      * 10 ms rather than 2 ms: fewer reader wake-ups at moderate rates (BENCHMARKS.md, "Tracer").
      */
     private static final long BATCH_PAUSE_NANOS = 10_000_000L;
+    private static final byte[] ZERO_KEY = new byte[4];
+    private static final byte[] SLEEPING = {1, 0, 0, 0};
     /** Warm-up rounds of 6 synthetic records: past the JIT's first-tier thresholds for drain and decode. */
     private static final int WARM_UP_ROUNDS = 2_000;
     private final TracerOptions options;
@@ -40,6 +42,7 @@ public final class Tracer implements AutoCloseable {
     private final BpfMap counterMap;
     private final BpfMap listenerMap;
     private final BpfMap pendingMap;
+    private final BpfMap sleepingMap;
     private final int cpus;
     private final ClockSync clock = new ClockSync();
     private final EventDecoder decoder;
@@ -62,6 +65,7 @@ public final class Tracer implements AutoCloseable {
         this.counterMap = object.map("counters");
         this.listenerMap = object.map("listeners");
         this.pendingMap = object.map("pending_accepts");
+        this.sleepingMap = object.map("reader_sleeping");
         this.cpus = object.lib().libbpf_num_possible_cpus();
         this.decoder = new EventDecoder(options.host(), options.agentEpoch(), clock);
         BpfMap events = object.map("events");
@@ -257,6 +261,8 @@ public final class Tracer implements AutoCloseable {
             ring.drain(handler);
             if (ring.pending() == 0) {
                 // Nothing left: sleep until the kernel wakes us (enough data waits) or the poll interval ends.
+                // The flag asks for one wake-up for this sleep (bpf/tracer.bpf.c, reader_sleeping).
+                sleepingMap.update(ZERO_KEY, SLEEPING, Libbpf.BPF_ANY);
                 ring.await(pollMillis);
             } else {
                 // A few records arrived while draining. poll() would return at once (data is readable), so
@@ -339,11 +345,16 @@ public final class Tracer implements AutoCloseable {
         running = false;
         reader.interrupt();
         try {
-            reader.join(5000);
+            reader.join(options.pollInterval().toMillis() + 5000); // it may sit in poll() for a whole interval
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        ring.close();
+        if (reader.isAlive()) {
+            // unmapping under a reader that is still draining would crash the JVM: leave the mapping
+            LOG.warn("tracer reader thread did not stop; its ring buffer stays mapped until the process exits");
+        } else {
+            ring.close();
+        }
         synchronized (this) {
             finalCounters = counters();
         }

@@ -100,6 +100,34 @@ class TracerModesTest {
         }
     }
 
+    /**
+     * The reader sleeps in poll() for up to its poll interval; the kernel must wake it as soon as enough
+     * data waits — every time it goes back to sleep, not only the first (the wake-up is asked for per
+     * sleep: bpf/tracer.bpf.c, reader_sleeping). Each round's connections make ~2x the wake-up threshold.
+     */
+    @Test
+    void theKernelWakesTheSleepingReaderEachTimeEnoughWaits() throws Exception {
+        Duration pollInterval = Duration.ofSeconds(4);
+        TracerOptions o = TracerOptions.defaults("h", 1).withRingBuffer(64 * 1024, 4096).withPollInterval(pollInterval);
+        try (Tracer tracer = Tracer.start(o, events::add)) {
+            for (int round = 0; round < 3; round++) {
+                Thread.sleep(200); // the reader has drained and sleeps again
+                try (Actor server = Actor.server(null, "ctsrv", "127.0.0.1", 20, false)) {
+                    int port = server.awaitInt("port");
+                    long start = System.nanoTime();
+                    try (Actor client = Actor.client(null, "ctcli", "127.0.0.1", port, 20, "close")) {
+                        client.await("done");
+                    }
+                    // 80 records of 112 bytes: at least one crossing of 4096 bytes (~37 records) wakes the reader;
+                    // without it nothing arrives before the 4 s poll interval ends
+                    await().atMost(Duration.ofMillis(1500)).until(() -> forPort(port).size() >= 36);
+                    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(pollInterval.dividedBy(2));
+                }
+            }
+            assertThat(tracer.counters().ringBufferFull()).isZero();
+        }
+    }
+
     @Test
     void aFullRingBufferIsCountedAsLost() throws Exception {
         // one page of ring buffer holds 36 records of 112 bytes; 60 connections make 240
