@@ -1,9 +1,12 @@
 // Kernel-side cost of the tracer's state program, for bench/tracer-bench.sh and by hand (not a test).
-// Loads a tracer object with libbpf exactly as the Java side does (8 MiB ring buffer, 64 KiB wake-up
+// Loads a tracer object with libbpf exactly as the Java side does (8 MiB ring buffer, 1 MiB wake-up
 // threshold, default accept-pid mode, tp_btf program), drains the ring buffer on a thread, turns on
 // BPF run-time statistics (BPF_ENABLE_STATS: for as long as this process holds the fd) and runs the
 // churn. Prints the program's runs, ns per run and runs per connection from the kernel's own counters.
 //   bpf_cost OBJECT CHURN COUNT [REPEATS]
+//   bpf_cost OBJECT hold      attach and read (no statistics) until SIGINT/SIGTERM: the kernel side with a
+//                             minimal C reader, as a tracer stand-in for the bench's saturation rounds.
+//                             Prints "tracer attached", and records=E at exit.
 // CT_MMAP=1: read like the Java reader (mapped, batch pause) instead of libbpf's ring_buffer__poll.
 // Prints one line per repeat: rate=R runs=N ns_per_run=X runs_per_conn=Y ns_per_conn=Z records=E
 #include <bpf/bpf.h>
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,7 +33,7 @@ static int on_record(void *ctx, void *data, size_t len)
 /* The Java reader's loop (RingBufferReader + Tracer.readLoop) in C: the ring buffer mapped and read
  * in place; after a drain, sleep 10 ms if records are still arriving, else poll for a wake-up.
  * CT_BATCH_CONSUMER=1: publish the consumer position once per drain, not per record. */
-static int rb_fd, rb_size;
+static int rb_fd, rb_size, sleeping_fd = -1;
 static void *drain_mmap(void *arg)
 {
 	(void)arg;
@@ -56,10 +60,14 @@ static void *drain_mmap(void *arg)
 		}
 done:
 		__atomic_store_n(cons, c, __ATOMIC_RELEASE);
-		if (__atomic_load_n(prod, __ATOMIC_ACQUIRE) != c)
+		if (__atomic_load_n(prod, __ATOMIC_ACQUIRE) != c) {
 			usleep(10000);
-		else
+		} else {
+			__u32 zero = 0, one = 1; /* one wake-up for this sleep, as the Java reader asks */
+			if (sleeping_fd >= 0)
+				bpf_map_update_elem(sleeping_fd, &zero, &one, 0);
 			poll(&pfd, 1, 100);
+		}
 	}
 	return NULL;
 }
@@ -86,11 +94,12 @@ static int prog_stats(int fd, __u64 *cnt, __u64 *ns)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4) {
-		fprintf(stderr, "usage: bpf_cost OBJECT CHURN COUNT [REPEATS]\n");
+	int hold = argc == 3 && strcmp(argv[2], "hold") == 0;
+	if (argc < 4 && !hold) {
+		fprintf(stderr, "usage: bpf_cost OBJECT CHURN COUNT [REPEATS] | bpf_cost OBJECT hold\n");
 		return 2;
 	}
-	long count = atol(argv[3]);
+	long count = hold ? 0 : atol(argv[3]);
 	int repeats = argc > 4 ? atoi(argv[4]) : 3;
 	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
 	if (!obj) {
@@ -105,7 +114,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "load failed\n");
 		return 1;
 	}
-	__u32 zero = 0, cfg[2] = {64 * 1024, 0};
+	/* CT_WAKEUP_BYTES: the wake-up threshold (default the Java tracer's, 1 MiB) */
+	__u32 zero = 0, cfg[2] = {getenv("CT_WAKEUP_BYTES") ? atoi(getenv("CT_WAKEUP_BYTES")) : 1024 * 1024, 0};
 	struct bpf_map *config = bpf_object__find_map_by_name(obj, "config");
 	if (config && bpf_map_update_elem(bpf_map__fd(config), &zero, cfg, 0)) {
 		perror("config");
@@ -121,7 +131,27 @@ int main(int argc, char **argv)
 	pthread_t t;
 	rb_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "events"));
 	rb_size = 8 << 20;
+	struct bpf_map *sleeping = bpf_object__find_map_by_name(obj, "reader_sleeping");
+	sleeping_fd = sleeping ? bpf_map__fd(sleeping) : -1;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (hold)
+		pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the reader thread exists: it inherits the mask */
 	pthread_create(&t, NULL, getenv("CT_MMAP") ? drain_mmap : drain, rb);
+	if (hold) {
+		int sig;
+		printf("tracer attached\n");
+		fflush(stdout);
+		sigwait(&set, &sig);
+		running = 0;
+		pthread_join(t, NULL);
+		printf("records=%ld\n", records);
+		bpf_link__destroy(link);
+		bpf_object__close(obj);
+		return 0;
+	}
 	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (stats < 0) {
 		perror("bpf_enable_stats");

@@ -2,7 +2,8 @@
 # Tracer overhead benchmark (not a test): alternating rounds of loopback connect/accept/close churn
 # untraced, with conntrail's tracer (events decoded in Java, discarded; mmap reader and libbpf's
 # ring_buffer__poll reader only with LIBBPF=1; exact accept-pid mode) and with an equivalent bpftrace script
-# printing each event. Every mode also times an unrelated getppid() loop (the syscall tax of exact mode).
+# printing each event; and two bounds: an empty program on the same hook (kernel-floor) and this build's BPF
+# object with a minimal C reader (kernel+c-reader, bench/bpf_cost.c hold). Every mode also times an unrelated getppid() loop (the syscall tax of exact mode).
 # Prerequisites (root): clang-14, bpftrace (apt-get install -y bpftrace), python3, the app jar.
 # Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~60 s)
 #   BEFORE_JAR=/path/to/older/conntrail.jar adds mode conntrail-before (that build's tracer, same
@@ -19,4 +20,6 @@ work="$(mktemp -d -t ct-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 clang-14 -O2 -pthread -o "$work/churn" "$root/bench/churn.c"
 clang-14 -O2 -pthread -o "$work/bpf_cost" "$root/bench/bpf_cost.c" -lbpf
+(cd "$root/bpf" && clang-14 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I. -idirafter /usr/include \
+	-c "$root/bench/floor.bpf.c" -o "$work/floor.bpf.o")
 BPF_COST="$work/bpf_cost" WORK="$work" python3 "$root/bench/tracer_bench.py" "$work/churn" "$root/app/target/conntrail.jar" "${1:-3}"

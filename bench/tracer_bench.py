@@ -4,6 +4,7 @@ import os, re, resource, signal, statistics, subprocess, sys, time, zipfile
 CHURN, JAR, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 BEFORE_JAR = os.environ.get("BEFORE_JAR")  # optional: an older build, run as mode conntrail-before (same run)
 SAT_CONNS, FIXED_RATE, FIXED_SECS = 20000, 10000, 5
+SAT_REPEATS = int(os.environ.get("SAT_REPEATS", "3"))  # saturation churns per round (the best one counts)
 HZ = os.sysconf("SC_CLK_TCK")
 BPFTRACE = r'''tracepoint:sock:inet_sock_set_state
 /args->protocol == 6 && ((args->oldstate == 2 && args->newstate == 1) || (args->oldstate == 3 && args->newstate == 1)
@@ -53,6 +54,17 @@ def start(mode, log):
         p.stdout.readline()  # "Attaching 1 probe..."
         p._sink = subprocess.Popen(["cat"], stdin=p.stdout, stdout=subprocess.DEVNULL)
         return p
+    if mode.startswith("kernel"):
+        # bench/bpf_cost.c holding an object attached with a minimal C reader: the empty floor program,
+        # or this build's tracer object (what any reader on top of our kernel side would start from)
+        obj = os.path.join(os.environ["WORK"], "floor.bpf.o" if mode == "kernel-floor" else "this-build-hold.bpf.o")
+        if mode != "kernel-floor" and not os.path.exists(obj):
+            with zipfile.ZipFile(JAR) as z, open(obj, "wb") as f:
+                f.write(z.read("bpf/tracer.bpf.o"))
+        p = subprocess.Popen([os.environ["BPF_COST"], obj, "hold"], stdout=out, stderr=out,
+                             env=dict(os.environ, CT_MMAP="1"))
+        wait_for(log, "tracer attached")
+        return p
     reader = "libbpf" if mode == "conntrail-libbpf" else "mmap"
     jar = BEFORE_JAR if mode == "conntrail-before" else JAR
     exact = ["--accept-pid", "exact"] if mode == "conntrail-exact" else []
@@ -81,7 +93,10 @@ def stop(p, log):
 
 # conntrail-libbpf (libbpf's ring_buffer__poll, a JNA callback per record) lost to the mmap reader in every run
 # so far (2-4x the Java CPU): only with LIBBPF=1, to keep a run short.
-modes = (["untraced"] + (["conntrail-before"] if BEFORE_JAR else []) + ["conntrail-mmap", "conntrail-exact"]
+# kernel-floor: an empty program on the same hook (no tracer can do better); kernel+c-reader: this build's BPF
+# object read by bench/bpf_cost.c's minimal C reader (the Java reader's share is conntrail-mmap minus this).
+modes = (["untraced", "kernel-floor", "kernel+c-reader"] + (["conntrail-before"] if BEFORE_JAR else [])
+         + ["conntrail-mmap", "conntrail-exact"]
          + (["conntrail-libbpf"] if os.environ.get("LIBBPF") == "1" else []) + ["bpftrace"])
 res = {m: {"sat": [], "satcpu": [], "cpu": [], "tcpu": [], "jcpu": [], "jlife": [], "lost": [], "events": [], "sys": []} for m in modes}
 SYSCALLS = 2_000_000
@@ -91,7 +106,7 @@ def syscall_ns():
     out = subprocess.run([CHURN, "syscalls", str(SYSCALLS)], capture_output=True, text=True, check=True).stdout
     return float(re.search(r"ns_per_call=([\d.]+)", out).group(1))
 for r in range(ROUNDS):
-    for mode in modes:
+    for mode in modes[r % len(modes):] + modes[:r % len(modes)]:  # rotated: no mode always runs right after another
         log = f"/tmp/ct-bench-{mode}.log"
         p = start(mode, log)
         for _ in range(2):
@@ -99,16 +114,16 @@ for r in range(ROUNDS):
         time.sleep(1.5)
         before = counters_now(log) if mode.startswith("conntrail") else {}
         c0 = proc_cpu(p.pid) if p is not None else 0
-        # Saturation: best of 3 churns (other load on the machine only ever slows a churn down), and the CPU
+        # Saturation: best of {SAT_REPEATS} churns (other load on the machine only ever slows a churn down), and the CPU
         # per connection of the churn process plus the tracer over all 3 (scheduling noise does not move it).
         sats, sat_cpu = [], 0.0
-        for _ in range(3):
+        for _ in range(SAT_REPEATS):
             rate, _, ccpu = churn(SAT_CONNS, 20)
             sats.append(rate)
             sat_cpu += ccpu
         sat = max(sats)
         t0 = proc_cpu(p.pid) if p is not None else 0
-        res[mode]["satcpu"].append((sat_cpu + (t0 - c0) / HZ) / (3 * SAT_CONNS) * 1e6)
+        res[mode]["satcpu"].append((sat_cpu + (t0 - c0) / HZ) / (SAT_REPEATS * SAT_CONNS) * 1e6)
         _, secs, churn_cpu = churn(FIXED_RATE * FIXED_SECS, FIXED_SECS + 5, FIXED_RATE)
         c1 = proc_cpu(p.pid) if p is not None else 0
         res[mode]["sys"].append(min(syscall_ns() for _ in range(3)))  # best of 3: other load only slows it
@@ -134,20 +149,21 @@ med = {m: {k: (statistics.median(v) if v else None) for k, v in d.items()} for m
 base = med["untraced"]
 print("load average at the end: " + open("/proc/loadavg").read().strip())
 print(f"\n{ROUNDS} rounds, medians. Saturation: best of 3 churns of {SAT_CONNS} loopback connections as fast as one "
-      f"client can, and CPU (churn process + tracer) per connection over those 3; fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
+      f"client can, and CPU (churn process + tracer) per connection over those; fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
 print("Tracer process CPU per 100k events: over the measured runs (after the warm-up churns: steady state), and over the "
       "process's whole life (JVM start-up, JIT, warm-up included). Lost: ringBufferFull over the whole run, the warm-up "
       f"burst right after start included. getppid: ns per call of an unrelated loop of {SYSCALLS} getppid() (best of 3).\n")
-print("Extra, paired: the median over rounds of (this mode - untraced) in the same round, which a slow drift of the "
-      "machine moves less than the difference of the medians.\n")
-print("| mode | churn at saturation (conn/s) | ratio to untraced | CPU per connection at saturation (us) | ratio untraced/traced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | extra, paired | ring buffer lost per round | tracer process CPU per 100k events (steady / whole life) | getppid ns (ratio) |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("Paired columns: the median over rounds of (this mode / untraced) or (this mode - untraced) in the same round, "
+      "which a slow drift of the machine moves less than the ratio or difference of the medians.\n")
+print("| mode | churn at saturation (conn/s) | ratio to untraced | ratio, paired | CPU per connection at saturation (us) | ratio untraced/traced | CPU at 10k conn/s: churn + tracer (% of one core) | extra vs untraced | extra, paired | ring buffer lost per round | tracer process CPU per 100k events (steady / whole life) | getppid ns (ratio) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for m in modes:
     d = med[m]
     j = f"{d['jcpu']:.0f} / {d['jlife']:.0f} ms" if d["jcpu"] is not None else "-"
     lost = "/".join(str(x) for x in res[m]["lost"]) if res[m]["lost"] else "-"
     paired = statistics.median(a - b for a, b in zip(res[m]["cpu"], res["untraced"]["cpu"]))
-    print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {d['satcpu']:.2f} | {base['satcpu'] / d['satcpu']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {paired:+.1f} | {lost} | {j} | {d['sys']:.0f} ({d['sys'] / base['sys']:.2f}) |")
+    sat_paired = statistics.median(a / b for a, b in zip(res[m]["sat"], res["untraced"]["sat"]))
+    print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {sat_paired:.2f} | {d['satcpu']:.2f} | {base['satcpu'] / d['satcpu']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {paired:+.1f} | {lost} | {j} | {d['sys']:.0f} ({d['sys'] / base['sys']:.2f}) |")
 
 # Kernel side alone: the state program's cost from BPF run-time statistics (bench/bpf_cost.c; reader like
 # the Java one), each jar's object, alternated, saturation churns of SAT_CONNS.
