@@ -101,9 +101,11 @@ static __always_inline void count(__u32 idx)
 /* Set by the reader just before it sleeps in poll(); the first record that finds enough data waiting
  * clears it and wakes the reader. One wake-up per sleep: while the reader drains the megabyte that woke
  * it, the records arriving meanwhile would otherwise each raise another wake-up (an irq_work self-IPI,
- * a VM exit here: ~1 per 180 records at saturation, BENCHMARKS.md "Tracer"). */
+ * a VM exit here: ~1 per 180 records at saturation, BENCHMARKS.md "Tracer"). Mapped by the reader,
+ * which sets it with a plain store (no syscall per sleep). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);

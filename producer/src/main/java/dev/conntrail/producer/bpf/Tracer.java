@@ -30,8 +30,6 @@ public final class Tracer implements AutoCloseable {
      * 10 ms rather than 2 ms: fewer reader wake-ups at moderate rates (BENCHMARKS.md, "Tracer").
      */
     private static final long BATCH_PAUSE_NANOS = 10_000_000L;
-    private static final byte[] ZERO_KEY = new byte[4];
-    private static final byte[] SLEEPING = {1, 0, 0, 0};
     /** Warm-up rounds of 6 synthetic records: past the JIT's first-tier thresholds for drain and decode. */
     private static final int WARM_UP_ROUNDS = 2_000;
     private final TracerOptions options;
@@ -42,7 +40,7 @@ public final class Tracer implements AutoCloseable {
     private final BpfMap counterMap;
     private final BpfMap listenerMap;
     private final BpfMap pendingMap;
-    private final BpfMap sleepingMap;
+    private final ReaderSleepFlag sleeping;
     private final int cpus;
     private final ClockSync clock = new ClockSync();
     private final EventDecoder decoder;
@@ -65,7 +63,7 @@ public final class Tracer implements AutoCloseable {
         this.counterMap = object.map("counters");
         this.listenerMap = object.map("listeners");
         this.pendingMap = object.map("pending_accepts");
-        this.sleepingMap = object.map("reader_sleeping");
+        this.sleeping = new ReaderSleepFlag(object.map("reader_sleeping").fd());
         this.cpus = object.lib().libbpf_num_possible_cpus();
         this.decoder = new EventDecoder(options.host(), options.agentEpoch(), clock);
         BpfMap events = object.map("events");
@@ -262,7 +260,7 @@ public final class Tracer implements AutoCloseable {
             if (ring.pending() == 0) {
                 // Nothing left: sleep until the kernel wakes us (enough data waits) or the poll interval ends.
                 // The flag asks for one wake-up for this sleep (bpf/tracer.bpf.c, reader_sleeping).
-                sleepingMap.update(ZERO_KEY, SLEEPING, Libbpf.BPF_ANY);
+                sleeping.set();
                 ring.await(pollMillis);
             } else {
                 // A few records arrived while draining. poll() would return at once (data is readable), so
@@ -354,6 +352,7 @@ public final class Tracer implements AutoCloseable {
             LOG.warn("tracer reader thread did not stop; its ring buffer stays mapped until the process exits");
         } else {
             ring.close();
+            sleeping.close();
         }
         synchronized (this) {
             finalCounters = counters();

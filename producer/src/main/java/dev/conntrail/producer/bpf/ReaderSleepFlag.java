@@ -1,0 +1,48 @@
+package dev.conntrail.producer.bpf;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import dev.conntrail.producer.sys.LibC;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The tracer's {@code reader_sleeping} flag (bpf/tracer.bpf.c), mapped: the reader sets it right before
+ * it sleeps in poll(), and the first record that finds enough data waiting clears it and wakes the reader
+ * — one kernel wake-up per sleep. A store into the mapping, not a syscall per sleep.
+ */
+final class ReaderSleepFlag implements AutoCloseable {
+    private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private final LibC libc = LibC.INSTANCE;
+    private final int length;
+    private Pointer map;
+    private final ByteBuffer flag;
+
+    /** Maps array map {@code fd} (one u32, created with BPF_F_MMAPABLE). */
+    ReaderSleepFlag(int fd) {
+        length = libc.getpagesize();
+        map = libc.mmap(null, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
+        if (Pointer.nativeValue(map) == -1L) {
+            throw new BpfException("mmap of the tracer's reader_sleeping map", -Native.getLastError());
+        }
+        flag = map.getByteBuffer(0, 4).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Asks for one wake-up. A volatile store: ordered before the reader's next look at the ring's producer
+     * position, so a record either sees the flag or is seen by the reader before it sleeps.
+     */
+    void set() {
+        INT.setVolatile(flag, 0, 1);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (map != null) {
+            libc.munmap(map, length);
+            map = null;
+        }
+    }
+}
