@@ -50,9 +50,12 @@ public final class KafkaRowsRestorer implements RowsRestorer {
     private final Duration settleTimeout;
     private final Duration stallTimeout;
     private Admin admin;
-    /** One consumer per stream thread, kept between restores: creating one cost ~0.1-0.5 s per task (measured). */
-    private final ThreadLocal<KafkaConsumer<byte[], byte[]>> consumers = new ThreadLocal<>();
-    private final List<KafkaConsumer<byte[], byte[]>> allConsumers = new java.util.ArrayList<>();
+    /**
+     * One consumer per stream thread, kept between restores: creating one cost ~0.1-0.5 s per task (measured).
+     * A thread Streams replaced (after an uncaught exception) leaves its consumer behind: closed when the
+     * next consumer is made.
+     */
+    private final Map<Thread, KafkaConsumer<byte[], byte[]>> consumers = new HashMap<>();
 
     /**
      * @param streamsProperties the Streams configuration of the topology (client settings, TLS,
@@ -123,16 +126,33 @@ public final class KafkaRowsRestorer implements RowsRestorer {
         return handed;
     }
 
-    private KafkaConsumer<byte[], byte[]> consumer() {
-        KafkaConsumer<byte[], byte[]> c = consumers.get();
+    /** The calling stream thread's consumer. */
+    synchronized KafkaConsumer<byte[], byte[]> consumer() {
+        KafkaConsumer<byte[], byte[]> c = consumers.get(Thread.currentThread());
         if (c == null) {
+            closeConsumersOfEndedThreads();
             c = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            consumers.set(c);
-            synchronized (this) {
-                allConsumers.add(c);
-            }
+            consumers.put(Thread.currentThread(), c);
         }
         return c;
+    }
+
+    /** Consumers whose thread ended (nobody else uses them: safe to close from here). */
+    private void closeConsumersOfEndedThreads() {
+        var it = consumers.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!e.getKey().isAlive()) {
+                log.debug("closing the rows-restore consumer of ended thread {}", e.getKey().getName());
+                e.getValue().close(Duration.ofSeconds(5));
+                it.remove();
+            }
+        }
+    }
+
+    /** Open consumers (one per stream thread that restored and is alive, or ended since the last new one). */
+    synchronized int openConsumers() {
+        return consumers.size();
     }
 
     /** The partition's end once no transaction is open on it (last stable offset = high watermark). */
@@ -178,8 +198,8 @@ public final class KafkaRowsRestorer implements RowsRestorer {
     @Override
     public synchronized void close() {
         // after Streams closed: no stream thread uses its consumer any more
-        for (KafkaConsumer<byte[], byte[]> c : allConsumers) c.close(Duration.ofSeconds(5));
-        allConsumers.clear();
+        for (KafkaConsumer<byte[], byte[]> c : consumers.values()) c.close(Duration.ofSeconds(5));
+        consumers.clear();
         if (admin != null) admin.close(Duration.ofSeconds(5));
         admin = null;
     }
