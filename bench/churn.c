@@ -1,7 +1,8 @@
 // Loopback TCP churn for bench/tracer-bench.sh: one process, an accept thread and a connecting
 // loop. Each connection: connect, accept, client closes with SO_LINGER 0 (RST, so no TIME_WAIT
 // exhausts the ephemeral ports), server closes. Bounded by count and time.
-//   churn COUNT MAX_SECONDS [RATE_PER_SEC]   (rate 0: as fast as possible)
+//   churn COUNT MAX_SECONDS [RATE_PER_SEC] [CLIENTS]   (rate 0: as fast as possible; CLIENTS connecting
+//   threads, each with its own accepting thread, sharing COUNT and the rate; default 1)
 // Prints: conns=N secs=S rate=R
 //   churn syscalls COUNT   an unrelated syscall-heavy loop (getppid), for the tax syscall tracepoints put
 //                          on every syscall of the host (exact accept-pid mode). Prints: calls=N ns_per_call=X
@@ -16,7 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdatomic.h>
+
 static int listener;
+static long count;
+static double max_secs, rate, start;
+static atomic_long started;
+static struct sockaddr_in a = {.sin_family = AF_INET};
 
 static double now(void)
 {
@@ -36,6 +43,37 @@ static void *acceptor(void *arg)
 	}
 }
 
+/* Connects until COUNT connections are made by all clients together (or MAX_SECONDS pass); returns how many
+ * this thread made. The rate is shared: connection k of all is due at start + k / rate. */
+static void *client(void *arg)
+{
+	(void)arg;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	long mine = 0;
+	for (;;) {
+		long k = atomic_fetch_add(&started, 1);
+		if (k >= count)
+			break;
+		double t0 = now();
+		if (t0 - start > max_secs)
+			break;
+		if (rate > 0) {
+			double due = start + k / rate;
+			if (due > t0)
+				usleep((useconds_t)((due - t0) * 1e6));
+		}
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+			perror("connect");
+			return (void *)-1;
+		}
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(c);
+		mine++;
+	}
+	return (void *)mine;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -50,10 +88,15 @@ int main(int argc, char **argv)
 		printf("calls=%ld ns_per_call=%.1f\n", calls, (now() - t0) * 1e9 / calls);
 		return 0;
 	}
-	long count = atol(argv[1]);
-	double max_secs = atof(argv[2]);
-	double rate = argc > 3 ? atof(argv[3]) : 0;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	count = atol(argv[1]);
+	max_secs = atof(argv[2]);
+	rate = argc > 3 ? atof(argv[3]) : 0;
+	int clients = argc > 4 ? atoi(argv[4]) : 1;
+	if (clients < 1 || clients > 16) {
+		fprintf(stderr, "CLIENTS: 1..16\n");
+		return 2;
+	}
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t len = sizeof(a);
 	listener = socket(AF_INET, SOCK_STREAM, 0);
 	if (bind(listener, (struct sockaddr *)&a, sizeof(a)) || listen(listener, 4096) ||
@@ -61,27 +104,19 @@ int main(int argc, char **argv)
 		perror("listen");
 		return 1;
 	}
-	pthread_t t;
-	pthread_create(&t, NULL, acceptor, NULL);
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	double start = now();
+	pthread_t t[32];
+	for (int i = 0; i < clients; i++)
+		pthread_create(&t[clients + i], NULL, acceptor, NULL);
+	start = now();
+	for (int i = 0; i < clients; i++)
+		pthread_create(&t[i], NULL, client, NULL);
 	long n = 0;
-	for (; n < count; n++) {
-		double t0 = now();
-		if (t0 - start > max_secs)
-			break;
-		if (rate > 0) {
-			double due = start + n / rate;
-			if (due > t0)
-				usleep((useconds_t)((due - t0) * 1e6));
-		}
-		int c = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
-			perror("connect");
+	for (int i = 0; i < clients; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		if (r == (void *)-1)
 			return 1;
-		}
-		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(c);
+		n += (long)r;
 	}
 	double secs = now() - start;
 	printf("conns=%ld secs=%.3f rate=%.0f\n", n, secs, n / secs);

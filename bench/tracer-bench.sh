@@ -6,6 +6,9 @@
 # object with a minimal C reader (kernel+c-reader, bench/bpf_cost.c hold). Every mode also times an unrelated getppid() loop (the syscall tax of exact mode).
 # Prerequisites (root): clang-14, bpftrace (apt-get install -y bpftrace), python3, the app jar.
 # Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~60 s)
+#   Env: SAT_CLIENTS=2 (both cores busy in the saturation churns; default 1 client + 1 acceptor), SAT_CONNS
+#   (connections per saturation churn, default 20000), SAT_REPEATS (churns per round, best counts; default 3),
+#   MODES=a,b (a subset of the modes; untraced always runs).
 #   BEFORE_JAR=/path/to/older/conntrail.jar adds mode conntrail-before (that build's tracer, same
 #   rounds), for before/after comparisons in one run.
 # After the rounds: the kernel side alone (bench/bpf_cost.c: the state program's ns per run and runs

@@ -3,7 +3,11 @@ import os, re, resource, signal, statistics, subprocess, sys, time, zipfile
 
 CHURN, JAR, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 BEFORE_JAR = os.environ.get("BEFORE_JAR")  # optional: an older build, run as mode conntrail-before (same run)
-SAT_CONNS, FIXED_RATE, FIXED_SECS = 20000, 10000, 5
+FIXED_RATE, FIXED_SECS = 10000, 5
+SAT_CONNS = int(os.environ.get("SAT_CONNS", "20000"))  # connections per saturation churn
+# connecting threads (each with an accepting thread) of the saturation churns: 1 leaves ~20 % of the 2 cores idle
+# (the client and its acceptor take turns), 2 keep both cores busy, so a tracer's CPU comes out of the churn's
+SAT_CLIENTS = int(os.environ.get("SAT_CLIENTS", "1"))
 SAT_REPEATS = int(os.environ.get("SAT_REPEATS", "3"))  # saturation churns per round (the best one counts)
 HZ = os.sysconf("SC_CLK_TCK")
 BPFTRACE = r'''tracepoint:sock:inet_sock_set_state
@@ -98,6 +102,8 @@ def stop(p, log):
 modes = (["untraced", "kernel-floor", "kernel+c-reader"] + (["conntrail-before"] if BEFORE_JAR else [])
          + ["conntrail-mmap", "conntrail-exact"]
          + (["conntrail-libbpf"] if os.environ.get("LIBBPF") == "1" else []) + ["bpftrace"])
+if os.environ.get("MODES"):  # a subset, e.g. MODES=untraced,conntrail-mmap (untraced is always kept: the baseline)
+    modes = ["untraced"] + [m for m in modes if m != "untraced" and m in os.environ["MODES"].split(",")]
 res = {m: {"sat": [], "satcpu": [], "cpu": [], "tcpu": [], "jcpu": [], "jlife": [], "lost": [], "events": [], "sys": []} for m in modes}
 SYSCALLS = 2_000_000
 
@@ -110,15 +116,15 @@ for r in range(ROUNDS):
         log = f"/tmp/ct-bench-{mode}.log"
         p = start(mode, log)
         for _ in range(2):
-            churn(SAT_CONNS, 20)  # warm-up (the JVM's JIT: a running agent is warm), not measured
+            churn(SAT_CONNS, 20, 0, SAT_CLIENTS)  # warm-up (the JVM's JIT: a running agent is warm), not measured
         time.sleep(1.5)
         before = counters_now(log) if mode.startswith("conntrail") else {}
         c0 = proc_cpu(p.pid) if p is not None else 0
-        # Saturation: best of {SAT_REPEATS} churns (other load on the machine only ever slows a churn down), and the CPU
+        # Saturation: best of SAT_REPEATS churns (other load on the machine only ever slows a churn down), and the CPU
         # per connection of the churn process plus the tracer over all 3 (scheduling noise does not move it).
         sats, sat_cpu = [], 0.0
         for _ in range(SAT_REPEATS):
-            rate, _, ccpu = churn(SAT_CONNS, 20)
+            rate, _, ccpu = churn(SAT_CONNS, 20, 0, SAT_CLIENTS)
             sats.append(rate)
             sat_cpu += ccpu
         sat = max(sats)
@@ -148,8 +154,8 @@ for r in range(ROUNDS):
 med = {m: {k: (statistics.median(v) if v else None) for k, v in d.items()} for m, d in res.items()}
 base = med["untraced"]
 print("load average at the end: " + open("/proc/loadavg").read().strip())
-print(f"\n{ROUNDS} rounds, medians. Saturation: best of 3 churns of {SAT_CONNS} loopback connections as fast as one "
-      f"client can, and CPU (churn process + tracer) per connection over those; fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
+print(f"\n{ROUNDS} rounds, medians. Saturation: best of {SAT_REPEATS} churns of {SAT_CONNS} loopback connections as fast as "
+      f"{SAT_CLIENTS} client thread(s) can, and CPU (churn process + tracer) per connection over those; fixed: {FIXED_RATE} conn/s for {FIXED_SECS} s.\n")
 print("Tracer process CPU per 100k events: over the measured runs (after the warm-up churns: steady state), and over the "
       "process's whole life (JVM start-up, JIT, warm-up included). Lost: ringBufferFull over the whole run, the warm-up "
       f"burst right after start included. getppid: ns per call of an unrelated loop of {SYSCALLS} getppid() (best of 3).\n")
