@@ -37,7 +37,8 @@ time.sleep(1)
 a = threads()
 perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "10000", "-g", "-p", str(p.pid), "-o", "perf.data"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if os.environ.get("PERF") else None
-out = subprocess.run([CHURN, "100000", "15", "10000"], capture_output=True, text=True).stdout.strip()
+# CHURN_ARGS: the measured churn (default 100,000 connections at 10,000/s; e.g. "180000 20 0 2" for saturation)
+out = subprocess.run([CHURN, *os.environ.get("CHURN_ARGS", "100000 15 10000").split()], capture_output=True, text=True).stdout.strip()
 if perf:
     perf.send_signal(signal.SIGINT)
     perf.wait()
