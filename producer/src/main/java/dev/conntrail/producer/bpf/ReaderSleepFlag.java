@@ -31,8 +31,9 @@ final class ReaderSleepFlag implements AutoCloseable {
     }
 
     /**
-     * Asks for one wake-up. A volatile store: ordered before the reader's next look at the ring's producer
-     * position, so a record either sees the flag or is seen by the reader before it sleeps.
+     * Asks for one wake-up. A volatile store, ordered before the reader's next look at the ring's producer
+     * position; a record on another CPU that does not see it yet only moves the wake-up to a later record,
+     * and the poll interval bounds the sleep in any case.
      */
     void set() {
         INT.setVolatile(flag, 0, 1);
