@@ -1,5 +1,5 @@
-// Loopback TCP churn for bench/tracer-bench.sh: one process, an accept thread and a connecting
-// loop. Each connection: connect, accept, client closes with SO_LINGER 0 (RST, so no TIME_WAIT
+// Loopback TCP churn for bench/tracer-bench.sh: one process, connecting threads and as many accepting
+// threads. Each connection: connect, accept, client closes with SO_LINGER 0 (RST, so no TIME_WAIT
 // exhausts the ephemeral ports), server closes. Bounded by count and time.
 //   churn COUNT MAX_SECONDS [RATE_PER_SEC] [CLIENTS]   (rate 0: as fast as possible; CLIENTS connecting
 //   threads, each with its own accepting thread, sharing COUNT and the rate; default 1)
@@ -16,7 +16,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
 #include <stdatomic.h>
 
 static int listener;
