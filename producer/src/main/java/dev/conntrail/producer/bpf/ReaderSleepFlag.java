@@ -1,6 +1,5 @@
 package dev.conntrail.producer.bpf;
 
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import dev.conntrail.producer.sys.LibC;
 import java.lang.invoke.MethodHandles;
@@ -23,10 +22,7 @@ final class ReaderSleepFlag implements AutoCloseable {
     /** Maps array map {@code fd} (one u32, created with BPF_F_MMAPABLE). */
     ReaderSleepFlag(int fd) {
         length = libc.getpagesize();
-        map = libc.mmap(null, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
-        if (Pointer.nativeValue(map) == -1L) {
-            throw new BpfException("mmap of the tracer's reader_sleeping map", -Native.getLastError());
-        }
+        map = MapMemory.map(fd, length, LibC.PROT_READ | LibC.PROT_WRITE, 0, "the tracer's reader_sleeping map");
         flag = map.getByteBuffer(0, 4).order(ByteOrder.LITTLE_ENDIAN);
     }
 

@@ -1,6 +1,5 @@
 package dev.conntrail.producer.bpf;
 
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import dev.conntrail.producer.sys.LibC;
 import java.lang.invoke.MethodHandles;
@@ -44,16 +43,13 @@ public final class RingBufferReader implements RecordSource {
         this.page = libc.getpagesize();
         this.size = size;
         this.mask = size - 1L;
-        consumerMap = libc.mmap(null, page, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
-        if (Pointer.nativeValue(consumerMap) == -1L) {
-            throw new BpfException("mmap of the ring buffer's consumer page", -Native.getLastError());
-        }
+        consumerMap = MapMemory.map(fd, page, LibC.PROT_READ | LibC.PROT_WRITE, 0, "the ring buffer's consumer page");
         long producerLen = page + 2L * size;
-        producerMap = libc.mmap(null, producerLen, LibC.PROT_READ, LibC.MAP_SHARED, fd, page);
-        if (Pointer.nativeValue(producerMap) == -1L) {
-            int errno = Native.getLastError();
+        try {
+            producerMap = MapMemory.map(fd, producerLen, LibC.PROT_READ, page, "the ring buffer's data");
+        } catch (BpfException e) {
             libc.munmap(consumerMap, page);
-            throw new BpfException("mmap of the ring buffer's data", -errno);
+            throw e;
         }
         consumer = consumerMap.getByteBuffer(0, page).order(ByteOrder.LITTLE_ENDIAN);
         producer = producerMap.getByteBuffer(0, producerLen).order(ByteOrder.LITTLE_ENDIAN);
