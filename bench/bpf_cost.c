@@ -145,12 +145,7 @@ int main(int argc, char **argv)
 		printf("tracer attached\n");
 		fflush(stdout);
 		sigwait(&set, &sig);
-		running = 0;
-		pthread_join(t, NULL);
-		printf("records=%ld\n", records);
-		bpf_link__destroy(link);
-		bpf_object__close(obj);
-		return 0;
+		goto out;
 	}
 	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (stats < 0) {
@@ -181,8 +176,11 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	close(stats);
+out:
 	running = 0;
 	pthread_join(t, NULL);
+	if (hold)
+		printf("records=%ld\n", records);
 	bpf_link__destroy(link);
 	bpf_object__close(obj);
 	return 0;

@@ -40,6 +40,15 @@ def churn(*args):
             children_cpu() - c0)
 
 
+def tracer_object(jar, name):
+    """The BPF object inside a jar, written once to WORK/NAME.bpf.o; returns the path."""
+    path = os.path.join(os.environ["WORK"], name + ".bpf.o")
+    if not os.path.exists(path):
+        with zipfile.ZipFile(jar) as z, open(path, "wb") as f:
+            f.write(z.read("bpf/tracer.bpf.o"))
+    return path
+
+
 def wait_for(path, text, timeout=60):
     end = time.time() + timeout
     while time.time() < end:
@@ -61,10 +70,7 @@ def start(mode, log):
     if mode.startswith("kernel"):
         # bench/bpf_cost.c holding an object attached with a minimal C reader: the empty floor program,
         # or this build's tracer object (what any reader on top of our kernel side would start from)
-        obj = os.path.join(os.environ["WORK"], "floor.bpf.o" if mode == "kernel-floor" else "this-build-hold.bpf.o")
-        if mode != "kernel-floor" and not os.path.exists(obj):
-            with zipfile.ZipFile(JAR) as z, open(obj, "wb") as f:
-                f.write(z.read("bpf/tracer.bpf.o"))
+        obj = os.path.join(os.environ["WORK"], "floor.bpf.o") if mode == "kernel-floor" else tracer_object(JAR, "this-build")
         p = subprocess.Popen([os.environ["BPF_COST"], obj, "hold"], stdout=out, stderr=out,
                              env=dict(os.environ, CT_MMAP="1"))
         wait_for(log, "tracer attached")
@@ -175,12 +181,8 @@ for m in modes:
 # the Java one), each jar's object, alternated, saturation churns of SAT_CONNS.
 BPF_COST = os.environ.get("BPF_COST")
 if BPF_COST:
-    objs = {}
-    for name, jar in ([("before", BEFORE_JAR)] if BEFORE_JAR else []) + [("this build", JAR)]:
-        path = os.path.join(os.environ["WORK"], name.replace(" ", "-") + ".bpf.o")
-        with zipfile.ZipFile(jar) as z, open(path, "wb") as f:
-            f.write(z.read("bpf/tracer.bpf.o"))
-        objs[name] = path
+    objs = {name: tracer_object(jar, name.replace(" ", "-"))
+            for name, jar in ([("before", BEFORE_JAR)] if BEFORE_JAR else []) + [("this build", JAR)]}
     kres = {n: {"ns_per_run": [], "runs_per_conn": [], "ns_per_conn": []} for n in objs}
     for r in range(ROUNDS):
         for name, path in objs.items():
