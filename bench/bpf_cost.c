@@ -75,8 +75,13 @@ done:
 static void *drain(void *arg)
 {
 	struct ring_buffer *rb = arg;
-	while (running)
+	__u32 zero = 0, one = 1;
+	while (running) {
+		ring_buffer__consume(rb);
+		if (sleeping_fd >= 0) /* one wake-up for this sleep, as the Java reader asks */
+			bpf_map_update_elem(sleeping_fd, &zero, &one, 0);
 		ring_buffer__poll(rb, 100);
+	}
 	ring_buffer__consume(rb);
 	return NULL;
 }
@@ -109,7 +114,24 @@ int main(int argc, char **argv)
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, strcmp(bpf_program__name(p), "ct_state_btf") == 0);
-	bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "events"), 8 << 20);
+	struct bpf_map *events = bpf_object__find_map_by_name(obj, "events");
+	int per_cpu = bpf_map__type(events) == BPF_MAP_TYPE_ARRAY_OF_MAPS;
+	int ncpu = libbpf_num_possible_cpus();
+	int rings[1024];
+	/* CT_RING_BYTES: the ring size (per CPU for a per-CPU object; default 8 MiB in all) */
+	int ring_bytes = getenv("CT_RING_BYTES") ? atoi(getenv("CT_RING_BYTES")) : (per_cpu ? (8 << 20) / ncpu : 8 << 20);
+	if (per_cpu) {
+		/* the inner template as a real ring (libbpf 1.1 crashes on bpf_map__set_max_entries of its own) */
+		int first = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ct_ring", 0, 0, ring_bytes, NULL);
+		if (first < 0 || bpf_map__set_inner_map_fd(events, first)) {
+			perror("inner ring");
+			return 1;
+		}
+		rings[0] = first;
+		bpf_map__set_max_entries(events, ncpu);
+	} else {
+		bpf_map__set_max_entries(events, ring_bytes);
+	}
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "load failed\n");
 		return 1;
@@ -127,10 +149,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attach failed\n");
 		return 1;
 	}
-	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "events")), on_record, NULL, NULL);
+	struct ring_buffer *rb;
 	pthread_t t;
-	rb_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "events"));
-	rb_size = 8 << 20;
+	if (per_cpu) {
+		rb = NULL;
+		for (int c = 0; c < ncpu; c++) {
+			int fd = c == 0 ? rings[0] : bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ct_ring", 0, 0, ring_bytes, NULL);
+			if (fd < 0 || bpf_map_update_elem(bpf_map__fd(events), &c, &fd, 0)) {
+				perror("ring");
+				return 1;
+			}
+			if (!rb)
+				rb = ring_buffer__new(fd, on_record, NULL, NULL);
+			else
+				ring_buffer__add(rb, fd, on_record, NULL);
+			rb_fd = fd;
+		}
+		if (getenv("CT_MMAP")) {
+			fprintf(stderr, "CT_MMAP reads one ring only\n");
+			return 1;
+		}
+	} else {
+		rb = ring_buffer__new(bpf_map__fd(events), on_record, NULL, NULL);
+		rb_fd = bpf_map__fd(events);
+	}
+	rb_size = ring_bytes;
 	struct bpf_map *sleeping = bpf_object__find_map_by_name(obj, "reader_sleeping");
 	sleeping_fd = sleeping ? bpf_map__fd(sleeping) : -1;
 	sigset_t set;

@@ -37,11 +37,35 @@ enum {
 	TCP_NEW_SYN_RECV,
 };
 
-/* Sized by user space before load (power of two, multiple of the page size). */
-struct {
+/*
+ * One ring buffer per CPU, so that CPUs emitting at once do not contend for one ring's lock and
+ * producer position (that contention was the largest single kernel cost at saturation on 2 CPUs:
+ * BENCHMARKS.md, "Tracer"). Slots 0..cpus-1: the state program's rings; slots cpus..2*cpus-1: the
+ * accept exits' (exact mode), so no ring is ever written by two programs that can interrupt each other
+ * (the state program never nests with itself on a CPU: the kernel skips, and counts, a recursive run).
+ * Hence each ring's records are in emit_ns order, and nothing committed hides behind a reserved one.
+ * User space creates the rings (the template below is replaced by one of them before load). Events of
+ * one socket can land on different CPUs' rings: the reader merges them by emit_ns (PerCpuRings).
+ */
+struct ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 * 1024 * 1024);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ring);
 } events SEC(".maps");
+
+/* This CPU's ring of the set starting at `base` (0, or cpus for the accept exits); the program cannot
+ * migrate while it runs. NULL if user space left the slot empty. */
+static __always_inline void *cpu_ring(__u32 base)
+{
+	__u32 slot = base + bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&events, &slot);
+}
 
 /*
  * Connector's owner, from CLOSE->SYN_SENT until SYN_SENT->(ESTABLISHED|CLOSE): a direct-mapped
@@ -246,8 +270,8 @@ static __always_inline void fill_event(struct ct_event *e, struct sock *sk, __u1
 				       __u8 has_cookie, bool direct)
 {
 	e->ts_ns = bpf_ktime_get_ns();
+	e->emit_ns = e->ts_ns; /* read after the reserve: see struct ct_event */
 	e->cookie = cookie;
-	e->sk = (__u64)sk;
 	e->type = type;
 	e->flags = has_cookie ? CT_HAS_COOKIE : 0;
 	e->family = family;
@@ -258,12 +282,12 @@ static __always_inline void fill_event(struct ct_event *e, struct sock *sk, __u1
 	read_addrs(sk, family, e->laddr, e->raddr, direct);
 }
 
-static __always_inline long submit_flags(struct ct_config *cfg)
+static __always_inline long submit_flags(void *ring, struct ct_config *cfg)
 {
 	if (!cfg || !cfg->wakeup_bytes)
 		return 0;
 	/* Batch wake-ups: the reader also polls on a timer, so a quiet host still gets its events. */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < cfg->wakeup_bytes)
+	if (bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) < cfg->wakeup_bytes)
 		return BPF_RB_NO_WAKEUP;
 	__u32 zero = 0;
 	__u32 *sleeping = bpf_map_lookup_elem(&reader_sleeping, &zero);
@@ -275,16 +299,19 @@ static __always_inline long submit_flags(struct ct_config *cfg)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-/* A copy of a finished event into the ring buffer (exact mode's held ACCEPTs). */
-static __always_inline void emit_copy(const struct ct_event *src, struct ct_config *cfg)
+/* A copy of a finished event into the ring buffer (exact mode's held ACCEPTs): its ts_ns stays the
+ * event's, its emit_ns is now. `base`: the ring set of the calling program (cpu_ring). */
+static __always_inline void emit_copy(const struct ct_event *src, struct ct_config *cfg, __u32 base)
 {
-	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	void *ring = cpu_ring(base);
+	struct ct_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : 0;
 	if (!e) {
 		count(CTR_RINGBUF_FULL);
 		return;
 	}
 	__builtin_memcpy(e, src, sizeof(*e));
-	bpf_ringbuf_submit(e, submit_flags(cfg));
+	e->emit_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, submit_flags(ring, cfg));
 	count(CTR_EVENTS);
 }
 
@@ -424,7 +451,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 		clear_owner(&held);
 		if (bpf_map_update_elem(&pending_accepts, &key, &held, BPF_ANY)) {
 			count(CTR_PENDING_MAP_FULL);
-			emit_copy(&held, cfg); /* better without pid than not at all */
+			emit_copy(&held, cfg, 0); /* better without pid than not at all */
 		}
 		return 0;
 	}
@@ -436,12 +463,13 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 			__builtin_memcpy(&acc, p, sizeof(acc));
 			if (bpf_map_delete_elem(&pending_accepts, &key) == 0) {
 				count(CTR_ACCEPT_UNCLAIMED);
-				emit_copy(&acc, cfg);
+				emit_copy(&acc, cfg, 0);
 			}
 		}
 	}
 
-	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	void *ring = cpu_ring(0);
+	struct ct_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : 0;
 	if (!e) {
 		count(CTR_RINGBUF_FULL);
 		if (type == CT_CONNECT)
@@ -468,7 +496,7 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate,
 	} else {
 		clear_owner(e); /* CLOSE: the context is not the owner's */
 	}
-	bpf_ringbuf_submit(e, submit_flags(cfg));
+	bpf_ringbuf_submit(e, submit_flags(ring, cfg));
 	count(CTR_EVENTS);
 	return 0;
 }
@@ -518,7 +546,8 @@ static __always_inline int on_accept_exit(long ret)
 	fill_owner(&o);
 	set_owner(&e, &o);
 	count(CTR_ACCEPT_EXACT);
-	emit_copy(&e, get_config());
+	struct ct_config *cfg = get_config();
+	emit_copy(&e, cfg, cfg ? cfg->cpus : 0);
 	return 0;
 }
 

@@ -20,7 +20,8 @@ struct ct_event {
 	__u64 ts_ns;       /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
 	__u64 cookie;
 	__u64 cgroup_id;
-	__u64 sk;          /* kernel socket address, only to pair records; never published */
+	__u64 emit_ns;     /* bpf_ktime_get_ns read after the record was reserved in its CPU's ring (== ts_ns but
+	                    * for exact mode's held ACCEPTs): the order the reader merges the rings in */
 	__u32 netns;       /* inode of the socket's network namespace */
 	__u32 pid;
 	__u32 tid;
@@ -75,6 +76,7 @@ enum ct_counter {
 struct ct_config {
 	__u32 wakeup_bytes;      /* wake the reader only when this much data waits (0: every record) */
 	__u32 accept_exact;      /* 1: hold ACCEPTs for the accept()/accept4() exit */
+	__u32 cpus;              /* possible CPUs: events slots cpus.. are the accept exits' rings */
 };
 
 #endif

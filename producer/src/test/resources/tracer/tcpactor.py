@@ -6,7 +6,9 @@ connects, and prints what it did as 'key=value' lines on stdout (flushed).
                                     read each to EOF (or reset), close. prefork: a forked child
                                     (comm COMM-w) accepts; prints worker=PID.
   client COMM ADDR PORT COUNT MODE  connect COUNT times; MODE: close | reset (SO_LINGER 0) |
-                                    refused (expect ECONNREFUSED) | reuse (same local port, reset)
+                                    refused (expect ECONNREFUSED) | reuse (same local port, reset) |
+                                    migrate (connect on CPU i%2, reset from the other one: each
+                                    socket's events come from two CPUs)
 """
 import ctypes, os, socket, struct, sys, time
 
@@ -56,6 +58,8 @@ def client(comm, addr, port, count, mode):
     say(pid=os.getpid())
     lport = 0
     for i in range(count):
+        if mode == "migrate":
+            os.sched_setaffinity(0, {i % 2})
         c = socket.socket(family_of(addr), socket.SOCK_STREAM)
         if mode == "reuse":
             c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -68,8 +72,10 @@ def client(comm, addr, port, count, mode):
             continue
         say(lport=c.getsockname()[1])
         lport = c.getsockname()[1]
-        if mode in ("reset", "reuse"):
+        if mode in ("reset", "reuse", "migrate"):
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if mode == "migrate":
+            os.sched_setaffinity(0, {(i + 1) % 2})
         c.close()
         if mode == "reuse":
             time.sleep(0.05)

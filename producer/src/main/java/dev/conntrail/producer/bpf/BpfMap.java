@@ -29,6 +29,14 @@ public final class BpfMap {
         }
     }
 
+    /** Before load, for a map of maps: the map whose kind and size its values have (its template). */
+    public void setInnerMapFd(int fd) {
+        int rc = lib.bpf_map__set_inner_map_fd(map, fd);
+        if (rc < 0) {
+            throw new BpfException("setting the inner map of map " + name, rc);
+        }
+    }
+
     public int maxEntries() {
         return lib.bpf_map__max_entries(map);
     }

@@ -117,15 +117,20 @@ public final class BpfObject implements AutoCloseable {
             int rc = lib.bpf_object__load(live());
             if (rc < 0) {
                 int errno = -rc;
-                if ((errno == LibC.EPERM || errno == LibC.EACCES) && !Capabilities.canLoadBpf()) {
-                    throw new BpfUnavailableException(BpfUnavailableException.Reason.NO_PERMISSION,
-                            "no permission to load BPF programs (" + Errors.describe(errno) + "): run as root or grant"
-                                    + " CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)");
-                }
+                failIfNoPermission(errno);
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
                         "the kernel refused BPF object " + name + ": " + Errors.describe(errno)
                                 + (log.text().isBlank() ? "" : "; " + log.tail(6)));
             }
+        }
+    }
+
+    /** A refusal ({@code errno}) of a process without the capabilities BPF needs: NO_PERMISSION, with what to do. */
+    static void failIfNoPermission(int errno) {
+        if ((errno == LibC.EPERM || errno == LibC.EACCES) && !Capabilities.canLoadBpf()) {
+            throw new BpfUnavailableException(BpfUnavailableException.Reason.NO_PERMISSION,
+                    "no permission to load BPF programs (" + Errors.describe(errno) + "): run as root or grant"
+                            + " CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.conntrail.producer.bpf;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
@@ -34,6 +35,25 @@ public final class BpfProgram {
     public int fd() {
         return lib.bpf_program__fd(prog);
     }
+
+    /**
+     * Runs the kernel skipped because the program was already running on that CPU (a run interrupted by
+     * an interrupt that fires the same hook): bpf_prog_info.recursion_misses (Linux 5.12+; 0 before).
+     */
+    public long recursionMisses() {
+        Memory info = new Memory(PROG_INFO_BYTES);
+        info.clear();
+        int[] len = {PROG_INFO_BYTES};
+        int rc = lib.bpf_obj_get_info_by_fd(fd(), info, len);
+        if (rc < 0) {
+            throw new BpfException("reading the info of program " + name, rc);
+        }
+        return len[0] >= RECURSION_MISSES_OFFSET + 8 ? info.getLong(RECURSION_MISSES_OFFSET) : 0;
+    }
+
+    /** struct bpf_prog_info (include/uapi/linux/bpf.h): its size in Linux 6.x, and recursion_misses' offset. */
+    private static final int PROG_INFO_BYTES = 232;
+    private static final int RECURSION_MISSES_OFFSET = 208;
 
     /** Attaches by the program's section (tp_btf/..., tracepoint/..., ...). */
     public BpfLink attach() {

@@ -17,7 +17,7 @@ public final class EventDecoder {
     static final int OFF_TS = 0;
     static final int OFF_COOKIE = 8;
     static final int OFF_CGROUP = 16;
-    static final int OFF_SK = 24;
+    static final int OFF_EMIT = 24;
     static final int OFF_NETNS = 32;
     static final int OFF_PID = 36;
     static final int OFF_TID = 40;

@@ -43,6 +43,8 @@ public interface Libbpf extends Library {
     Pointer bpf_program__attach(Pointer prog);
     Pointer bpf_program__attach_iter(Pointer prog, Pointer opts);
 
+    int bpf_obj_get_info_by_fd(int fd, Pointer info, int[] infoLen);
+
     // links
     int bpf_link__fd(Pointer link);
     int bpf_link__destroy(Pointer link);
@@ -52,6 +54,8 @@ public interface Libbpf extends Library {
     String bpf_map__name(Pointer map);
     int bpf_map__fd(Pointer map);
     int bpf_map__set_max_entries(Pointer map, int maxEntries);
+    int bpf_map__set_inner_map_fd(Pointer map, int fd);
+    int bpf_map_create(int mapType, String name, int keySize, int valueSize, int maxEntries, Pointer opts);
     int bpf_map__max_entries(Pointer map);
     int bpf_map__value_size(Pointer map);
     int bpf_map__key_size(Pointer map);
@@ -62,6 +66,7 @@ public interface Libbpf extends Library {
 
     // ring buffer (libbpf's reader; RingBufferReader maps the buffer itself and is the default)
     Pointer ring_buffer__new(int mapFd, RingBufferSampleFn sampleCb, Pointer ctx, Pointer opts);
+    int ring_buffer__add(Pointer rb, int mapFd, RingBufferSampleFn sampleCb, Pointer ctx);
     int ring_buffer__poll(Pointer rb, int timeoutMs);
     int ring_buffer__consume(Pointer rb);
     void ring_buffer__free(Pointer rb);

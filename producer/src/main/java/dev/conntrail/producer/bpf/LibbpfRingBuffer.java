@@ -6,8 +6,10 @@ import java.nio.ByteOrder;
 
 /**
  * libbpf's own ring buffer reader (ring_buffer__poll with a JNA callback per record). Kept to
- * measure against {@link RingBufferReader} (bench/tracer-bench.sh, --reader libbpf); slower
- * because every record crosses native→Java through a JNA callback.
+ * measure against {@link PerCpuRings} (bench/tracer-bench.sh, --reader libbpf); slower
+ * because every record crosses native→Java through a JNA callback. For measurement only: it reads
+ * the CPUs' rings one after the other, without merging them by time, so a socket's CLOSE can come
+ * before its CONNECT.
  */
 public final class LibbpfRingBuffer implements RecordSource {
     private final Libbpf lib;
@@ -16,12 +18,19 @@ public final class LibbpfRingBuffer implements RecordSource {
     // kept in a field: libbpf holds the function pointer for the ring buffer's lifetime
     private final Libbpf.RingBufferSampleFn callback = this::onSample;
 
-    public LibbpfRingBuffer(Libbpf lib, int mapFd, RecordHandler handler) {
+    public LibbpfRingBuffer(Libbpf lib, int[] mapFds, RecordHandler handler) {
         this.lib = lib;
         this.handler = handler;
-        this.rb = lib.ring_buffer__new(mapFd, callback, Pointer.NULL, Pointer.NULL);
+        this.rb = lib.ring_buffer__new(mapFds[0], callback, Pointer.NULL, Pointer.NULL);
         if (rb == null) {
             throw new BpfException("ring_buffer__new", -Native.getLastError());
+        }
+        for (int i = 1; i < mapFds.length; i++) {
+            int rc = lib.ring_buffer__add(rb, mapFds[i], callback, Pointer.NULL);
+            if (rc < 0) {
+                close();
+                throw new BpfException("ring_buffer__add", rc);
+            }
         }
     }
 

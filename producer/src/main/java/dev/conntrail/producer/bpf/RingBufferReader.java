@@ -8,26 +8,27 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Reads a BPF ring buffer map in place: the consumer page is mapped read-write, the producer page
- * and the data area (mapped twice by the kernel, so records never wrap) read-only; records are
- * read straight out of the mapping — no copy, no native call per record (layout: kernel/bpf/ringbuf.c,
- * an 8-byte header {u32 len with BUSY (bit 31) and DISCARD (bit 30), u32 pg_off}, 8-byte aligned).
- * One reader thread only.
+ * Reads one BPF ring buffer map in place, a record at a time: the consumer page is mapped read-write,
+ * the producer page and the data area (mapped twice by the kernel, so records never wrap) read-only;
+ * records are read straight out of the mapping — no copy, no native call per record (layout:
+ * kernel/bpf/ringbuf.c, an 8-byte header {u32 len with BUSY (bit 31) and DISCARD (bit 30), u32 pg_off},
+ * 8-byte aligned). {@link PerCpuRings} merges several. One reader thread only.
  */
-public final class RingBufferReader implements RecordSource {
+final class RingBufferReader implements AutoCloseable {
     private static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final int BUSY_BIT = 1 << 31;
-    private static final int DISCARD_BIT = 1 << 30;
-    private static final int HEADER = 8;
+    static final int BUSY_BIT = 1 << 31;
+    static final int DISCARD_BIT = 1 << 30;
+    static final int HEADER = 8;
     /**
      * The consumer position is published every this many bytes, not per record: every BPF reserve
      * reads it, so a write per record moves its cache line between the reader's CPU and the
-     * producers' on every event. Small against the buffer, so the kernel still sees space freed.
+     * producer's on every event. Small against the buffer, so the kernel still sees space freed.
      */
     private static final long PUBLISH_BYTES = 16 * 1024;
 
     private final LibC libc;
+    private final int fd;
     private final int page;
     private final long size;
     private final long mask;
@@ -35,11 +36,16 @@ public final class RingBufferReader implements RecordSource {
     private Pointer producerMap;
     private final ByteBuffer consumer;
     private final ByteBuffer producer;
-    private final DirectPoll poller;
+    private long position; // consumed up to here
+    private long published; // the consumer position the kernel last saw
+    private long producerSeen;
+    private int headOffset = -1; // the record headKey found, until consumeHead
+    private int headLength;
 
     /** Maps ring buffer map {@code fd} of {@code size} bytes (its max_entries). */
-    public RingBufferReader(int fd, int size) {
+    RingBufferReader(int fd, int size) {
         this.libc = LibC.INSTANCE;
+        this.fd = fd;
         this.page = libc.getpagesize();
         this.size = size;
         this.mask = size - 1L;
@@ -53,97 +59,83 @@ public final class RingBufferReader implements RecordSource {
         }
         consumer = consumerMap.getByteBuffer(0, page).order(ByteOrder.LITTLE_ENDIAN);
         producer = producerMap.getByteBuffer(0, producerLen).order(ByteOrder.LITTLE_ENDIAN);
-        poller = new DirectPoll(fd, LibC.POLLIN);
+        position = published = (long) LONG.getAcquire(consumer, 0);
     }
 
-    /** A reader over in-heap pages laid out like the mapping (warm-up only: {@link #warmUp}); never polls. */
-    private RingBufferReader(ByteBuffer consumer, ByteBuffer producer, int page, int size) {
+    /**
+     * A reader over in-heap pages laid out like the mapping ({@code producer}: the producer position's page,
+     * then {@code size} bytes of data; records must not wrap): JIT warm-up and tests. fd -1.
+     */
+    RingBufferReader(ByteBuffer consumer, ByteBuffer producer, int page, int size) {
         this.libc = null;
+        this.fd = -1;
         this.page = page;
         this.size = size;
         this.mask = size - 1L;
         this.consumer = consumer;
         this.producer = producer;
-        this.poller = null;
+        position = published = consumer.getLong(0);
+    }
+
+    int fd() {
+        return fd;
     }
 
     /**
-     * Runs {@link #drain} over {@code rounds} in-heap copies of {@code records} (each {@code recordLen} bytes)
-     * so the JIT compiles the read loop before the kernel's first burst arrives: a reader still in the
-     * interpreter drains a few times slower than a compiled one, and a burst right after start then
-     * overflowed the ring buffer (BENCHMARKS.md, "Tracer").
+     * The little-endian long at {@code keyOffset} of the next committed record's data (discarded records
+     * are skipped), or {@link Long#MAX_VALUE} when there is none yet (empty, or the next one is still
+     * reserved). Stays on that record until {@link #consumeHead}.
      */
-    static void warmUp(byte[][] records, int rounds, RecordHandler handler) {
-        int page = 4096;
-        int step = (records[0].length + HEADER + 7) & ~7;
-        int size = Integer.highestOneBit(Math.max(page, step * records.length * 2 - 1)) << 1;
-        ByteBuffer producer = ByteBuffer.allocate(page + 2 * size).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer consumer = ByteBuffer.allocate(page).order(ByteOrder.LITTLE_ENDIAN);
-        RingBufferReader r = new RingBufferReader(consumer, producer, page, size);
-        long pos = 0;
-        for (int i = 0; i < rounds; i++) {
-            for (byte[] rec : records) {
-                int off = (int) (page + (pos & r.mask));
-                producer.putInt(off, rec.length);
-                producer.put(off + HEADER, rec);
-                pos += step;
+    long headKey(int keyOffset) {
+        while (headOffset < 0) {
+            if (position >= producerSeen) {
+                producerSeen = (long) LONG.getAcquire(producer, 0);
+                if (position >= producerSeen) {
+                    return Long.MAX_VALUE;
+                }
             }
-            producer.putLong(0, pos);
-            r.drain(handler);
+            int off = (int) (page + (position & mask));
+            int len = (int) INT.getAcquire(producer, off);
+            if ((len & BUSY_BIT) != 0) {
+                return Long.MAX_VALUE; // reserved, not yet committed: come back later
+            }
+            int dataLen = len & ~(BUSY_BIT | DISCARD_BIT);
+            if ((len & DISCARD_BIT) != 0) {
+                advance(dataLen);
+            } else {
+                headOffset = off + HEADER;
+                headLength = dataLen;
+            }
+        }
+        return producer.getLong(headOffset + keyOffset);
+    }
+
+    /** Hands the record {@link #headKey} found to {@code handler} and moves past it. */
+    void consumeHead(RecordSource.RecordHandler handler) {
+        int off = headOffset;
+        headOffset = -1;
+        advance(headLength); // first: a handler that throws must not get the record again
+        handler.onRecord(producer, off, headLength);
+    }
+
+    private void advance(int dataLen) {
+        position += (dataLen + HEADER + 7) & ~7L;
+        if (position - published >= PUBLISH_BYTES) {
+            publish();
+        }
+    }
+
+    /** Frees what was consumed for the kernel (also done every {@code PUBLISH_BYTES}). */
+    void publish() {
+        if (position != published) {
+            LONG.setRelease(consumer, 0, position);
+            published = position;
         }
     }
 
     /** Bytes written by the kernel and not yet consumed. */
-    @Override
-    public long pending() {
-        return (long) LONG.getAcquire(producer, 0) - (long) LONG.getAcquire(consumer, 0);
-    }
-
-    /** Hands every committed record to {@code handler}; returns how many. Never blocks. */
-    @Override
-    public int drain(RecordHandler handler) {
-        int n = 0;
-        long cons = (long) LONG.getAcquire(consumer, 0);
-        long published = cons;
-        try {
-            while (true) {
-                long prod = (long) LONG.getAcquire(producer, 0);
-                if (cons >= prod) {
-                    return n;
-                }
-                while (cons < prod) {
-                    int off = (int) (page + (cons & mask));
-                    int len = (int) INT.getAcquire(producer, off);
-                    if ((len & BUSY_BIT) != 0) {
-                        return n; // reserved, not yet committed: come back later
-                    }
-                    int dataLen = len & ~(BUSY_BIT | DISCARD_BIT);
-                    if ((len & DISCARD_BIT) == 0) {
-                        handler.onRecord(producer, off + HEADER, dataLen);
-                        n++;
-                    }
-                    cons += (dataLen + HEADER + 7) & ~7L;
-                    if (cons - published >= PUBLISH_BYTES) {
-                        LONG.setRelease(consumer, 0, cons);
-                        published = cons;
-                    }
-                }
-            }
-        } finally {
-            if (cons != published) {
-                LONG.setRelease(consumer, 0, cons);
-            }
-        }
-    }
-
-    /** Waits up to {@code timeoutMillis} for the kernel to signal data; true if some is pending. */
-    @Override
-    public boolean await(int timeoutMillis) {
-        if (pending() > 0) {
-            return true;
-        }
-        int rc = poller.await(timeoutMillis);
-        return rc > 0 || pending() > 0;
+    long pending() {
+        return (long) LONG.getAcquire(producer, 0) - position;
     }
 
     @Override

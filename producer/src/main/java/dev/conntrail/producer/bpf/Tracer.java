@@ -36,6 +36,8 @@ public final class Tracer implements AutoCloseable {
     private final BpfObject object;
     private final List<BpfLink> links;
     private final boolean cookies;
+    private final EventRings rings;
+    private final BpfProgram stateProgram;
     private final RecordSource ring;
     private final BpfMap counterMap;
     private final BpfMap listenerMap;
@@ -59,6 +61,8 @@ public final class Tracer implements AutoCloseable {
         this.object = loaded.object;
         this.links = loaded.links;
         this.cookies = loaded.cookies;
+        this.rings = loaded.rings;
+        this.stateProgram = object.program(loaded.cookies ? PROG_BTF : PROG_TP);
         this.sink = sink;
         this.counterMap = object.map("counters");
         this.listenerMap = object.map("listeners");
@@ -66,9 +70,8 @@ public final class Tracer implements AutoCloseable {
         this.sleeping = new ReaderSleepFlag(object.map("reader_sleeping").fd());
         this.cpus = object.lib().libbpf_num_possible_cpus();
         this.decoder = new EventDecoder(options.host(), options.agentEpoch(), clock);
-        BpfMap events = object.map("events");
-        this.ring = options.libbpfReader() ? new LibbpfRingBuffer(object.lib(), events.fd(), this::onRecord)
-                : new RingBufferReader(events.fd(), events.maxEntries());
+        this.ring = options.libbpfReader() ? new LibbpfRingBuffer(object.lib(), rings.fds(), this::onRecord)
+                : PerCpuRings.map(rings.fds(), rings.ringBytes());
         this.reader = new Thread(this::readLoop, "conntrail-tracer");
         reader.setDaemon(true);
         reader.start();
@@ -106,8 +109,7 @@ public final class Tracer implements AutoCloseable {
         try {
             return new Tracer(options, loaded, sink);
         } catch (RuntimeException e) {
-            loaded.links.forEach(BpfLink::close);
-            loaded.object.close();
+            loaded.close();
             throw e;
         }
     }
@@ -121,19 +123,25 @@ public final class Tracer implements AutoCloseable {
     private static void warmUpReader() {
         EventDecoder scratch = new EventDecoder("", 0, new ClockSync());
         long[] sink = new long[1];
-        RingBufferReader.warmUp(EventDecoder.sampleRecords(), WARM_UP_ROUNDS, (data, off, len) -> {
+        PerCpuRings.warmUp(EventDecoder.sampleRecords(), WARM_UP_ROUNDS, (data, off, len) -> {
             if (scratch.decode(data, off, len) != null) {
                 sink[0]++;
             }
         });
     }
 
-    private record Loaded(BpfObject object, List<BpfLink> links, boolean cookies) {
+    private record Loaded(BpfObject object, EventRings rings, List<BpfLink> links, boolean cookies) {
+        void close() {
+            links.forEach(BpfLink::close);
+            object.close();
+            rings.close();
+        }
     }
 
     private static Loaded load(TracerOptions options, boolean tpBtf) {
         BpfObject obj = BpfObject.openResource(OBJECT_RESOURCE);
         List<BpfLink> links = new ArrayList<>();
+        EventRings rings = null;
         try {
             obj.program(PROG_BTF).setAutoload(tpBtf);
             obj.program(PROG_TP).setAutoload(!tpBtf);
@@ -141,12 +149,14 @@ public final class Tracer implements AutoCloseable {
             for (String p : PROG_ACCEPT) {
                 obj.program(p).setAutoload(exact);
             }
-            obj.map("events").setMaxEntries(options.ringBufferBytes());
+            rings = new EventRings(obj.lib(), obj.lib().libbpf_num_possible_cpus(), options.ringBufferBytes(), exact);
+            rings.configure(obj.map("events"));
             obj.load();
+            rings.install(obj.map("events"));
             if (exact || !tpBtf) {
                 Tracefs.ensureMounted(); // classic tracepoints are found through tracefs
             }
-            writeConfig(obj.map("config"), options);
+            writeConfig(obj.map("config"), options, rings);
             if (exact) {
                 for (String p : PROG_ACCEPT) {
                     links.add(obj.program(p).attach());
@@ -154,19 +164,29 @@ public final class Tracer implements AutoCloseable {
             }
             // the state hook last: by then everything it relies on is in place
             links.add(obj.program(tpBtf ? PROG_BTF : PROG_TP).attach());
-            return new Loaded(obj, links, tpBtf);
+            return new Loaded(obj, rings, links, tpBtf);
         } catch (RuntimeException e) {
             links.forEach(BpfLink::close);
             obj.close();
+            if (rings != null) {
+                rings.close();
+            }
             throw e;
         }
     }
 
-    private static void writeConfig(BpfMap config, TracerOptions options) {
-        ByteBuffer v = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        v.putInt(Math.min(options.wakeupBytes(), options.ringBufferBytes() / 4));
+    /** struct ct_config (bpf/tracer.h). The wake-up threshold is per ring, at most a quarter of it. */
+    private static void writeConfig(BpfMap config, TracerOptions options, EventRings rings) {
+        ByteBuffer v = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+        v.putInt(Math.min(options.wakeupBytes(), rings.ringBytes() / 4));
         v.putInt(options.acceptPid() == AcceptPidMode.EXACT ? 1 : 0);
+        v.putInt(rings.cpus());
         config.update(new byte[4], v.array(), Libbpf.BPF_ANY);
+    }
+
+    /** Bytes of each CPU's ring buffer. */
+    public int ringBytesPerCpu() {
+        return rings.ringBytes();
     }
 
     /** True when events carry the kernel's socket cookie (tp_btf); false: cookie null on every event. */
@@ -219,7 +239,8 @@ public final class Tracer implements AutoCloseable {
                 }
             }
         }
-        return TracerCounters.of(k, decoded.get(), malformed.get() + sinkFailed.get(), acceptTimedOut.get());
+        return TracerCounters.of(k, stateProgram.recursionMisses(), decoded.get(), malformed.get() + sinkFailed.get(),
+                acceptTimedOut.get());
     }
 
     /** Stops reading (the ring buffer fills and the kernel counts what it drops); for tests and backpressure. */
@@ -353,6 +374,7 @@ public final class Tracer implements AutoCloseable {
         } else {
             ring.close();
             sleeping.close();
+            rings.close();
         }
         synchronized (this) {
             finalCounters = counters();

@@ -15,19 +15,24 @@ public record TracerCounters(
         long pendingMapFull,
         long acceptExact,
         long acceptUnclaimed,
+        long recursionMisses,
         long decoded,
         long malformed,
         long acceptTimedOut) {
 
     static final int KERNEL_COUNTERS = 10;
 
-    static TracerCounters of(long[] k, long decoded, long malformed, long acceptTimedOut) {
-        return new TracerCounters(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9],
+    /**
+     * {@code recursionMisses}: state-program runs the kernel skipped because the program was already running
+     * on that CPU (an interrupt fired the hook during a run): each may have been an event.
+     */
+    static TracerCounters of(long[] k, long recursionMisses, long decoded, long malformed, long acceptTimedOut) {
+        return new TracerCounters(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], recursionMisses,
                 decoded, malformed, acceptTimedOut);
     }
 
     /** Everything that was lost: events that never reached Java, or facts the kernel could not keep. */
     public long lost() {
-        return ringBufferFull + ownerMapFull + listenerMapFull + pendingMapFull + malformed;
+        return ringBufferFull + ownerMapFull + listenerMapFull + pendingMapFull + recursionMisses + malformed;
     }
 }

@@ -60,8 +60,8 @@ public final class TraceCommand implements Callable<Integer> {
     @Option(names = "--netns", paramLabel = "INODE", description = "Only events of this network namespace (inode of /proc/PID/ns/net).")
     Long netns;
 
-    @Option(names = "--ring-buffer-size", paramLabel = "BYTES", defaultValue = "8388608", hidden = true,
-            description = "BPF ring buffer size (power of two).")
+    @Option(names = "--ring-buffer-size", paramLabel = "BYTES", defaultValue = "0", hidden = true,
+            description = "BPF ring buffer size per CPU (power of two; 0: 4 MiB up to 8 CPUs, less beyond, at least 1 MiB).")
     int ringBufferBytes;
 
     @Option(names = "--wakeup-bytes", paramLabel = "BYTES", defaultValue = "-1", hidden = true,

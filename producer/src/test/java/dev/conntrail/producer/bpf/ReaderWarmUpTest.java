@@ -10,14 +10,14 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The JIT warm-up's synthetic ring (RingBufferReader.warmUp) and the decoder's box cache; no kernel needed. */
+/** The JIT warm-up's synthetic rings (PerCpuRings.warmUp) and the decoder's box cache; no kernel needed. */
 class ReaderWarmUpTest {
     @Test
     void warmUpDrainsEveryRecordOfEveryRoundAndTheyDecode() {
         EventDecoder decoder = new EventDecoder("h", 1, new ClockSync());
         List<TcpEvent> events = new ArrayList<>();
         // enough rounds that the synthetic ring wraps several times
-        RingBufferReader.warmUp(EventDecoder.sampleRecords(), 500, (data, off, len) -> events.add(decoder.decode(data, off, len)));
+        PerCpuRings.warmUp(EventDecoder.sampleRecords(), 500, (data, off, len) -> events.add(decoder.decode(data, off, len)));
         assertThat(events).hasSize(500 * 6).doesNotContainNull();
         Map<EventType, Integer> types = new EnumMap<>(EventType.class);
         events.forEach(e -> types.merge(e.getType(), 1, Integer::sum));

@@ -217,6 +217,28 @@ class TracerKernelTest {
         assertThat(Duration.between(connect.getTimestamp(), clientClose.getTimestamp())).isLessThan(Duration.ofMillis(50));
     }
 
+    /**
+     * Each connection is made on one CPU and reset from the other, so each socket's open event and its CLOSE
+     * sit in different CPUs' ring buffers; the reader must still hand out every socket's events in order.
+     */
+    @Test
+    void eachSocketsEventsArriveInOrderWhenTheyComeFromTwoCpus() throws Exception {
+        Assumptions.assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 CPUs");
+        int n = 1500;
+        Run r = connectAndClose(null, null, "127.0.0.1", "127.0.0.1", n, "migrate");
+        assertOwnersAndCounts(r, n, rootNetns, rootNetns);
+        java.util.Map<Long, Integer> openedAt = new java.util.HashMap<>();
+        for (int i = 0; i < r.events.size(); i++) {
+            TcpEvent e = r.events.get(i);
+            if (e.getType() == EventType.CLOSE) {
+                assertThat(openedAt).as("CLOSE #%d (cookie %d) came before its socket's CONNECT/ACCEPT", i, e.getCookie())
+                        .containsKey(e.getCookie());
+            } else {
+                openedAt.put(e.getCookie(), i);
+            }
+        }
+    }
+
     @Test
     void refusedConnectIsCountedAndSendsNothing() throws Exception {
         int port;
@@ -297,5 +319,6 @@ class TracerKernelTest {
         assertThat(c.events()).isGreaterThanOrEqualTo(c.decoded() - c.acceptTimedOut());
         assertThat(c.ringBufferFull()).isZero();
         assertThat(c.malformed()).isZero();
+        assertThat(c.recursionMisses()).isZero();
     }
 }

@@ -1,0 +1,194 @@
+package dev.conntrail.producer.bpf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The merge of per-CPU rings ({@link PerCpuRings}) over in-heap rings written the way the kernel writes
+ * them ({@link HeapRing}); no kernel needed. The kernel side's own behaviour is in TracerKernelTest.
+ */
+class PerCpuRingsTest {
+    private static final int RECORD = 32; // id at 0, emit_ns at KEY_OFFSET
+
+    /** One record as the test knows it: its ring, when it was reserved (= its emit_ns) and committed. */
+    private static final class Rec {
+        final int id;
+        final long reservedAt;
+        long committedAt = Long.MAX_VALUE;
+        int handle;
+
+        Rec(int id, long reservedAt) {
+            this.id = id;
+            this.reservedAt = reservedAt;
+        }
+    }
+
+    private static byte[] record(int id, long emitNs) {
+        ByteBuffer b = ByteBuffer.allocate(RECORD).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, id);
+        b.putLong(PerCpuRings.KEY_OFFSET, emitNs);
+        return b.array();
+    }
+
+    private static final class Clock {
+        long now;
+    }
+
+    private static PerCpuRings over(HeapRing[] rings, Clock clock, long settle) {
+        RingBufferReader[] readers = new RingBufferReader[rings.length];
+        for (int i = 0; i < rings.length; i++) {
+            readers[i] = rings[i].reader();
+        }
+        return new PerCpuRings(readers, null, () -> clock.now, settle);
+    }
+
+    /**
+     * Random runs of CPUs reserving, committing (one record in flight per ring, as in the kernel: no program
+     * writes a ring while another run on that CPU has a record reserved in it) and a reader draining at
+     * random times. Every record comes out exactly once, each drain in emit_ns order and only records older
+     * than its cut, and a record reserved after another was committed — the only order the kernel can
+     * promise for one socket's events — never comes out before it.
+     */
+    @Property(tries = 300)
+    void everyRecordOnceAndCausalOrderKept(@ForAll("steps") List<Integer> steps, @ForAll @IntRange(min = 1, max = 4) int cpus,
+            @ForAll @IntRange(min = 0, max = 3) int settle) {
+        HeapRing[] rings = new HeapRing[cpus];
+        for (int i = 0; i < cpus; i++) {
+            rings[i] = new HeapRing(4096);
+        }
+        Clock clock = new Clock();
+        PerCpuRings merged = over(rings, clock, settle);
+        Rec[] inFlight = new Rec[cpus];
+        List<Rec> all = new ArrayList<>();
+        List<Integer> out = new ArrayList<>();
+        long[] cutOfDrain = new long[1];
+        RecordSource.RecordHandler collect = (data, off, len) -> {
+            assertThat(len).isEqualTo(RECORD);
+            long key = data.getLong(off + PerCpuRings.KEY_OFFSET);
+            assertThat(key).isLessThan(cutOfDrain[0]);
+            out.add(data.getInt(off));
+        };
+        for (int step : steps) {
+            clock.now++;
+            int cpu = step % cpus;
+            int op = step / cpus % 3;
+            if (op == 2) {
+                cutOfDrain[0] = clock.now - settle;
+                int before = out.size();
+                merged.drain(collect);
+                assertKeysAscending(all, out.subList(before, out.size()));
+            } else if (inFlight[cpu] == null) {
+                Rec r = new Rec(all.size(), clock.now);
+                r.handle = rings[cpu].append(record(r.id, r.reservedAt), true);
+                if (r.handle >= 0) {
+                    all.add(r);
+                    inFlight[cpu] = r;
+                }
+            } else {
+                rings[cpu].commit(inFlight[cpu].handle);
+                inFlight[cpu].committedAt = clock.now;
+                inFlight[cpu] = null;
+            }
+        }
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            if (inFlight[cpu] != null) {
+                rings[cpu].commit(inFlight[cpu].handle);
+                inFlight[cpu].committedAt = ++clock.now;
+            }
+        }
+        clock.now += settle + 1;
+        cutOfDrain[0] = clock.now - settle;
+        merged.drain(collect);
+
+        assertThat(out).hasSize(all.size()).doesNotHaveDuplicates();
+        Map<Integer, Integer> position = new HashMap<>();
+        for (int i = 0; i < out.size(); i++) {
+            position.put(out.get(i), i);
+        }
+        for (Rec a : all) {
+            for (Rec b : all) {
+                if (b.reservedAt > a.committedAt) {
+                    assertThat(position.get(a.id)).as("record %d (committed at %d) before %d (reserved at %d)", a.id,
+                            a.committedAt, b.id, b.reservedAt).isLessThan(position.get(b.id));
+                }
+            }
+        }
+        assertThat(merged.pending()).isZero();
+    }
+
+    private static void assertKeysAscending(List<Rec> all, List<Integer> ids) {
+        for (int i = 1; i < ids.size(); i++) {
+            assertThat(all.get(ids.get(i)).reservedAt).isGreaterThan(all.get(ids.get(i - 1)).reservedAt);
+        }
+    }
+
+    @Provide
+    Arbitrary<List<Integer>> steps() {
+        return Arbitraries.integers().between(0, 11).list().ofMaxSize(400);
+    }
+
+    @Test
+    void recordsYoungerThanTheCutWaitInTheirRingAndFollowLater() {
+        HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
+        Clock clock = new Clock();
+        PerCpuRings merged = over(rings, clock, 5);
+        rings[1].append(record(1, 10), false);
+        rings[0].append(record(2, 12), false);
+        rings[0].append(record(3, 20), false);
+        rings[1].append(record(4, 21), false);
+        List<Integer> out = new ArrayList<>();
+        RecordSource.RecordHandler collect = (data, off, len) -> out.add(data.getInt(off));
+        clock.now = 20; // cut 15: records 1 and 2
+        assertThat(merged.drain(collect)).isEqualTo(2);
+        assertThat(out).containsExactly(1, 2);
+        assertThat(merged.pending()).isPositive();
+        clock.now = 100;
+        assertThat(merged.drain(collect)).isEqualTo(2);
+        assertThat(out).containsExactly(1, 2, 3, 4);
+        assertThat(merged.pending()).isZero();
+    }
+
+    @Test
+    void aReservedRecordHoldsBackItsRingOnly() {
+        HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
+        Clock clock = new Clock();
+        PerCpuRings merged = over(rings, clock, 0);
+        int busy = rings[0].append(record(1, 5), true);
+        rings[1].append(record(2, 6), false);
+        List<Integer> out = new ArrayList<>();
+        clock.now = 50;
+        merged.drain((data, off, len) -> out.add(data.getInt(off)));
+        assertThat(out).containsExactly(2);
+        rings[0].commit(busy);
+        merged.drain((data, off, len) -> out.add(data.getInt(off)));
+        assertThat(out).containsExactly(2, 1);
+    }
+
+    @Test
+    void theConsumedSpaceIsGivenBackSoAFullRingTakesRecordsAgain() {
+        HeapRing ring = new HeapRing(4096);
+        Clock clock = new Clock();
+        clock.now = Long.MAX_VALUE;
+        PerCpuRings merged = over(new HeapRing[] {ring}, clock, 0);
+        int written = 0;
+        while (ring.append(record(written, written), false) >= 0) {
+            written++;
+        }
+        assertThat(written).isEqualTo(4096 / (RECORD + RingBufferReader.HEADER));
+        assertThat(merged.drain((data, off, len) -> { })).isEqualTo(written);
+        assertThat(ring.append(record(written, written), false)).isNotNegative();
+    }
+}
