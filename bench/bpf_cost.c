@@ -1,6 +1,7 @@
 // Kernel-side cost of the tracer's state program, for bench/tracer-bench.sh and by hand (not a test).
-// Loads a tracer object with libbpf exactly as the Java side does (8 MiB ring buffer, 1 MiB wake-up
-// threshold, default accept-pid mode, tp_btf program), drains the ring buffer on a thread, turns on
+// Loads a tracer object with libbpf exactly as the Java side does (a 4 MiB ring per CPU on 2 CPUs, or one
+// 8 MiB ring for an object from before the per-CPU rings; 1 MiB wake-up threshold, default accept-pid
+// mode, tp_btf program), drains the ring buffers on a thread (not merged by time), turns on
 // BPF run-time statistics (BPF_ENABLE_STATS: for as long as this process holds the fd) and runs the
 // churn. Prints the program's runs, ns per run and runs per connection from the kernel's own counters.
 //   bpf_cost OBJECT CHURN COUNT [REPEATS]
@@ -8,6 +9,7 @@
 //                             minimal C reader, as a tracer stand-in for the bench's saturation rounds.
 //                             Prints "tracer attached", and records=E at exit.
 // CT_MMAP=1: read like the Java reader (mapped, batch pause) instead of libbpf's ring_buffer__poll.
+// CT_CLIENTS=N: the churn's connecting threads (default 1). CT_RING_BYTES, CT_WAKEUP_BYTES: sizes.
 // Prints one line per repeat: rate=R runs=N ns_per_run=X runs_per_conn=Y ns_per_conn=Z records=E
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,43 +32,53 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* The Java reader's loop (RingBufferReader + Tracer.readLoop) in C: the ring buffer mapped and read
- * in place; after a drain, sleep 10 ms if records are still arriving, else poll for a wake-up.
- * CT_BATCH_CONSUMER=1: publish the consumer position once per drain, not per record. */
-static int rb_fd, rb_size, sleeping_fd = -1;
+/* The Java reader's loop (PerCpuRings + Tracer.readLoop) in C, without the merge by time: each ring
+ * mapped and read in place; after a drain, sleep 10 ms if records are still arriving, else poll all
+ * rings for a wake-up. CT_BATCH_CONSUMER=1: publish the consumer position once per drain, not per record. */
+static int rb_fds[1024], nrings, rb_size, sleeping_fd = -1;
 static void *drain_mmap(void *arg)
 {
 	(void)arg;
 	long page = sysconf(_SC_PAGESIZE);
 	int batch = getenv("CT_BATCH_CONSUMER") && atoi(getenv("CT_BATCH_CONSUMER"));
-	volatile unsigned long *cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, rb_fd, 0);
-	unsigned char *prodmap = mmap(NULL, page + 2L * rb_size, PROT_READ, MAP_SHARED, rb_fd, page);
-	volatile unsigned long *prod = (volatile unsigned long *)prodmap;
-	struct pollfd pfd = {.fd = rb_fd, .events = POLLIN};
+	volatile unsigned long *cons[1024];
+	unsigned char *prodmap[1024];
+	struct pollfd pfd[1024];
+	for (int i = 0; i < nrings; i++) {
+		cons[i] = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, rb_fds[i], 0);
+		prodmap[i] = mmap(NULL, page + 2L * rb_size, PROT_READ, MAP_SHARED, rb_fds[i], page);
+		pfd[i] = (struct pollfd){.fd = rb_fds[i], .events = POLLIN};
+	}
 	while (running) {
-		unsigned long c = __atomic_load_n(cons, __ATOMIC_ACQUIRE), p;
-		while ((p = __atomic_load_n(prod, __ATOMIC_ACQUIRE)) > c) {
-			while (c < p) {
-				unsigned int len = __atomic_load_n((unsigned int *)(prodmap + page + (c & (rb_size - 1))), __ATOMIC_ACQUIRE);
-				if (len & (1u << 31))
-					goto done;
-				if (!(len & (1u << 30)))
-					records++;
-				c += ((len & ~(3u << 30)) + 8 + 7) & ~7UL;
-				if (!batch)
-					__atomic_store_n(cons, c, __ATOMIC_RELEASE);
+		int left = 0;
+		for (int i = 0; i < nrings; i++) {
+			volatile unsigned long *prod = (volatile unsigned long *)prodmap[i];
+			unsigned long c = __atomic_load_n(cons[i], __ATOMIC_ACQUIRE), p;
+			while ((p = __atomic_load_n(prod, __ATOMIC_ACQUIRE)) > c) {
+				while (c < p) {
+					unsigned int len = __atomic_load_n((unsigned int *)(prodmap[i] + page + (c & (rb_size - 1))),
+									   __ATOMIC_ACQUIRE);
+					if (len & (1u << 31))
+						goto done;
+					if (!(len & (1u << 30)))
+						records++;
+					c += ((len & ~(3u << 30)) + 8 + 7) & ~7UL;
+					if (!batch)
+						__atomic_store_n(cons[i], c, __ATOMIC_RELEASE);
+				}
+				__atomic_store_n(cons[i], c, __ATOMIC_RELEASE);
 			}
-			__atomic_store_n(cons, c, __ATOMIC_RELEASE);
-		}
 done:
-		__atomic_store_n(cons, c, __ATOMIC_RELEASE);
-		if (__atomic_load_n(prod, __ATOMIC_ACQUIRE) != c) {
+			__atomic_store_n(cons[i], c, __ATOMIC_RELEASE);
+			left |= __atomic_load_n(prod, __ATOMIC_ACQUIRE) != c;
+		}
+		if (left) {
 			usleep(10000);
 		} else {
 			__u32 zero = 0, one = 1; /* one wake-up for this sleep, as the Java reader asks */
 			if (sleeping_fd >= 0)
 				bpf_map_update_elem(sleeping_fd, &zero, &one, 0);
-			poll(&pfd, 1, 100);
+			poll(pfd, nrings, 100);
 		}
 	}
 	return NULL;
@@ -117,7 +129,6 @@ int main(int argc, char **argv)
 	struct bpf_map *events = bpf_object__find_map_by_name(obj, "events");
 	int per_cpu = bpf_map__type(events) == BPF_MAP_TYPE_ARRAY_OF_MAPS;
 	int ncpu = libbpf_num_possible_cpus();
-	int rings[1024];
 	/* CT_RING_BYTES: the ring size (per CPU for a per-CPU object; default 8 MiB in all) */
 	int ring_bytes = getenv("CT_RING_BYTES") ? atoi(getenv("CT_RING_BYTES")) : (per_cpu ? (8 << 20) / ncpu : 8 << 20);
 	if (per_cpu) {
@@ -127,8 +138,8 @@ int main(int argc, char **argv)
 			perror("inner ring");
 			return 1;
 		}
-		rings[0] = first;
-		bpf_map__set_max_entries(events, ncpu);
+		rb_fds[0] = first;
+		bpf_map__set_max_entries(events, 2 * ncpu); /* as the Java side: the accept exits' set after */
 	} else {
 		bpf_map__set_max_entries(events, ring_bytes);
 	}
@@ -136,8 +147,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "load failed\n");
 		return 1;
 	}
-	/* CT_WAKEUP_BYTES: the wake-up threshold (default the Java tracer's, 1 MiB) */
-	__u32 zero = 0, cfg[2] = {getenv("CT_WAKEUP_BYTES") ? atoi(getenv("CT_WAKEUP_BYTES")) : 1024 * 1024, 0};
+	struct ring_buffer *rb;
+	pthread_t t;
+	if (per_cpu) {
+		rb = NULL;
+		for (int c = 0; c < ncpu; c++) {
+			int fd = c == 0 ? rb_fds[0] : bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ct_ring", 0, 0, ring_bytes, NULL);
+			if (fd < 0 || bpf_map_update_elem(bpf_map__fd(events), &c, &fd, 0)) {
+				perror("ring");
+				return 1;
+			}
+			if (!rb)
+				rb = ring_buffer__new(fd, on_record, NULL, NULL);
+			else
+				ring_buffer__add(rb, fd, on_record, NULL);
+			rb_fds[nrings++] = fd;
+		}
+	} else {
+		rb = ring_buffer__new(bpf_map__fd(events), on_record, NULL, NULL);
+		rb_fds[nrings++] = bpf_map__fd(events);
+	}
+	/* CT_WAKEUP_BYTES: the wake-up threshold (default the Java tracer's, 1 MiB; at most a quarter of a ring) */
+	/* struct ct_config: wake-up threshold, exact mode, cpus (the accept exits' ring set starts there); an
+	 * object from before the per-CPU rings reads only the first two */
+	__u32 wakeup = getenv("CT_WAKEUP_BYTES") ? atoi(getenv("CT_WAKEUP_BYTES")) : 1024 * 1024;
+	__u32 zero = 0, cfg[3] = {wakeup < (__u32)ring_bytes / 4 ? wakeup : (__u32)ring_bytes / 4, 0, (__u32)ncpu};
 	struct bpf_map *config = bpf_object__find_map_by_name(obj, "config");
 	if (config && bpf_map_update_elem(bpf_map__fd(config), &zero, cfg, 0)) {
 		perror("config");
@@ -148,30 +182,6 @@ int main(int argc, char **argv)
 	if (!link) {
 		fprintf(stderr, "attach failed\n");
 		return 1;
-	}
-	struct ring_buffer *rb;
-	pthread_t t;
-	if (per_cpu) {
-		rb = NULL;
-		for (int c = 0; c < ncpu; c++) {
-			int fd = c == 0 ? rings[0] : bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ct_ring", 0, 0, ring_bytes, NULL);
-			if (fd < 0 || bpf_map_update_elem(bpf_map__fd(events), &c, &fd, 0)) {
-				perror("ring");
-				return 1;
-			}
-			if (!rb)
-				rb = ring_buffer__new(fd, on_record, NULL, NULL);
-			else
-				ring_buffer__add(rb, fd, on_record, NULL);
-			rb_fd = fd;
-		}
-		if (getenv("CT_MMAP")) {
-			fprintf(stderr, "CT_MMAP reads one ring only\n");
-			return 1;
-		}
-	} else {
-		rb = ring_buffer__new(bpf_map__fd(events), on_record, NULL, NULL);
-		rb_fd = bpf_map__fd(events);
 	}
 	rb_size = ring_bytes;
 	struct bpf_map *sleeping = bpf_object__find_map_by_name(obj, "reader_sleeping");
@@ -196,7 +206,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char cmd[4096];
-	snprintf(cmd, sizeof(cmd), "%s %ld 60", argv[2], count);
+	/* CT_CLIENTS: the churn's connecting threads (default 1; 2 keeps both cores emitting at once) */
+	snprintf(cmd, sizeof(cmd), "%s %ld 60 0 %d", argv[2], count, getenv("CT_CLIENTS") ? atoi(getenv("CT_CLIENTS")) : 1);
 	for (int r = 0; r < repeats; r++) {
 		__u64 c0, n0, c1, n1;
 		prog_stats(bpf_program__fd(prog), &c0, &n0);

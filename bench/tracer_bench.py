@@ -93,7 +93,9 @@ def counters_now(log):
 def stop(p, log):
     if p is None:
         return {}
-    p.send_signal(signal.SIGINT)
+    # SIGTERM, not SIGINT: a shell without job control starts background commands with SIGINT ignored, and a
+    # JVM (or bpf_cost's sigwait) that inherits an ignored SIGINT never sees it
+    p.send_signal(signal.SIGTERM)
     p.wait(timeout=30)
     if hasattr(p, "_sink"):
         p._sink.wait(timeout=30)
@@ -178,7 +180,7 @@ for m in modes:
     print(f"| {m} | {d['sat']:.0f} | {d['sat'] / base['sat']:.2f} | {sat_paired:.2f} | {d['satcpu']:.2f} | {base['satcpu'] / d['satcpu']:.2f} | {d['cpu']:.1f} | {d['cpu'] - base['cpu']:+.1f} | {paired:+.1f} | {lost} | {j} | {d['sys']:.0f} ({d['sys'] / base['sys']:.2f}) |")
 
 # Kernel side alone: the state program's cost from BPF run-time statistics (bench/bpf_cost.c; reader like
-# the Java one), each jar's object, alternated, saturation churns of SAT_CONNS.
+# the Java one), each jar's object, alternated, saturation churns of SAT_CONNS with SAT_CLIENTS clients.
 BPF_COST = os.environ.get("BPF_COST")
 if BPF_COST:
     objs = {name: tracer_object(jar, name.replace(" ", "-"))
@@ -187,12 +189,13 @@ if BPF_COST:
     for r in range(ROUNDS):
         for name, path in objs.items():
             out = subprocess.run([BPF_COST, path, CHURN, str(SAT_CONNS), "2"], capture_output=True, text=True, check=True,
-                                 env=dict(os.environ, CT_MMAP="1")).stdout
+                                 env=dict(os.environ, CT_MMAP="1", CT_CLIENTS=str(SAT_CLIENTS))).stdout
             for line in out.splitlines():
                 d = dict(re.findall(r"(\w+)=([\d.]+)", line))
                 for k in kres[name]:
                     kres[name][k].append(float(d[k]))
-    print(f"\nKernel side (BPF run-time statistics of ct_state_btf, {2 * ROUNDS} saturation churns of {SAT_CONNS} each, medians; "
+    print(f"\nKernel side (BPF run-time statistics of ct_state_btf, {2 * ROUNDS} saturation churns of {SAT_CONNS} each, "
+          f"{SAT_CLIENTS} client thread(s), medians; "
           "the statistics add their own clock reads to every run):\n")
     print("| object | ns per run | runs per connection | BPF ns per connection |")
     print("|---|---|---|---|")

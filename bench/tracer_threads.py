@@ -48,7 +48,7 @@ print(out, " tracer process CPU in the window: %.0f ms" % (sum(r[0] for r in row
 for ns, name, vol in rows:
     if ns or vol:
         print(f"{name:28s} cpu {ns / 1e6:6.0f} ms  voluntary switches {vol}")
-p.send_signal(signal.SIGINT)
+p.send_signal(signal.SIGTERM)
 p.wait()
 print(re.findall(r"TracerCounters\[.*?\]", open(log_path).read())[-1])
 os.unlink(log_path)

@@ -8,7 +8,7 @@ connects, and prints what it did as 'key=value' lines on stdout (flushed).
   client COMM ADDR PORT COUNT MODE  connect COUNT times; MODE: close | reset (SO_LINGER 0) |
                                     refused (expect ECONNREFUSED) | reuse (same local port, reset) |
                                     migrate (connect on CPU i%2, reset from the other one: each
-                                    socket's events come from two CPUs)
+                                    socket's events come from two CPUs) | paced (close, then 2 ms pause)
 """
 import ctypes, os, socket, struct, sys, time
 
@@ -79,6 +79,8 @@ def client(comm, addr, port, count, mode):
         c.close()
         if mode == "reuse":
             time.sleep(0.05)
+        if mode == "paced":
+            time.sleep(0.002)
     say(done=1)
 
 if __name__ == "__main__":

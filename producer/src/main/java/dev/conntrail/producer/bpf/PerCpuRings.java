@@ -10,23 +10,36 @@ import java.util.function.LongSupplier;
  *
  * <p>Each CPU's ring holds its records in {@code emit_ns} order (bpf/tracer.bpf.c: the time read right
  * after the reserve, and no ring is written by programs that can interrupt each other). A drain takes
- * the time {@code cut} first, then merges the rings by {@code emit_ns}, taking from each only records
- * with {@code emit_ns < cut}; the rest wait in their ring for the next drain. Why that keeps a socket's
- * order: its events are emitted under the socket's lock, so a later event E2 is reserved after the earlier
- * E1 was committed, and E2's emit_ns is later than E1's commit. If E2 is taken (emit_ns &lt; cut), E1 was
- * committed before the drain began, is in its ring ahead of nothing uncommitted, and has the smaller
- * emit_ns: the merge hands it out first. {@link #SETTLE_NANOS} is kept off the cut for the clocks of
- * different CPUs (bpf_ktime_get_ns vs. System.nanoTime, both CLOCK_MONOTONIC).
+ * the time {@code cut} first, then merges the rings by {@code emit_ns} and hands out only records with
+ * {@code emit_ns < cut}. Why that keeps a socket's order: its events are emitted under the socket's lock,
+ * so a later event E2 is reserved after the earlier E1 was committed, and E2's emit_ns is later than E1's
+ * commit. If E2 is handed out (emit_ns &lt; cut), E1 was committed before the drain began, sits in its ring
+ * behind nothing uncommitted, and has the smaller emit_ns: the merge hands it out first.
+ * {@link #SETTLE_NANOS} is kept off the cut for the clocks of different CPUs (bpf_ktime_get_ns and
+ * System.nanoTime are both CLOCK_MONOTONIC).
+ *
+ * <p>The records younger than the cut are moved out of the kernel's rings into a hold in the heap (merged
+ * with the rings at the next drain), so the rings end a drain empty and the reader can sleep in poll():
+ * left in a ring, they would make poll() return at once, and the reader would wake every 10 ms instead of
+ * ~10 times a second at 10k connections/s (BENCHMARKS.md, "Tracer", session 6). Two holds alternate: the
+ * one filled in a drain is merged and emptied in the next.
  */
 final class PerCpuRings implements RecordSource {
     static final int KEY_OFFSET = EventDecoder.OFF_EMIT;
-    /** Records younger than this at a drain wait for the next one (the reader's batch pause, 10 ms). */
+    /** Records younger than this at a drain wait for the next one. */
     static final long SETTLE_NANOS = 1_000_000L;
-    private final RingBufferReader[] rings;
+    /** Each hold: ~9,000 records, the newest 1 ms at 9M events/s; more stays in the kernel's rings. */
+    private static final int HOLD_BYTES = 1 << 20;
+    private final RingBufferReader[] sources; // the kernel's rings, then the current hold
+    private final int rings;
+    private final HeapRing[] holds;
+    private int current;
+    private HeapRing moveTarget;
+    private final RecordHandler moveToHold = (data, off, len) -> moveTarget.append(data, off, len);
     private final DirectPoll poller; // null: in-heap rings
     private final LongSupplier clock;
     private final long settleNanos;
-    // the merge's min-heap of ring indexes, keyed by each ring's head emit_ns
+    // the merge's min-heap of source indexes, keyed by each source's head emit_ns
     private final int[] heap;
     private final long[] heads;
 
@@ -45,30 +58,35 @@ final class PerCpuRings implements RecordSource {
             }
             throw e;
         }
-        return new PerCpuRings(rings, new DirectPoll(fds, LibC.POLLIN), System::nanoTime, SETTLE_NANOS);
+        return new PerCpuRings(rings, new DirectPoll(fds, LibC.POLLIN), System::nanoTime, SETTLE_NANOS, HOLD_BYTES);
     }
 
-    PerCpuRings(RingBufferReader[] rings, DirectPoll poller, LongSupplier clock, long settleNanos) {
-        this.rings = rings;
+    /** {@code holdBytes}: each hold's size, a power of two. */
+    PerCpuRings(RingBufferReader[] rings, DirectPoll poller, LongSupplier clock, long settleNanos, int holdBytes) {
+        this.rings = rings.length;
+        this.holds = new HeapRing[] {new HeapRing(holdBytes), new HeapRing(holdBytes)};
+        this.sources = new RingBufferReader[rings.length + 1];
+        System.arraycopy(rings, 0, sources, 0, rings.length);
+        this.sources[rings.length] = holds[current].reader();
         this.poller = poller;
         this.clock = clock;
         this.settleNanos = settleNanos;
-        this.heap = new int[rings.length];
-        this.heads = new long[rings.length];
+        this.heap = new int[sources.length];
+        this.heads = new long[sources.length];
     }
 
     /**
-     * Runs {@link #drain} over {@code rounds} of {@code records} spread over two in-heap rings, so the JIT
-     * compiles the read and merge loop before the kernel's first burst arrives: a reader still in the
-     * interpreter drains a few times slower than a compiled one, and a burst right after start then
-     * overflowed the ring buffer (BENCHMARKS.md, "Tracer").
+     * Runs {@link #drain} over {@code rounds} of {@code records} spread over two in-heap rings, the newest of
+     * each round held for the next, so the JIT compiles the read, merge and hold loop before the kernel's
+     * first burst arrives: a reader still in the interpreter drains a few times slower than a compiled one,
+     * and a burst right after start then overflowed the ring buffer (BENCHMARKS.md, "Tracer").
      */
     static void warmUp(byte[][] records, int rounds, RecordHandler handler) {
-        int step = (records[0].length + RingBufferReader.HEADER + 7) & ~7;
-        int size = Integer.highestOneBit(Math.max(4096, step * records.length * 2 - 1)) << 1;
-        HeapRing[] heapRings = {new HeapRing(size), new HeapRing(size)};
+        int size = Integer.highestOneBit(Math.max(4096, HeapRing.space(records[0].length) * records.length * 2 - 1)) << 1;
+        HeapRing[] heapRings = {new HeapRing(size, true), new HeapRing(size, true)};
+        long[] now = {0};
         PerCpuRings merged = new PerCpuRings(new RingBufferReader[] {heapRings[0].reader(), heapRings[1].reader()},
-                null, () -> Long.MAX_VALUE, 0);
+                null, () -> now[0], 0, size);
         long key = 0;
         for (int i = 0; i < rounds; i++) {
             for (int r = 0; r < records.length; r++) {
@@ -76,28 +94,45 @@ final class PerCpuRings implements RecordSource {
                 ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN).putLong(KEY_OFFSET, ++key);
                 heapRings[r % 2].append(rec, false);
             }
+            now[0] = key - 1; // the last two of this round wait in the hold
             merged.drain(handler);
         }
+        merged.drainAll(handler);
     }
 
-    /** Bytes written by the kernel and not yet consumed, over all rings. */
+    /** Bytes written by the kernel and not yet taken out of its rings (the hold does not count: poll() ignores it). */
     @Override
     public long pending() {
         long n = 0;
-        for (RingBufferReader r : rings) {
-            n += r.pending();
+        for (int i = 0; i < rings; i++) {
+            n += sources[i].pending();
         }
         return n;
     }
 
-    /** Hands every record older than the cut to {@code handler}, in emit_ns order; returns how many. Never blocks. */
+    /**
+     * Hands every record older than the cut to {@code handler}, in emit_ns order, and moves the younger ones
+     * to the hold; returns how many were handed out. Never blocks.
+     */
     @Override
     public int drain(RecordHandler handler) {
-        long cut = clock.getAsLong() - settleNanos;
+        return merge(clock.getAsLong() - settleNanos, handler);
+    }
+
+    /** Everything committed, in emit_ns order: for after the programs were detached (nothing can come between). */
+    @Override
+    public int drainAll(RecordHandler handler) {
+        return merge(Long.MAX_VALUE, handler);
+    }
+
+    private int merge(long cut, RecordHandler handler) {
+        int hold = rings; // the current hold's index in sources
+        HeapRing next = holds[current ^ 1];
+        moveTarget = next;
         int size = 0;
-        for (int i = 0; i < rings.length; i++) {
-            long k = rings[i].headKey(KEY_OFFSET);
-            if (k < cut) {
+        for (int i = 0; i < sources.length; i++) {
+            long k = sources[i].headKey(KEY_OFFSET);
+            if (k != Long.MAX_VALUE) {
                 heads[i] = k;
                 heap[size] = i;
                 siftUp(size++);
@@ -106,36 +141,50 @@ final class PerCpuRings implements RecordSource {
         int n = 0;
         try {
             while (size > 0) {
-                int r = heap[0];
-                rings[r].consumeHead(handler);
-                n++;
-                long k = rings[r].headKey(KEY_OFFSET);
-                if (k < cut) {
-                    heads[r] = k;
+                int s = heap[0];
+                RingBufferReader source = sources[s];
+                if (heads[s] < cut) {
+                    source.consumeHead(handler);
+                    n++;
+                } else if (s == hold || HeapRing.space(source.headLength()) <= next.free() - sources[hold].pending()) {
+                    // too young: into the next hold (always room for what the current hold still has)
+                    source.consumeHead(moveToHold);
+                } else {
+                    heap[0] = heap[--size]; // no room: the rest of this ring stays in it, merged next time
+                    siftDown(size);
+                    continue;
+                }
+                long k = source.headKey(KEY_OFFSET);
+                if (k != Long.MAX_VALUE) {
+                    heads[s] = k;
                 } else {
                     heap[0] = heap[--size];
                 }
                 siftDown(size);
             }
         } finally {
-            for (RingBufferReader r : rings) {
+            for (RingBufferReader r : sources) {
                 r.publish();
+            }
+            if (sources[hold].pending() == 0) { // emptied (always, unless a handler threw): the next hold takes over
+                current ^= 1;
+                sources[hold] = holds[current].reader();
             }
         }
         return n;
     }
 
     private void siftUp(int at) {
-        int ring = heap[at];
+        int source = heap[at];
         while (at > 0) {
             int parent = (at - 1) >>> 1;
-            if (heads[heap[parent]] <= heads[ring]) {
+            if (heads[heap[parent]] <= heads[source]) {
                 break;
             }
             heap[at] = heap[parent];
             at = parent;
         }
-        heap[at] = ring;
+        heap[at] = source;
     }
 
     private void siftDown(int size) {
@@ -143,7 +192,7 @@ final class PerCpuRings implements RecordSource {
             return;
         }
         int at = 0;
-        int ring = heap[0];
+        int source = heap[0];
         while (true) {
             int child = 2 * at + 1;
             if (child >= size) {
@@ -152,13 +201,13 @@ final class PerCpuRings implements RecordSource {
             if (child + 1 < size && heads[heap[child + 1]] < heads[heap[child]]) {
                 child++;
             }
-            if (heads[ring] <= heads[heap[child]]) {
+            if (heads[source] <= heads[heap[child]]) {
                 break;
             }
             heap[at] = heap[child];
             at = child;
         }
-        heap[at] = ring;
+        heap[at] = source;
     }
 
     /** Waits up to {@code timeoutMillis} for a ring to signal data; true if some is pending. */
@@ -173,8 +222,8 @@ final class PerCpuRings implements RecordSource {
 
     @Override
     public void close() {
-        for (RingBufferReader r : rings) {
-            r.close();
+        for (int i = 0; i < rings; i++) {
+            sources[i].close();
         }
     }
 }

@@ -16,8 +16,13 @@ public interface RecordSource extends AutoCloseable {
     /** Bytes (or records) waiting; 0 when there is nothing to read. */
     long pending();
 
-    /** Delivers every committed record; returns how many. */
+    /** Delivers the committed records that are ready (a source may hold back the newest); returns how many. */
     int drain(RecordHandler handler);
+
+    /** Delivers every committed record, holding none back: once nothing more can arrive (programs detached). */
+    default int drainAll(RecordHandler handler) {
+        return drain(handler);
+    }
 
     @Override
     void close();

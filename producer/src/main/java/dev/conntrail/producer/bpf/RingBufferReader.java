@@ -110,6 +110,11 @@ final class RingBufferReader implements AutoCloseable {
         return producer.getLong(headOffset + keyOffset);
     }
 
+    /** Data length of the record {@link #headKey} found. */
+    int headLength() {
+        return headLength;
+    }
+
     /** Hands the record {@link #headKey} found to {@code handler} and moves past it. */
     void consumeHead(RecordSource.RecordHandler handler) {
         int off = headOffset;

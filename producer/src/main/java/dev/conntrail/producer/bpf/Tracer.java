@@ -104,8 +104,9 @@ public final class Tracer implements AutoCloseable {
         for (BpfLink l : loaded.links) {
             names.add(l.program());
         }
-        LOG.info("tracer attached: {} (cookies: {}, accept pid: {})", names, loaded.cookies ? "yes" : "no",
-                options.acceptPid().name().toLowerCase());
+        LOG.info("tracer attached: {} (cookies: {}, accept pid: {}, {} ring buffers of {} KiB)", names,
+                loaded.cookies ? "yes" : "no", options.acceptPid().name().toLowerCase(), loaded.rings.fds().length,
+                loaded.rings.ringBytes() / 1024);
         try {
             return new Tracer(options, loaded, sink);
         } catch (RuntimeException e) {
@@ -184,11 +185,6 @@ public final class Tracer implements AutoCloseable {
         config.update(new byte[4], v.array(), Libbpf.BPF_ANY);
     }
 
-    /** Bytes of each CPU's ring buffer. */
-    public int ringBytesPerCpu() {
-        return rings.ringBytes();
-    }
-
     /** True when events carry the kernel's socket cookie (tp_btf); false: cookie null on every event. */
     public boolean hasCookies() {
         return cookies;
@@ -261,7 +257,7 @@ public final class Tracer implements AutoCloseable {
             lastSweep = readOnce(handler, pollMillis, lastSweep);
         }
         if (!paused) {
-            ring.drain(handler); // what arrived before the programs were detached
+            ring.drainAll(handler); // what arrived before the programs were detached, the newest included
         }
     }
 

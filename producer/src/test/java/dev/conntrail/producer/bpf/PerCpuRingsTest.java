@@ -48,11 +48,15 @@ class PerCpuRingsTest {
     }
 
     private static PerCpuRings over(HeapRing[] rings, Clock clock, long settle) {
+        return over(rings, clock, settle, 1 << 20);
+    }
+
+    private static PerCpuRings over(HeapRing[] rings, Clock clock, long settle, int holdBytes) {
         RingBufferReader[] readers = new RingBufferReader[rings.length];
         for (int i = 0; i < rings.length; i++) {
             readers[i] = rings[i].reader();
         }
-        return new PerCpuRings(readers, null, () -> clock.now, settle);
+        return new PerCpuRings(readers, null, () -> clock.now, settle, holdBytes);
     }
 
     /**
@@ -64,13 +68,14 @@ class PerCpuRingsTest {
      */
     @Property(tries = 300)
     void everyRecordOnceAndCausalOrderKept(@ForAll("steps") List<Integer> steps, @ForAll @IntRange(min = 1, max = 4) int cpus,
-            @ForAll @IntRange(min = 0, max = 3) int settle) {
+            @ForAll @IntRange(min = 0, max = 40) int settle, @ForAll boolean smallHold) {
         HeapRing[] rings = new HeapRing[cpus];
         for (int i = 0; i < cpus; i++) {
             rings[i] = new HeapRing(4096);
         }
         Clock clock = new Clock();
-        PerCpuRings merged = over(rings, clock, settle);
+        // a small hold (10 records) makes young records stay in their rings when it is full
+        PerCpuRings merged = over(rings, clock, settle, smallHold ? 512 : 1 << 20);
         Rec[] inFlight = new Rec[cpus];
         List<Rec> all = new ArrayList<>();
         List<Integer> out = new ArrayList<>();
@@ -141,7 +146,7 @@ class PerCpuRingsTest {
     }
 
     @Test
-    void recordsYoungerThanTheCutWaitInTheirRingAndFollowLater() {
+    void recordsYoungerThanTheCutLeaveTheKernelsRingsAndFollowInOrderLater() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
         Clock clock = new Clock();
         PerCpuRings merged = over(rings, clock, 5);
@@ -154,10 +159,47 @@ class PerCpuRingsTest {
         clock.now = 20; // cut 15: records 1 and 2
         assertThat(merged.drain(collect)).isEqualTo(2);
         assertThat(out).containsExactly(1, 2);
-        assertThat(merged.pending()).isPositive();
+        assertThat(merged.pending()).as("the rings are empty, so poll() can sleep").isZero();
+        rings[1].append(record(5, 22), false);
+        rings[0].append(record(6, 30), false);
+        clock.now = 28; // cut 23: 3 and 4 from the hold, 5 from a ring; 6 into the other hold
+        assertThat(merged.drain(collect)).isEqualTo(3);
+        assertThat(out).containsExactly(1, 2, 3, 4, 5);
         clock.now = 100;
-        assertThat(merged.drain(collect)).isEqualTo(2);
-        assertThat(out).containsExactly(1, 2, 3, 4);
+        assertThat(merged.drain(collect)).isEqualTo(1);
+        assertThat(out).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(merged.pending()).isZero();
+    }
+
+    @Test
+    void whenTheHoldIsFullYoungRecordsStayInTheirRing() {
+        HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
+        Clock clock = new Clock();
+        PerCpuRings merged = over(rings, clock, 0, 128); // a hold of 3 records
+        for (int i = 1; i <= 10; i++) {
+            rings[i % 2].append(record(i, 100 + i), false);
+        }
+        List<Integer> out = new ArrayList<>();
+        clock.now = 50;
+        assertThat(merged.drain((data, off, len) -> out.add(data.getInt(off)))).isZero();
+        assertThat(merged.pending()).as("7 records did not fit the hold").isEqualTo(7 * 40);
+        clock.now = 200;
+        assertThat(merged.drain((data, off, len) -> out.add(data.getInt(off)))).isEqualTo(10);
+        assertThat(out).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    }
+
+    @Test
+    void drainAllAtCloseTakesTheNewestToo() {
+        HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
+        Clock clock = new Clock();
+        PerCpuRings merged = over(rings, clock, 5);
+        rings[0].append(record(1, 10), false);
+        rings[1].append(record(2, 19), false);
+        rings[0].append(record(3, 20), false);
+        List<Integer> out = new ArrayList<>();
+        clock.now = 20; // cut 15: a drain would hold 2 and 3
+        assertThat(merged.drainAll((data, off, len) -> out.add(data.getInt(off)))).isEqualTo(3);
+        assertThat(out).containsExactly(1, 2, 3);
         assertThat(merged.pending()).isZero();
     }
 
