@@ -3,7 +3,6 @@ package dev.conntrail.producer.bpf;
 import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.function.LongSupplier;
 
 /**
  * The tracer's per-CPU ring buffers read as one stream that keeps each socket's events in order.
@@ -34,10 +33,7 @@ final class PerCpuRings implements RecordSource {
     private final int rings;
     private final HeapRing[] holds;
     private int current;
-    private HeapRing moveTarget;
-    private final RecordHandler moveToHold = (data, off, len) -> moveTarget.append(data, off, len);
     private final DirectPoll poller; // null: in-heap rings
-    private final LongSupplier clock;
     private final long settleNanos;
     // the merge's min-heap of source indexes, keyed by each source's head emit_ns
     private final int[] heap;
@@ -58,18 +54,17 @@ final class PerCpuRings implements RecordSource {
             }
             throw e;
         }
-        return new PerCpuRings(rings, new DirectPoll(fds, LibC.POLLIN), System::nanoTime, SETTLE_NANOS, HOLD_BYTES);
+        return new PerCpuRings(rings, new DirectPoll(fds, LibC.POLLIN), SETTLE_NANOS, HOLD_BYTES);
     }
 
     /** {@code holdBytes}: each hold's size, a power of two. */
-    PerCpuRings(RingBufferReader[] rings, DirectPoll poller, LongSupplier clock, long settleNanos, int holdBytes) {
+    PerCpuRings(RingBufferReader[] rings, DirectPoll poller, long settleNanos, int holdBytes) {
         this.rings = rings.length;
-        this.holds = new HeapRing[] {new HeapRing(holdBytes), new HeapRing(holdBytes)};
+        this.holds = new HeapRing[] {new HeapRing(holdBytes, true), new HeapRing(holdBytes, true)};
         this.sources = new RingBufferReader[rings.length + 1];
         System.arraycopy(rings, 0, sources, 0, rings.length);
         this.sources[rings.length] = holds[current].reader();
         this.poller = poller;
-        this.clock = clock;
         this.settleNanos = settleNanos;
         this.heap = new int[sources.length];
         this.heads = new long[sources.length];
@@ -84,9 +79,8 @@ final class PerCpuRings implements RecordSource {
     static void warmUp(byte[][] records, int rounds, RecordHandler handler) {
         int size = Integer.highestOneBit(Math.max(4096, HeapRing.space(records[0].length) * records.length * 2 - 1)) << 1;
         HeapRing[] heapRings = {new HeapRing(size, true), new HeapRing(size, true)};
-        long[] now = {0};
         PerCpuRings merged = new PerCpuRings(new RingBufferReader[] {heapRings[0].reader(), heapRings[1].reader()},
-                null, () -> now[0], 0, size);
+                null, 0, size);
         long key = 0;
         for (int i = 0; i < rounds; i++) {
             for (int r = 0; r < records.length; r++) {
@@ -94,8 +88,7 @@ final class PerCpuRings implements RecordSource {
                 ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN).putLong(KEY_OFFSET, ++key);
                 heapRings[r % 2].append(rec, false);
             }
-            now[0] = key - 1; // the last two of this round wait in the hold
-            merged.drain(handler);
+            merged.drainAt(key - 1, handler); // the last two of this round wait in the hold
         }
         merged.drainAll(handler);
     }
@@ -116,7 +109,12 @@ final class PerCpuRings implements RecordSource {
      */
     @Override
     public int drain(RecordHandler handler) {
-        return merge(clock.getAsLong() - settleNanos, handler);
+        return drainAt(System.nanoTime(), handler); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
+    }
+
+    /** {@link #drain} as if the clock read {@code now}. */
+    int drainAt(long now, RecordHandler handler) {
+        return merge(now - settleNanos, handler);
     }
 
     /** Everything committed, in emit_ns order: for after the programs were detached (nothing can come between). */
@@ -128,7 +126,6 @@ final class PerCpuRings implements RecordSource {
     private int merge(long cut, RecordHandler handler) {
         int hold = rings; // the current hold's index in sources
         HeapRing next = holds[current ^ 1];
-        moveTarget = next;
         int size = 0;
         for (int i = 0; i < sources.length; i++) {
             long k = sources[i].headKey(KEY_OFFSET);
@@ -148,7 +145,7 @@ final class PerCpuRings implements RecordSource {
                     n++;
                 } else if (s == hold || HeapRing.space(source.headLength()) <= next.free() - sources[hold].pending()) {
                     // too young: into the next hold (always room for what the current hold still has)
-                    source.consumeHead(moveToHold);
+                    source.moveHeadTo(next);
                 } else {
                     heap[0] = heap[--size]; // no room: the rest of this ring stays in it, merged next time
                     siftDown(size);

@@ -123,6 +123,14 @@ final class RingBufferReader implements AutoCloseable {
         handler.onRecord(producer, off, headLength);
     }
 
+    /** Moves the record {@link #headKey} found into {@code target}, which must have room for it. */
+    void moveHeadTo(HeapRing target) {
+        int off = headOffset;
+        headOffset = -1;
+        advance(headLength);
+        target.append(producer, off, headLength);
+    }
+
     private void advance(int dataLen) {
         position += (dataLen + HEADER + 7) & ~7L;
         if (position - published >= PUBLISH_BYTES) {

@@ -47,16 +47,16 @@ class PerCpuRingsTest {
         long now;
     }
 
-    private static PerCpuRings over(HeapRing[] rings, Clock clock, long settle) {
-        return over(rings, clock, settle, 1 << 20);
+    private static PerCpuRings over(HeapRing[] rings, long settle) {
+        return over(rings, settle, 1 << 20);
     }
 
-    private static PerCpuRings over(HeapRing[] rings, Clock clock, long settle, int holdBytes) {
+    private static PerCpuRings over(HeapRing[] rings, long settle, int holdBytes) {
         RingBufferReader[] readers = new RingBufferReader[rings.length];
         for (int i = 0; i < rings.length; i++) {
             readers[i] = rings[i].reader();
         }
-        return new PerCpuRings(readers, null, () -> clock.now, settle, holdBytes);
+        return new PerCpuRings(readers, null, settle, holdBytes);
     }
 
     /**
@@ -75,7 +75,7 @@ class PerCpuRingsTest {
         }
         Clock clock = new Clock();
         // a small hold (10 records) makes young records stay in their rings when it is full
-        PerCpuRings merged = over(rings, clock, settle, smallHold ? 512 : 1 << 20);
+        PerCpuRings merged = over(rings, settle, smallHold ? 512 : 1 << 20);
         Rec[] inFlight = new Rec[cpus];
         List<Rec> all = new ArrayList<>();
         List<Integer> out = new ArrayList<>();
@@ -93,7 +93,7 @@ class PerCpuRingsTest {
             if (op == 2) {
                 cutOfDrain[0] = clock.now - settle;
                 int before = out.size();
-                merged.drain(collect);
+                merged.drainAt(clock.now, collect);
                 assertKeysAscending(all, out.subList(before, out.size()));
             } else if (inFlight[cpu] == null) {
                 Rec r = new Rec(all.size(), clock.now);
@@ -116,7 +116,7 @@ class PerCpuRingsTest {
         }
         clock.now += settle + 1;
         cutOfDrain[0] = clock.now - settle;
-        merged.drain(collect);
+        merged.drainAt(clock.now, collect);
 
         assertThat(out).hasSize(all.size()).doesNotHaveDuplicates();
         Map<Integer, Integer> position = new HashMap<>();
@@ -149,7 +149,7 @@ class PerCpuRingsTest {
     void recordsYoungerThanTheCutLeaveTheKernelsRingsAndFollowInOrderLater() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
         Clock clock = new Clock();
-        PerCpuRings merged = over(rings, clock, 5);
+        PerCpuRings merged = over(rings, 5);
         rings[1].append(record(1, 10), false);
         rings[0].append(record(2, 12), false);
         rings[0].append(record(3, 20), false);
@@ -157,16 +157,16 @@ class PerCpuRingsTest {
         List<Integer> out = new ArrayList<>();
         RecordSource.RecordHandler collect = (data, off, len) -> out.add(data.getInt(off));
         clock.now = 20; // cut 15: records 1 and 2
-        assertThat(merged.drain(collect)).isEqualTo(2);
+        assertThat(merged.drainAt(clock.now, collect)).isEqualTo(2);
         assertThat(out).containsExactly(1, 2);
         assertThat(merged.pending()).as("the rings are empty, so poll() can sleep").isZero();
         rings[1].append(record(5, 22), false);
         rings[0].append(record(6, 30), false);
         clock.now = 28; // cut 23: 3 and 4 from the hold, 5 from a ring; 6 into the other hold
-        assertThat(merged.drain(collect)).isEqualTo(3);
+        assertThat(merged.drainAt(clock.now, collect)).isEqualTo(3);
         assertThat(out).containsExactly(1, 2, 3, 4, 5);
         clock.now = 100;
-        assertThat(merged.drain(collect)).isEqualTo(1);
+        assertThat(merged.drainAt(clock.now, collect)).isEqualTo(1);
         assertThat(out).containsExactly(1, 2, 3, 4, 5, 6);
         assertThat(merged.pending()).isZero();
     }
@@ -175,16 +175,16 @@ class PerCpuRingsTest {
     void whenTheHoldIsFullYoungRecordsStayInTheirRing() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
         Clock clock = new Clock();
-        PerCpuRings merged = over(rings, clock, 0, 128); // a hold of 3 records
+        PerCpuRings merged = over(rings, 0, 128); // a hold of 3 records
         for (int i = 1; i <= 10; i++) {
             rings[i % 2].append(record(i, 100 + i), false);
         }
         List<Integer> out = new ArrayList<>();
         clock.now = 50;
-        assertThat(merged.drain((data, off, len) -> out.add(data.getInt(off)))).isZero();
+        assertThat(merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)))).isZero();
         assertThat(merged.pending()).as("7 records did not fit the hold").isEqualTo(7 * 40);
         clock.now = 200;
-        assertThat(merged.drain((data, off, len) -> out.add(data.getInt(off)))).isEqualTo(10);
+        assertThat(merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)))).isEqualTo(10);
         assertThat(out).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     }
 
@@ -192,7 +192,7 @@ class PerCpuRingsTest {
     void drainAllAtCloseTakesTheNewestToo() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
         Clock clock = new Clock();
-        PerCpuRings merged = over(rings, clock, 5);
+        PerCpuRings merged = over(rings, 5);
         rings[0].append(record(1, 10), false);
         rings[1].append(record(2, 19), false);
         rings[0].append(record(3, 20), false);
@@ -207,15 +207,15 @@ class PerCpuRingsTest {
     void aReservedRecordHoldsBackItsRingOnly() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
         Clock clock = new Clock();
-        PerCpuRings merged = over(rings, clock, 0);
+        PerCpuRings merged = over(rings, 0);
         int busy = rings[0].append(record(1, 5), true);
         rings[1].append(record(2, 6), false);
         List<Integer> out = new ArrayList<>();
         clock.now = 50;
-        merged.drain((data, off, len) -> out.add(data.getInt(off)));
+        merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)));
         assertThat(out).containsExactly(2);
         rings[0].commit(busy);
-        merged.drain((data, off, len) -> out.add(data.getInt(off)));
+        merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)));
         assertThat(out).containsExactly(2, 1);
     }
 
@@ -224,13 +224,13 @@ class PerCpuRingsTest {
         HeapRing ring = new HeapRing(4096);
         Clock clock = new Clock();
         clock.now = Long.MAX_VALUE;
-        PerCpuRings merged = over(new HeapRing[] {ring}, clock, 0);
+        PerCpuRings merged = over(new HeapRing[] {ring}, 0);
         int written = 0;
         while (ring.append(record(written, written), false) >= 0) {
             written++;
         }
         assertThat(written).isEqualTo(4096 / (RECORD + RingBufferReader.HEADER));
-        assertThat(merged.drain((data, off, len) -> { })).isEqualTo(written);
+        assertThat(merged.drainAt(clock.now, (data, off, len) -> { })).isEqualTo(written);
         assertThat(ring.append(record(written, written), false)).isNotNegative();
     }
 }
