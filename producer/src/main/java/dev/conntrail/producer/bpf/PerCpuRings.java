@@ -3,6 +3,7 @@ package dev.conntrail.producer.bpf;
 import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Random;
 
 /**
  * The tracer's per-CPU ring buffers read as one stream that keeps each socket's events in order.
@@ -71,24 +72,34 @@ final class PerCpuRings implements RecordSource {
     }
 
     /**
-     * Runs {@link #drain} over {@code rounds} of {@code records} spread over two in-heap rings, the newest of
-     * each round held for the next, so the JIT compiles the read, merge and hold loop before the kernel's
-     * first burst arrives: a reader still in the interpreter drains a few times slower than a compiled one,
-     * and a burst right after start then overflowed the ring buffer (BENCHMARKS.md, "Tracer").
+     * Runs the merge over {@code rounds} × 2 × {@code records} in two stand-in rings (direct buffers, like the
+     * kernel's mapping), in runs of varying length, drained at varying times so that some records wait in the
+     * hold, some wait twice, and a small hold sometimes fills — every path the real rings take, so the JIT
+     * compiles the read, merge and hold loop before the kernel's first burst and does not throw that code away
+     * when real records take a path the warm-up never took (it did, and recompiled the merge several times
+     * under load). A reader still in the interpreter drains a few times slower than a compiled one, and a
+     * burst right after start then overflowed the ring buffer (BENCHMARKS.md, "Tracer"). Records come out in
+     * the order of {@code records}, round after round.
      */
     static void warmUp(byte[][] records, int rounds, RecordHandler handler) {
-        int size = Integer.highestOneBit(Math.max(4096, HeapRing.space(records[0].length) * records.length * 2 - 1)) << 1;
-        HeapRing[] heapRings = {new HeapRing(size, true), new HeapRing(size, true)};
-        PerCpuRings merged = new PerCpuRings(new RingBufferReader[] {heapRings[0].reader(), heapRings[1].reader()},
-                null, 0, size);
+        Random random = new Random(42);
+        int perRound = 2 * records.length;
+        int size = Integer.highestOneBit(HeapRing.space(records[0].length) * perRound * 4) << 1;
+        HeapRing[] stand = {new HeapRing(size, true), new HeapRing(size, true)};
+        PerCpuRings merged = new PerCpuRings(new RingBufferReader[] {stand[0].reader(), stand[1].reader()}, null, 0,
+                Integer.highestOneBit(HeapRing.space(records[0].length) * records.length)); // fills now and then
         long key = 0;
+        int ring = 0;
         for (int i = 0; i < rounds; i++) {
-            for (int r = 0; r < records.length; r++) {
-                byte[] rec = records[r].clone();
+            for (int r = 0; r < perRound; r++) {
+                if (random.nextInt(4) == 0) {
+                    ring ^= 1; // runs of ~4 from one CPU
+                }
+                byte[] rec = records[r % records.length].clone();
                 ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN).putLong(KEY_OFFSET, ++key);
-                heapRings[r % 2].append(rec, false);
+                stand[ring].append(rec, false);
             }
-            merged.drainAt(key - 1, handler); // the last two of this round wait in the hold
+            merged.drainAt(key + 1 - random.nextInt(perRound), handler); // the newest 0..perRound-1 wait
         }
         merged.drainAll(handler);
     }

@@ -30,7 +30,7 @@ public final class Tracer implements AutoCloseable {
      * 10 ms rather than 2 ms: fewer reader wake-ups at moderate rates (BENCHMARKS.md, "Tracer").
      */
     private static final long BATCH_PAUSE_NANOS = 10_000_000L;
-    /** Warm-up rounds of 6 synthetic records: past the JIT's first-tier thresholds for drain and decode. */
+    /** Warm-up rounds of 12 synthetic records: past the JIT's thresholds for the merge and decode. */
     private static final int WARM_UP_ROUNDS = 2_000;
     private final TracerOptions options;
     private final BpfObject object;

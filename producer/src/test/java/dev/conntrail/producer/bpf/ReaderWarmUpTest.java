@@ -18,11 +18,14 @@ class ReaderWarmUpTest {
         List<TcpEvent> events = new ArrayList<>();
         // enough rounds that the synthetic ring wraps several times
         PerCpuRings.warmUp(EventDecoder.sampleRecords(), 500, (data, off, len) -> events.add(decoder.decode(data, off, len)));
-        assertThat(events).hasSize(500 * 6).doesNotContainNull();
+        assertThat(events).hasSize(500 * 12).doesNotContainNull();
         Map<EventType, Integer> types = new EnumMap<>(EventType.class);
         events.forEach(e -> types.merge(e.getType(), 1, Integer::sum));
-        assertThat(types).containsEntry(EventType.CONNECT, 1000).containsEntry(EventType.ACCEPT, 1000)
-                .containsEntry(EventType.CLOSE, 1000);
+        assertThat(types).containsEntry(EventType.CONNECT, 2000).containsEntry(EventType.ACCEPT, 2000)
+                .containsEntry(EventType.CLOSE, 2000);
+        for (int i = 0; i < events.size(); i++) { // in the order written, across rings, holds and full holds
+            assertThat(events.get(i).getPid()).isEqualTo(i % 6 >= 4 ? null : 1000 + i % 6);
+        }
         assertThat(events.get(1).getLaddr()).isEqualTo("7f00:1::"); // the IPv6 sample: raw bytes 7f 00 00 01 0 .. 0
         assertThat(events.get(0).getLaddr()).isEqualTo("127.0.0.1");
         assertThat(events.get(4).getPid()).isNull(); // CLOSE samples carry no owner
