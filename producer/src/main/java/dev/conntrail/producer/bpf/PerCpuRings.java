@@ -79,29 +79,43 @@ final class PerCpuRings implements RecordSource {
      * when real records take a path the warm-up never took (it did, and recompiled the merge several times
      * under load). A reader still in the interpreter drains a few times slower than a compiled one, and a
      * burst right after start then overflowed the ring buffer (BENCHMARKS.md, "Tracer"). Records come out in
-     * the order of {@code records}, round after round.
+     * the order of {@code records}, round after round; returns how many.
      */
-    static void warmUp(byte[][] records, int rounds, RecordHandler handler) {
+    static long warmUp(byte[][] records, int rounds, RecordHandler handler) {
         Random random = new Random(42);
         int perRound = 2 * records.length;
-        int size = Integer.highestOneBit(HeapRing.space(records[0].length) * perRound * 4) << 1;
-        HeapRing[] stand = {new HeapRing(size, true), new HeapRing(size, true)};
+        HeapRing[] stand = {new HeapRing(1 << 17, true), new HeapRing(1 << 17, true)};
         PerCpuRings merged = new PerCpuRings(new RingBufferReader[] {stand[0].reader(), stand[1].reader()}, null, 0,
                 Integer.highestOneBit(HeapRing.space(records[0].length) * records.length)); // fills now and then
         long key = 0;
         int ring = 0;
         for (int i = 0; i < rounds; i++) {
-            for (int r = 0; r < perRound; r++) {
+            // now and then a burst: more than a publish step (16 KiB) of records in one drain
+            int count = i % 50 == 49 ? 20 * perRound : perRound;
+            int busy = -1;
+            for (int r = 0; r < count; r++) {
                 if (random.nextInt(4) == 0) {
                     ring ^= 1; // runs of ~4 from one CPU
                 }
                 byte[] rec = records[r % records.length].clone();
-                ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN).putLong(KEY_OFFSET, ++key);
-                stand[ring].append(rec, false);
+                ByteBuffer b = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
+                b.putLong(KEY_OFFSET, ++key);
+                // values that miss the decoder's small caches, as real ones do
+                b.putShort(EventDecoder.OFF_LPORT, (short) (1024 + random.nextInt(60000)));
+                b.putInt(EventDecoder.OFF_NETNS, 0xF0000000 + random.nextInt(4096));
+                boolean reserved = r == count - 1 && i % 7 == 6; // still being written when the reader looks
+                int handle = stand[ring].append(rec, reserved);
+                if (reserved) {
+                    busy = handle;
+                }
             }
             merged.drainAt(key + 1 - random.nextInt(perRound), handler); // the newest 0..perRound-1 wait
+            if (busy >= 0) {
+                stand[ring].commit(busy);
+            }
         }
         merged.drainAll(handler);
+        return key;
     }
 
     /** Bytes written by the kernel and not yet taken out of its rings (the hold does not count: poll() ignores it). */

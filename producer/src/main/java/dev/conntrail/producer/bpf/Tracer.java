@@ -26,7 +26,8 @@ public final class Tracer implements AutoCloseable {
     static final String[] PROG_ACCEPT = {"ct_accept_exit", "ct_accept4_exit"};
 
     /**
-     * Batching pause when records trickle in: at 1M records/s this is ~1.1 MiB of an 8 MiB buffer.
+     * Batching pause when records trickle in: at 1M records/s this is ~1.1 MiB over the CPUs' rings (4 MiB
+     * each by default).
      * 10 ms rather than 2 ms: fewer reader wake-ups at moderate rates (BENCHMARKS.md, "Tracer").
      */
     private static final long BATCH_PAUSE_NANOS = 10_000_000L;

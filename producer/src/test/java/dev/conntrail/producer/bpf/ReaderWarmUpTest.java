@@ -17,12 +17,15 @@ class ReaderWarmUpTest {
         EventDecoder decoder = new EventDecoder("h", 1, new ClockSync());
         List<TcpEvent> events = new ArrayList<>();
         // enough rounds that the synthetic ring wraps several times
-        PerCpuRings.warmUp(EventDecoder.sampleRecords(), 500, (data, off, len) -> events.add(decoder.decode(data, off, len)));
-        assertThat(events).hasSize(500 * 12).doesNotContainNull();
+        long written = PerCpuRings.warmUp(EventDecoder.sampleRecords(), 500,
+                (data, off, len) -> events.add(decoder.decode(data, off, len)));
+        assertThat(written).isGreaterThan(500 * 12); // bursts too
+        assertThat(events).hasSize((int) written).doesNotContainNull();
         Map<EventType, Integer> types = new EnumMap<>(EventType.class);
         events.forEach(e -> types.merge(e.getType(), 1, Integer::sum));
-        assertThat(types).containsEntry(EventType.CONNECT, 2000).containsEntry(EventType.ACCEPT, 2000)
-                .containsEntry(EventType.CLOSE, 2000);
+        int third = (int) written / 3;
+        assertThat(types).containsEntry(EventType.CONNECT, third).containsEntry(EventType.ACCEPT, third)
+                .containsEntry(EventType.CLOSE, third);
         for (int i = 0; i < events.size(); i++) { // in the order written, across rings, holds and full holds
             assertThat(events.get(i).getPid()).isEqualTo(i % 6 >= 4 ? null : 1000 + i % 6);
         }
