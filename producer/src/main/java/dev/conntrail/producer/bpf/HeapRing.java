@@ -53,7 +53,7 @@ final class HeapRing {
     }
 
     private int append(ByteBuffer src, int offset, int length, boolean busy) {
-        int step = space(length);
+        int step = RingBufferReader.space(length);
         if (step > free()) {
             return -1;
         }
@@ -68,11 +68,6 @@ final class HeapRing {
     /** Bytes free for records (as far as the reader has published what it consumed). */
     long free() {
         return size - (position - consumer.getLong(0));
-    }
-
-    /** Ring bytes a record of {@code length} data bytes takes: header and padding included. */
-    static int space(int length) {
-        return (length + RingBufferReader.HEADER + 7) & ~7;
     }
 
     /** Submits a record {@link #append} left busy. */

@@ -86,7 +86,7 @@ final class PerCpuRings implements RecordSource {
         int perRound = 2 * records.length;
         HeapRing[] stand = {new HeapRing(1 << 17, true), new HeapRing(1 << 17, true)};
         PerCpuRings merged = new PerCpuRings(new RingBufferReader[] {stand[0].reader(), stand[1].reader()}, null, 0,
-                Integer.highestOneBit(HeapRing.space(records[0].length) * records.length)); // fills now and then
+                Integer.highestOneBit(RingBufferReader.space(records[0].length) * records.length)); // fills now and then
         long key = 0;
         int ring = 0;
         for (int i = 0; i < rounds; i++) {
@@ -168,7 +168,7 @@ final class PerCpuRings implements RecordSource {
                 if (heads[s] < cut) {
                     source.consumeHead(handler);
                     n++;
-                } else if (s == hold || HeapRing.space(source.headLength()) <= next.free() - sources[hold].pending()) {
+                } else if (s == hold || RingBufferReader.space(source.headLength()) <= next.free() - sources[hold].pending()) {
                     // too young: into the next hold (always room for what the current hold still has)
                     source.moveHeadTo(next);
                 } else {

@@ -131,8 +131,13 @@ final class RingBufferReader implements AutoCloseable {
         target.append(producer, off, headLength);
     }
 
+    /** Ring bytes a record of {@code length} data bytes takes: header and padding to 8 bytes included. */
+    static int space(int length) {
+        return (length + HEADER + 7) & ~7;
+    }
+
     private void advance(int dataLen) {
-        position += (dataLen + HEADER + 7) & ~7L;
+        position += space(dataLen);
         if (position - published >= PUBLISH_BYTES) {
             publish();
         }

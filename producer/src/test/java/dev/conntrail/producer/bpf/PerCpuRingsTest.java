@@ -43,8 +43,8 @@ class PerCpuRingsTest {
         return b.array();
     }
 
-    private static final class Clock {
-        long now;
+    private static RecordSource.RecordHandler into(List<Integer> out) {
+        return (data, off, len) -> out.add(data.getInt(off));
     }
 
     private static PerCpuRings over(HeapRing[] rings, long settle) {
@@ -73,7 +73,7 @@ class PerCpuRingsTest {
         for (int i = 0; i < cpus; i++) {
             rings[i] = new HeapRing(4096);
         }
-        Clock clock = new Clock();
+        long now = 0;
         // a small hold (10 records) makes young records stay in their rings when it is full
         PerCpuRings merged = over(rings, settle, smallHold ? 512 : 1 << 20);
         Rec[] inFlight = new Rec[cpus];
@@ -87,16 +87,16 @@ class PerCpuRingsTest {
             out.add(data.getInt(off));
         };
         for (int step : steps) {
-            clock.now++;
+            now++;
             int cpu = step % cpus;
             int op = step / cpus % 3;
             if (op == 2) {
-                cutOfDrain[0] = clock.now - settle;
+                cutOfDrain[0] = now - settle;
                 int before = out.size();
-                merged.drainAt(clock.now, collect);
+                merged.drainAt(now, collect);
                 assertKeysAscending(all, out.subList(before, out.size()));
             } else if (inFlight[cpu] == null) {
-                Rec r = new Rec(all.size(), clock.now);
+                Rec r = new Rec(all.size(), now);
                 r.handle = rings[cpu].append(record(r.id, r.reservedAt), true);
                 if (r.handle >= 0) {
                     all.add(r);
@@ -104,19 +104,19 @@ class PerCpuRingsTest {
                 }
             } else {
                 rings[cpu].commit(inFlight[cpu].handle);
-                inFlight[cpu].committedAt = clock.now;
+                inFlight[cpu].committedAt = now;
                 inFlight[cpu] = null;
             }
         }
         for (int cpu = 0; cpu < cpus; cpu++) {
             if (inFlight[cpu] != null) {
                 rings[cpu].commit(inFlight[cpu].handle);
-                inFlight[cpu].committedAt = ++clock.now;
+                inFlight[cpu].committedAt = ++now;
             }
         }
-        clock.now += settle + 1;
-        cutOfDrain[0] = clock.now - settle;
-        merged.drainAt(clock.now, collect);
+        now += settle + 1;
+        cutOfDrain[0] = now - settle;
+        merged.drainAt(now, collect);
 
         assertThat(out).hasSize(all.size()).doesNotHaveDuplicates();
         Map<Integer, Integer> position = new HashMap<>();
@@ -148,25 +148,22 @@ class PerCpuRingsTest {
     @Test
     void recordsYoungerThanTheCutLeaveTheKernelsRingsAndFollowInOrderLater() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
-        Clock clock = new Clock();
         PerCpuRings merged = over(rings, 5);
         rings[1].append(record(1, 10), false);
         rings[0].append(record(2, 12), false);
         rings[0].append(record(3, 20), false);
         rings[1].append(record(4, 21), false);
         List<Integer> out = new ArrayList<>();
-        RecordSource.RecordHandler collect = (data, off, len) -> out.add(data.getInt(off));
-        clock.now = 20; // cut 15: records 1 and 2
-        assertThat(merged.drainAt(clock.now, collect)).isEqualTo(2);
+        RecordSource.RecordHandler collect = into(out);
+        assertThat(merged.drainAt(20, collect)).as("cut 15: records 1 and 2").isEqualTo(2);
         assertThat(out).containsExactly(1, 2);
         assertThat(merged.pending()).as("the rings are empty, so poll() can sleep").isZero();
         rings[1].append(record(5, 22), false);
         rings[0].append(record(6, 30), false);
-        clock.now = 28; // cut 23: 3 and 4 from the hold, 5 from a ring; 6 into the other hold
-        assertThat(merged.drainAt(clock.now, collect)).isEqualTo(3);
+        // cut 23: 3 and 4 from the hold, 5 from a ring; 6 into the other hold
+        assertThat(merged.drainAt(28, collect)).isEqualTo(3);
         assertThat(out).containsExactly(1, 2, 3, 4, 5);
-        clock.now = 100;
-        assertThat(merged.drainAt(clock.now, collect)).isEqualTo(1);
+        assertThat(merged.drainAt(100, collect)).isEqualTo(1);
         assertThat(out).containsExactly(1, 2, 3, 4, 5, 6);
         assertThat(merged.pending()).isZero();
     }
@@ -174,31 +171,27 @@ class PerCpuRingsTest {
     @Test
     void whenTheHoldIsFullYoungRecordsStayInTheirRing() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
-        Clock clock = new Clock();
         PerCpuRings merged = over(rings, 0, 128); // a hold of 3 records
         for (int i = 1; i <= 10; i++) {
             rings[i % 2].append(record(i, 100 + i), false);
         }
         List<Integer> out = new ArrayList<>();
-        clock.now = 50;
-        assertThat(merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)))).isZero();
+        assertThat(merged.drainAt(50, into(out))).isZero();
         assertThat(merged.pending()).as("7 records did not fit the hold").isEqualTo(7 * 40);
-        clock.now = 200;
-        assertThat(merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)))).isEqualTo(10);
+        assertThat(merged.drainAt(200, into(out))).isEqualTo(10);
         assertThat(out).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     }
 
     @Test
     void drainAllAtCloseTakesTheNewestToo() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
-        Clock clock = new Clock();
         PerCpuRings merged = over(rings, 5);
         rings[0].append(record(1, 10), false);
         rings[1].append(record(2, 19), false);
         rings[0].append(record(3, 20), false);
         List<Integer> out = new ArrayList<>();
-        clock.now = 20; // cut 15: a drain would hold 2 and 3
-        assertThat(merged.drainAll((data, off, len) -> out.add(data.getInt(off)))).isEqualTo(3);
+        // a drain at 20 (cut 15) would hold 2 and 3
+        assertThat(merged.drainAll(into(out))).isEqualTo(3);
         assertThat(out).containsExactly(1, 2, 3);
         assertThat(merged.pending()).isZero();
     }
@@ -206,31 +199,27 @@ class PerCpuRingsTest {
     @Test
     void aReservedRecordHoldsBackItsRingOnly() {
         HeapRing[] rings = {new HeapRing(4096), new HeapRing(4096)};
-        Clock clock = new Clock();
         PerCpuRings merged = over(rings, 0);
         int busy = rings[0].append(record(1, 5), true);
         rings[1].append(record(2, 6), false);
         List<Integer> out = new ArrayList<>();
-        clock.now = 50;
-        merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)));
+        merged.drainAt(50, into(out));
         assertThat(out).containsExactly(2);
         rings[0].commit(busy);
-        merged.drainAt(clock.now, (data, off, len) -> out.add(data.getInt(off)));
+        merged.drainAt(50, into(out));
         assertThat(out).containsExactly(2, 1);
     }
 
     @Test
     void theConsumedSpaceIsGivenBackSoAFullRingTakesRecordsAgain() {
         HeapRing ring = new HeapRing(4096);
-        Clock clock = new Clock();
-        clock.now = Long.MAX_VALUE;
         PerCpuRings merged = over(new HeapRing[] {ring}, 0);
         int written = 0;
         while (ring.append(record(written, written), false) >= 0) {
             written++;
         }
         assertThat(written).isEqualTo(4096 / (RECORD + RingBufferReader.HEADER));
-        assertThat(merged.drainAt(clock.now, (data, off, len) -> { })).isEqualTo(written);
+        assertThat(merged.drainAt(Long.MAX_VALUE, (data, off, len) -> { })).isEqualTo(written);
         assertThat(ring.append(record(written, written), false)).isNotNegative();
     }
 }
