@@ -3,6 +3,11 @@ import os, re, resource, signal, statistics, subprocess, sys, time, zipfile
 
 CHURN, JAR, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 BEFORE_JAR = os.environ.get("BEFORE_JAR")  # optional: an older build, run as mode conntrail-before (same run)
+# JVM options of the tracer: TRACER_JAVA_OPTS for this build's modes (default: the agent's, deploy/agent-jvm-opts),
+# BEFORE_JAVA_OPTS for conntrail-before (default: the same) -- e.g. BEFORE_JAR=same.jar BEFORE_JAVA_OPTS=" " to pair JVM options
+AGENT_OPTS = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "agent-jvm-opts")).read().split()
+TRACER_OPTS = os.environ["TRACER_JAVA_OPTS"].split() if "TRACER_JAVA_OPTS" in os.environ else AGENT_OPTS
+BEFORE_OPTS = os.environ["BEFORE_JAVA_OPTS"].split() if "BEFORE_JAVA_OPTS" in os.environ else TRACER_OPTS
 FIXED_RATE, FIXED_SECS = 10000, 5
 SAT_CONNS = int(os.environ.get("SAT_CONNS", "20000"))  # connections per saturation churn
 # connecting threads (each with an accepting thread) of the saturation churns: 1 leaves ~20 % of the 2 cores idle
@@ -78,7 +83,8 @@ def start(mode, log):
     reader = "libbpf" if mode == "conntrail-libbpf" else "mmap"
     jar = BEFORE_JAR if mode == "conntrail-before" else JAR
     exact = ["--accept-pid", "exact"] if mode == "conntrail-exact" else []
-    p = subprocess.Popen(["java", "-jar", jar, "trace", "--discard", "--reader", reader, "--duration", "600s", *exact],
+    opts = BEFORE_OPTS if mode == "conntrail-before" else TRACER_OPTS
+    p = subprocess.Popen(["java", *opts, "-jar", jar, "trace", "--discard", "--reader", reader, "--duration", "600s", *exact],
                          stdout=subprocess.DEVNULL, stderr=out)
     wait_for(log, "tracer attached")
     return p
@@ -182,7 +188,7 @@ for m in modes:
 # Kernel side alone: the state program's cost from BPF run-time statistics (bench/bpf_cost.c; reader like
 # the Java one), each jar's object, alternated, saturation churns of SAT_CONNS with SAT_CLIENTS clients.
 BPF_COST = os.environ.get("BPF_COST")
-if BPF_COST:
+if BPF_COST and os.environ.get("KERNEL") != "0":  # KERNEL=0: skip (e.g. both jars hold the same object)
     objs = {name: tracer_object(jar, name.replace(" ", "-"))
             for name, jar in ([("before", BEFORE_JAR)] if BEFORE_JAR else []) + [("this build", JAR)]}
     kres = {n: {"ns_per_run": [], "runs_per_conn": [], "ns_per_conn": []} for n in objs}

@@ -1,7 +1,8 @@
 """Per-thread CPU of the tracer process at a fixed 10,000 connections/s (diagnostic, not part of the table):
 where the Java side's time goes. Root; run under the bench lock.
   python3 bench/tracer_threads.py CHURN JAR [trace options | -XX:JVM-flags ...]
-CHURN: a build of bench/churn.c. Env: LONGWARM=S adds S seconds at 10k conn/s before measuring (a warmer JVM);
+CHURN: a build of bench/churn.c. JVM options: the agent's (deploy/agent-jvm-opts), or TRACER_JAVA_OPTS when set,
+then any -X flags given. Env: LONGWARM=S adds S seconds at 10k conn/s before measuring (a warmer JVM);
 PERF=1 records a perf profile of the tracer process over the measured 10 s (perf.data in the current directory;
 JIT frames are named through -XX:+DumpPerfMapAtExit). Prints the measured window's CPU per thread (schedstat)
 and voluntary context switches (reader wake-ups), and the tracer's counters."""
@@ -10,7 +11,9 @@ import os, re, signal, subprocess, sys, tempfile, time
 CHURN, JAR, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
 log_path = tempfile.mktemp(prefix="ct-threads-", suffix=".log")
 log = open(log_path, "w")
-p = subprocess.Popen(["java", "-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", *[a for a in extra if a.startswith("-X")],
+agent = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "agent-jvm-opts")).read().split()
+jvm = os.environ["TRACER_JAVA_OPTS"].split() if "TRACER_JAVA_OPTS" in os.environ else agent
+p = subprocess.Popen(["java", *jvm, "-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", *[a for a in extra if a.startswith("-X")],
                       "-jar", JAR, "trace", "--discard", "--duration", "300s", *[a for a in extra if not a.startswith("-X")]],
                      stdout=subprocess.DEVNULL, stderr=log)
 while "tracer attached" not in open(log_path).read():
