@@ -8,7 +8,9 @@
 # Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~60 s)
 #   Env: SAT_CLIENTS=2 (both cores busy in the saturation churns; default 1 client + 1 acceptor), SAT_CONNS
 #   (connections per saturation churn, default 20000), SAT_REPEATS (churns per round, best counts; default 3),
-#   MODES=a,b (a subset of the modes; untraced always runs).
+#   MODES=a,b (a subset of the modes; untraced always runs), SAT_WARMUPS (unmeasured saturation churns after each
+#   tracer starts, default 5: the JIT settles), TRACER_JAVA_OPTS / BEFORE_JAVA_OPTS (the tracer JVM's options; default
+#   deploy/agent-jvm-opts), KERNEL=0 (skip the kernel-side section).
 #   BEFORE_JAR=/path/to/older/conntrail.jar adds mode conntrail-before (that build's tracer, same
 #   rounds), for before/after comparisons in one run.
 # After the rounds: the kernel side alone (bench/bpf_cost.c: the state program's ns per run and runs

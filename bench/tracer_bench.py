@@ -14,6 +14,10 @@ SAT_CONNS = int(os.environ.get("SAT_CONNS", "20000"))  # connections per saturat
 # (the client and its acceptor take turns), 2 keep both cores busy, so a tracer's CPU comes out of the churn's
 SAT_CLIENTS = int(os.environ.get("SAT_CLIENTS", "1"))
 SAT_REPEATS = int(os.environ.get("SAT_REPEATS", "3"))  # saturation churns per round (the best one counts)
+# warm-up churns per round, not measured: the tracer's JIT settles after ~4 saturation churns of 60,000 connections
+# (-XX:+PrintCompilation: C2 recompiles the merge in churns 2-3, none in 5-7); with 2 the measured churns ran partly
+# in C1 code with C2 compiling beside them (100-500 ms of C2 in a measured window)
+SAT_WARMUPS = int(os.environ.get("SAT_WARMUPS", "5"))
 HZ = os.sysconf("SC_CLK_TCK")
 BPFTRACE = r'''tracepoint:sock:inet_sock_set_state
 /args->protocol == 6 && ((args->oldstate == 2 && args->newstate == 1) || (args->oldstate == 3 && args->newstate == 1)
@@ -129,7 +133,7 @@ for r in range(ROUNDS):
     for mode in modes[r % len(modes):] + modes[:r % len(modes)]:  # rotated: no mode always runs right after another
         log = f"/tmp/ct-bench-{mode}.log"
         p = start(mode, log)
-        for _ in range(2):
+        for _ in range(SAT_WARMUPS):
             churn(SAT_CONNS, 20, 0, SAT_CLIENTS)  # warm-up (the JVM's JIT: a running agent is warm), not measured
         time.sleep(1.5)
         before = counters_now(log) if mode.startswith("conntrail") else {}

@@ -2,7 +2,7 @@
 where the Java side's time goes. Root; run under the bench lock.
   python3 bench/tracer_threads.py CHURN JAR [trace options | -XX:JVM-flags ...]
 CHURN: a build of bench/churn.c. JVM options: the agent's (deploy/agent-jvm-opts), or TRACER_JAVA_OPTS when set,
-then any -X flags given. Env: LONGWARM=S adds S seconds at 10k conn/s before measuring (a warmer JVM);
+then any -X flags given. Env: SATWARM=N adds N saturation churns (2 clients), LONGWARM=S adds S seconds at 10k conn/s before measuring (a warmer JVM);
 PERF=1 records a perf profile of the tracer process over the measured 10 s (perf.data in the current directory;
 JIT frames are named through -XX:+DumpPerfMapAtExit). Prints the measured window's CPU per thread (schedstat)
 and voluntary context switches (reader wake-ups), and the tracer's counters."""
@@ -34,6 +34,8 @@ def threads():
 
 for _ in range(2):
     subprocess.run([CHURN, "20000", "20"], capture_output=True)  # warm-up, as in tracer_bench.py
+for _ in range(int(os.environ.get("SATWARM", "0"))):  # SATWARM=N: N saturation churns first (the JIT settles after ~4)
+    subprocess.run([CHURN, "60000", "20", "0", "2"], capture_output=True)
 if os.environ.get("LONGWARM"):
     subprocess.run([CHURN, str(10000 * int(os.environ["LONGWARM"])), "600", "10000"], capture_output=True)
 time.sleep(1)
