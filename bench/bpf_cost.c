@@ -194,10 +194,25 @@ int main(int argc, char **argv)
 		pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the reader thread exists: it inherits the mask */
 	pthread_create(&t, NULL, getenv("CT_MMAP") ? drain_mmap : drain, rb);
 	if (hold) {
-		int sig;
 		printf("tracer attached\n");
 		fflush(stdout);
-		sigwait(&set, &sig);
+		/* CT_TOGGLE_MS: detach and re-attach every so often, printing each switch's CLOCK_MONOTONIC time as
+		 * `conntrail trace --toggle-attach` does (bench/tracer_toggle.py READER=c) */
+		long toggle = getenv("CT_TOGGLE_MS") ? atol(getenv("CT_TOGGLE_MS")) : 0;
+		struct timespec wait = {.tv_sec = toggle / 1000, .tv_nsec = toggle % 1000 * 1000000L};
+		while (sigtimedwait(&set, NULL, toggle ? &wait : NULL) < 0) {
+			struct timespec n;
+			if (link) {
+				bpf_link__destroy(link);
+				link = NULL;
+			} else if (!(link = bpf_program__attach(prog))) {
+				fprintf(stderr, "re-attach failed\n");
+				break;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &n);
+			printf("conntrail trace: %s at %lld\n", link ? "attached" : "detached", (long long)n.tv_sec * 1000000000LL + n.tv_nsec);
+			fflush(stdout);
+		}
 		goto out;
 	}
 	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -235,7 +250,8 @@ out:
 	pthread_join(t, NULL);
 	if (hold)
 		printf("records=%ld\n", records);
-	bpf_link__destroy(link);
+	if (link)
+		bpf_link__destroy(link);
 	bpf_object__close(obj);
 	return 0;
 }

@@ -3,7 +3,8 @@
 // exhausts the ephemeral ports), server closes. Bounded by count and time.
 //   churn COUNT MAX_SECONDS [RATE_PER_SEC] [CLIENTS]   (rate 0: as fast as possible; CLIENTS connecting
 //   threads, each with its own accepting thread, sharing COUNT and the rate; default 1)
-// Prints: conns=N secs=S rate=R
+// Prints: conns=N secs=S rate=R. Env CHURN_TICK_MS=T: also prints on stderr, every T ms, "tick MONO_NS STARTED"
+// (CLOCK_MONOTONIC, connections started so far), for bench/tracer_toggle.py.
 //   churn syscalls COUNT   an unrelated syscall-heavy loop (getppid), for the tax syscall tracepoints put
 //                          on every syscall of the host (exact accept-pid mode). Prints: calls=N ns_per_call=X
 #include <arpa/inet.h>
@@ -40,6 +41,25 @@ static void *acceptor(void *arg)
 			return NULL;
 		close(c);
 	}
+}
+
+static void *ticker(void *arg)
+{
+	long step = (long)arg * 1000000L;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	for (;;) {
+		t.tv_nsec += step;
+		while (t.tv_nsec >= 1000000000L) {
+			t.tv_nsec -= 1000000000L;
+			t.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+		struct timespec n;
+		clock_gettime(CLOCK_MONOTONIC, &n);
+		fprintf(stderr, "tick %lld %ld\n", (long long)n.tv_sec * 1000000000LL + n.tv_nsec, atomic_load(&started));
+	}
+	return NULL;
 }
 
 /* Connects until COUNT connections are made by all clients together (or MAX_SECONDS pass); returns how many
@@ -107,6 +127,12 @@ int main(int argc, char **argv)
 	for (int i = 0; i < clients; i++)
 		pthread_create(&t[clients + i], NULL, acceptor, NULL);
 	start = now();
+	const char *tick = getenv("CHURN_TICK_MS");
+	if (tick && atol(tick) > 0) {
+		pthread_t tt;
+		pthread_create(&tt, NULL, ticker, (void *)atol(tick));
+		pthread_detach(tt);
+	}
 	for (int i = 0; i < clients; i++)
 		pthread_create(&t[i], NULL, client, NULL);
 	long n = 0;

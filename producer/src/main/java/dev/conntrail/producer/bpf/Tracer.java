@@ -192,8 +192,31 @@ public final class Tracer implements AutoCloseable {
     }
 
     /** Names of the attached programs. */
-    public List<String> attachedPrograms() {
+    public synchronized List<String> attachedPrograms() {
         return links.stream().map(BpfLink::program).toList();
+    }
+
+    /**
+     * Detaches the state program (no more events; the reader keeps running) or attaches it again. For benchmarks
+     * that compare traced and untraced time inside one run of a warm tracer (bench/tracer_toggle.py). Connections
+     * already connecting when it re-attaches give CONNECTs without owner ({@code connectNoOwner}). Default accept-pid
+     * mode only: exact mode's held ACCEPTs need both hooks.
+     */
+    public synchronized void setAttached(boolean attach) {
+        if (finalCounters != null) {
+            throw new IllegalStateException("the tracer is closed");
+        }
+        if (options.acceptPid() == AcceptPidMode.EXACT) {
+            throw new IllegalStateException("exact accept-pid mode: its hooks stay attached");
+        }
+        if (attach == !links.isEmpty()) {
+            return;
+        }
+        if (attach) {
+            links.add(stateProgram.attach());
+        } else {
+            links.remove(links.size() - 1).close();
+        }
     }
 
     public TracerOptions options() {
@@ -356,8 +379,9 @@ public final class Tracer implements AutoCloseable {
             if (finalCounters != null) {
                 return;
             }
+            links.forEach(BpfLink::close);
+            links.clear();
         }
-        links.forEach(BpfLink::close);
         running = false;
         reader.interrupt();
         try {

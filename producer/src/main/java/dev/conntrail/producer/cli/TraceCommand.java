@@ -15,6 +15,7 @@ import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.CountDownLatch;
@@ -77,6 +78,11 @@ public final class TraceCommand implements Callable<Integer> {
     @Option(names = "--reader", hidden = true, defaultValue = "mmap", description = "Ring buffer reader: mmap or libbpf (benchmarks).")
     String reader;
 
+    @Option(names = "--toggle-attach", paramLabel = "DURATION", converter = dev.conntrail.cli.DurationConverter.class, hidden = true,
+            description = "Detach and re-attach the state program every DURATION, printing each switch's CLOCK_MONOTONIC time"
+                    + " on stderr (benchmarks: bench/tracer_toggle.py; default accept-pid mode).")
+    Duration toggleAttach;
+
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
 
     @Override
@@ -114,9 +120,19 @@ public final class TraceCommand implements Callable<Integer> {
         try {
             long lastCounters = System.nanoTime();
             long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
+            long nextToggle = toggleAttach == null ? Long.MAX_VALUE : System.nanoTime() + toggleAttach.toNanos();
+            boolean attached = true;
             while (System.nanoTime() < deadline) {
-                if (stop.await(Math.min(200, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)), TimeUnit.MILLISECONDS)) {
+                long wait = Math.min(deadline, nextToggle) - System.nanoTime();
+                if (stop.await(Math.min(200, Math.max(1, wait / 1_000_000)), TimeUnit.MILLISECONDS)) {
                     break;
+                }
+                if (System.nanoTime() >= nextToggle) {
+                    attached = !attached;
+                    tracer.setAttached(attached);
+                    // System.nanoTime is CLOCK_MONOTONIC here, the clock bench/churn.c's ticks use
+                    System.err.println("conntrail trace: " + (attached ? "attached" : "detached") + " at " + System.nanoTime());
+                    nextToggle += toggleAttach.toNanos();
                 }
                 synchronized (out) {
                     out.flush();

@@ -239,6 +239,31 @@ class TracerKernelTest {
         }
     }
 
+    /** Detached (the switch bench/tracer_toggle.py uses), connections give no events; attached again, they do. */
+    @Test
+    void aDetachedTracerSeesNothingAndSeesAgainOnceReattached() throws Exception {
+        int since = mark();
+        int port;
+        try {
+            tracer.setAttached(false);
+            assertThat(tracer.attachedPrograms()).isEmpty();
+            try (Actor server = Actor.server(null, "ctsrv", "127.0.0.1", 3, false)) {
+                port = server.awaitInt("port");
+                try (Actor client = Actor.client(null, "ctcli", "127.0.0.1", port, 3, "close")) {
+                    client.await("done");
+                    server.await("done");
+                }
+            }
+            Thread.sleep(300);
+        } finally {
+            tracer.setAttached(true);
+        }
+        assertThat(eventsFor("127.0.0.1", port, since)).isEmpty();
+        assertThat(tracer.attachedPrograms()).containsExactly(Tracer.PROG_BTF);
+        Run r = connectAndClose(null, null, "127.0.0.1", "127.0.0.1", 3, "close");
+        assertOwnersAndCounts(r, 3, rootNetns, rootNetns);
+    }
+
     @Test
     void refusedConnectIsCountedAndSendsNothing() throws Exception {
         int port;

@@ -1,0 +1,121 @@
+"""The tracer's cost at saturation, measured inside one churn (not a test; root; run under the bench lock).
+
+tracer-bench.sh compares separate churns, traced and untraced, and this VM's speed drifts by more than the few per
+cent in question between them. Here one warm tracer (`trace --discard --toggle-attach PERIOD`) detaches and
+re-attaches its program every PERIOD while one long saturation churn runs and counts its connections every TICK_MS:
+each attached period is compared with the detached periods either side of it, a fraction of a second apart.
+
+  python3 bench/tracer_toggle.py CHURN JAR [SECONDS]     (CHURN: a build of bench/churn.c; SECONDS default 60)
+  Env: PERIOD (s, default 1), CLIENTS (default 2), TICK_MS (default 100), MARGIN_MS (ticks this close after a
+  switch are left out, default 200), WARMUPS (saturation churns of 60,000 before measuring, default 8: the JIT
+  settles), TRACER_JAVA_OPTS (default deploy/agent-jvm-opts), CONTROL=1 (no tracer: the same analysis over
+  made-up periods, which shows the method's own noise: its ratio should be 1.00), READER=c with BPF_COST=a build of
+  bench/bpf_cost.c (the jar's BPF object with bench/bpf_cost.c's minimal C reader instead of the Java tracer).
+Prints the median and mean of the per-period ratios (attached / mean of the detached neighbours), a 95 % bootstrap
+interval of the mean, and the tracer's counters and CPU per event.
+"""
+import os, random, re, signal, statistics, subprocess, sys, tempfile, time, zipfile
+
+CHURN, JAR = sys.argv[1], sys.argv[2]
+SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 60
+PERIOD = float(os.environ.get("PERIOD", "1"))
+CLIENTS = os.environ.get("CLIENTS", "2")
+TICK_MS = int(os.environ.get("TICK_MS", "100"))
+MARGIN = int(os.environ.get("MARGIN_MS", "200")) * 1_000_000
+WARMUPS = int(os.environ.get("WARMUPS", "8"))
+CONTROL = os.environ.get("CONTROL") == "1"
+C_READER = os.environ.get("READER") == "c"
+agent = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "agent-jvm-opts")).read().split()
+jvm = os.environ["TRACER_JAVA_OPTS"].split() if "TRACER_JAVA_OPTS" in os.environ else agent
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / HZ
+
+
+def decoded_now():
+    """Events decoded so far, from the tracer's latest counters line (trace --discard prints them every second)."""
+    found = re.findall(r"decoded=(\d+)", open(log_path, errors="replace").read())
+    return int(found[-1]) if found else 0
+
+
+tracer, log_path = None, None
+if not CONTROL:
+    log_path = tempfile.mktemp(prefix="ct-toggle-", suffix=".log")
+    if C_READER:  # bench/bpf_cost.c hold: this jar's BPF object with a minimal C reader, toggled alike
+        obj = os.environ.get("BPF_OBJECT") or log_path + ".bpf.o"  # BPF_OBJECT: another object (e.g. bench/floor.bpf.c's)
+        if not os.environ.get("BPF_OBJECT"):
+            with zipfile.ZipFile(JAR) as z, open(obj, "wb") as f:
+                f.write(z.read("bpf/tracer.bpf.o"))
+        log = open(log_path, "w")
+        tracer = subprocess.Popen([os.environ["BPF_COST"], obj, "hold"], stdout=log, stderr=log,
+                                  env=dict(os.environ, CT_MMAP="1", CT_TOGGLE_MS=str(int(PERIOD * 1000))))
+    else:
+        tracer = subprocess.Popen(["java", *jvm, "-jar", JAR, "trace", "--discard", "--duration", f"{SECONDS + 600}s",
+                                   "--toggle-attach", f"{int(PERIOD * 1000)}ms"], stdout=subprocess.DEVNULL,
+                                  stderr=open(log_path, "w"))
+    end = time.time() + 60
+    while "tracer attached" not in open(log_path, errors="replace").read():
+        if tracer.poll() is not None or time.time() > end:
+            raise SystemExit("tracer did not start: " + open(log_path, errors="replace").read()[-2000:])
+        time.sleep(0.1)
+try:
+    for i in range(WARMUPS):
+        subprocess.run([CHURN, "60000", "20", "0", CLIENTS], capture_output=True, check=True)
+    print(f"warm-up: {WARMUPS} saturation churns done; measuring {SECONDS} s", file=sys.stderr)
+    if tracer:  # start right after a re-attach, so the churn's listener is in the tracer's listener map, as on a host
+        seen = open(log_path, errors="replace").read().count(" attached at")
+        while open(log_path, errors="replace").read().count(" attached at") == seen:
+            time.sleep(0.005)
+    c0 = proc_cpu(tracer.pid) if tracer else 0
+    decoded0 = decoded_now() if tracer else 0
+    t_start = time.monotonic_ns()
+    run = subprocess.run([CHURN, "1000000000", str(SECONDS), "0", CLIENTS], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, CHURN_TICK_MS=str(TICK_MS)))
+    c1 = proc_cpu(tracer.pid) if tracer else 0
+finally:
+    if tracer:
+        tracer.send_signal(signal.SIGTERM)  # not SIGINT: see tracer_bench.py
+        tracer.wait(timeout=60)
+
+ticks = [(int(t), int(n)) for t, n in re.findall(r"tick (\d+) (\d+)", run.stderr)]
+if CONTROL:  # made-up switches, the tracer's rhythm
+    switches, k = [], 1
+    while ticks[0][0] + k * PERIOD * 1e9 < ticks[-1][0] + PERIOD * 1e9:
+        switches.append((ticks[0][0] + int(k * PERIOD * 1e9), "attached" if k % 2 == 0 else "detached"))
+        k += 1
+else:
+    text = open(log_path, errors="replace").read()
+    switches = [(int(t), s) for s, t in re.findall(r"conntrail trace: (attached|detached) at (\d+)", text)]
+    counters = (re.findall(r"TracerCounters\[(.*?)\]", text) or re.findall(r"(records=\d+)", text) or ["none"])[-1]
+    os.unlink(log_path)
+
+# periods: [switch_k, switch_k+1) in state s_k
+periods = []
+for (t0, s), (t1, _) in zip(switches, switches[1:]):
+    rates = [(n1 - n0) / ((b - a) / 1e9) for (a, n0), (b, n1) in zip(ticks, ticks[1:]) if a >= t0 + MARGIN and b <= t1]
+    if rates:
+        periods.append((s, statistics.mean(rates), len(rates)))
+ratios = []
+for k in range(1, len(periods) - 1):
+    (sp, rp, _), (s, r, _), (sn, rn, _) = periods[k - 1], periods[k], periods[k + 1]
+    if s == "attached" and sp == sn == "detached":
+        ratios.append(r / ((rp + rn) / 2))
+if len(ratios) < 5:
+    raise SystemExit(f"too few attached periods with detached neighbours ({len(ratios)}): longer SECONDS?")
+random.seed(1)
+boot = sorted(statistics.mean(random.choices(ratios, k=len(ratios))) for _ in range(2000))
+on = [r for s, r, _ in periods if s == "attached"]
+off = [r for s, r, _ in periods if s == "detached"]
+print(f"{'control (no tracer, made-up periods)' if CONTROL else 'BPF object + C reader' if C_READER else 'tracer'}: {SECONDS} s churn, {CLIENTS} clients, "
+      f"period {PERIOD} s, {len(ratios)} attached periods between detached ones")
+print(f"  rate attached {statistics.mean(on):.0f} conn/s, detached {statistics.mean(off):.0f} conn/s (means of periods)")
+print(f"  ratio attached/detached: median {statistics.median(ratios):.3f}, mean {statistics.mean(ratios):.3f}, "
+      f"95 % interval of the mean {boot[50]:.3f}..{boot[1949]:.3f}")
+if not CONTROL:
+    events = int((re.search(r"(?:decoded|records)=(\d+)", counters) or re.search("()", "0")).group(1) or 0) - decoded0
+    print(f"  tracer process CPU during the measured churn {c1 - c0:.2f} s for ~{events} events "
+          f"(~{(c1 - c0) * 1e9 / max(1, events):.0f} ns per event, the idle detached half included)")
+    print(f"  counters over the whole run: {counters}")
