@@ -5,6 +5,8 @@
 # printing each event; and two bounds: an empty program on the same hook (kernel-floor) and this build's BPF
 # object with a minimal C reader (kernel+c-reader, bench/bpf_cost.c hold). Every mode also times an unrelated getppid() loop (the syscall tax of exact mode).
 # Prerequisites (root): clang-14, bpftrace (apt-get install -y bpftrace), python3, the app jar.
+# Separate churns a minute apart cannot resolve a few per cent on a VM whose speed drifts: for the saturation ratio,
+# bench/tracer_toggle.py (one churn, the tracer detached and re-attached every second) is the precise measurement.
 # Usage: bench/tracer-bench.sh [ROUNDS]   (default 3; each round ~60 s)
 #   Env: SAT_CLIENTS=2 (both cores busy in the saturation churns; default 1 client + 1 acceptor), SAT_CONNS
 #   (connections per saturation churn, default 20000), SAT_REPEATS (churns per round, best counts; default 3),
