@@ -62,7 +62,7 @@ if not CONTROL:
             raise SystemExit("tracer did not start: " + open(log_path, errors="replace").read()[-2000:])
         time.sleep(0.1)
 try:
-    for i in range(WARMUPS):
+    for _ in range(WARMUPS):
         subprocess.run([CHURN, "60000", "20", "0", CLIENTS], capture_output=True, check=True)
     print(f"warm-up: {WARMUPS} saturation churns done; measuring {SECONDS} s", file=sys.stderr)
     if tracer:  # start right after a re-attach, so the churn's listener is in the tracer's listener map, as on a host
@@ -71,7 +71,6 @@ try:
             time.sleep(0.005)
     c0 = proc_cpu(tracer.pid) if tracer else 0
     decoded0 = decoded_now() if tracer else 0
-    t_start = time.monotonic_ns()
     run = subprocess.run([CHURN, "1000000000", str(SECONDS), "0", CLIENTS], capture_output=True, text=True, check=True,
                          env=dict(os.environ, CHURN_TICK_MS=str(TICK_MS)))
     c1 = proc_cpu(tracer.pid) if tracer else 0
@@ -115,7 +114,8 @@ print(f"  rate attached {statistics.mean(on):.0f} conn/s, detached {statistics.m
 print(f"  ratio attached/detached: median {statistics.median(ratios):.3f}, mean {statistics.mean(ratios):.3f}, "
       f"95 % interval of the mean {boot[50]:.3f}..{boot[1949]:.3f}")
 if not CONTROL:
-    events = int((re.search(r"(?:decoded|records)=(\d+)", counters) or re.search("()", "0")).group(1) or 0) - decoded0
+    found = re.search(r"(?:decoded|records)=(\d+)", counters)  # the C reader's count is its whole run's
+    events = (int(found.group(1)) if found else 0) - decoded0
     print(f"  tracer process CPU during the measured churn {c1 - c0:.2f} s for ~{events} events "
           f"(~{(c1 - c0) * 1e9 / max(1, events):.0f} ns per event, the idle detached half included)")
     print(f"  counters over the whole run: {counters}")
