@@ -3,8 +3,8 @@
 // exhausts the ephemeral ports), server closes. Bounded by count and time.
 //   churn COUNT MAX_SECONDS [RATE_PER_SEC] [CLIENTS]   (rate 0: as fast as possible; CLIENTS connecting
 //   threads, each with its own accepting thread, sharing COUNT and the rate; default 1)
-// Prints: conns=N secs=S rate=R. Env CHURN_TICK_MS=T: also prints on stderr, every T ms, "tick MONO_NS STARTED"
-// (CLOCK_MONOTONIC, connections started so far), for bench/tracer_toggle.py.
+// Prints: conns=N secs=S rate=R. Env CHURN_TICK_MS=T: also prints on stderr, every T ms, "tick MONO_NS STARTED CPU_NS"
+// (CLOCK_MONOTONIC, connections started so far, this process's CPU time), for bench/tracer_toggle.py.
 //   churn syscalls COUNT   an unrelated syscall-heavy loop (getppid), for the tax syscall tracepoints put
 //                          on every syscall of the host (exact accept-pid mode). Prints: calls=N ns_per_call=X
 #include <arpa/inet.h>
@@ -55,9 +55,11 @@ static void *ticker(void *arg)
 			t.tv_sec++;
 		}
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
-		struct timespec n;
+		struct timespec n, cpu;
 		clock_gettime(CLOCK_MONOTONIC, &n);
-		fprintf(stderr, "tick %lld %ld\n", (long long)n.tv_sec * 1000000000LL + n.tv_nsec, atomic_load(&started));
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu); /* the BPF programs run in this process's context */
+		fprintf(stderr, "tick %lld %ld %lld\n", (long long)n.tv_sec * 1000000000LL + n.tv_nsec, atomic_load(&started),
+			(long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
 	}
 	return NULL;
 }

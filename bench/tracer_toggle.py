@@ -10,16 +10,19 @@ each attached period is compared with the detached periods either side of it, a 
   switch are left out, default 200), WARMUPS (saturation churns of 60,000 before measuring, default 8: the JIT
   settles), TRACER_JAVA_OPTS (default deploy/agent-jvm-opts), CONTROL=1 (no tracer: the same analysis over
   made-up periods, which shows the method's own noise: its ratio should be 1.00), READER=c with BPF_COST=a build of
-  bench/bpf_cost.c (the jar's BPF object with bench/bpf_cost.c's minimal C reader instead of the Java tracer).
+  bench/bpf_cost.c (the jar's BPF object with bench/bpf_cost.c's minimal C reader instead of the Java tracer),
+  RATE=N (a fixed rate instead of saturation, 1 client by default: then the measure is CPU, not rate).
 Prints the median and mean of the per-period ratios (attached / mean of the detached neighbours), a 95 % bootstrap
-interval of the mean, and the tracer's counters and CPU per event.
+interval of the mean, and the tracer's counters and CPU per event. With RATE: the extra CPU of the attached periods
+(churn process, which runs the BPF programs, + tracer process, sampled every 20 ms), in % of one core.
 """
-import os, random, re, signal, statistics, subprocess, sys, tempfile, time, zipfile
+import os, random, re, signal, statistics, subprocess, sys, tempfile, threading, time, zipfile
 
 CHURN, JAR = sys.argv[1], sys.argv[2]
 SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 60
 PERIOD = float(os.environ.get("PERIOD", "1"))
-CLIENTS = os.environ.get("CLIENTS", "2")
+RATE = int(os.environ.get("RATE", "0"))  # connections/s; 0: saturation
+CLIENTS = os.environ.get("CLIENTS", "2" if RATE == 0 else "1")
 TICK_MS = int(os.environ.get("TICK_MS", "100"))
 MARGIN = int(os.environ.get("MARGIN_MS", "200")) * 1_000_000
 WARMUPS = int(os.environ.get("WARMUPS", "8"))
@@ -71,15 +74,30 @@ try:
             time.sleep(0.005)
     c0 = proc_cpu(tracer.pid) if tracer else 0
     decoded0 = decoded_now() if tracer else 0
-    run = subprocess.run([CHURN, "1000000000", str(SECONDS), "0", CLIENTS], capture_output=True, text=True, check=True,
-                         env=dict(os.environ, CHURN_TICK_MS=str(TICK_MS)))
+    samples, sampling = [], threading.Event()
+
+    def sample():  # the tracer process's CPU on the churn's clock (CLOCK_MONOTONIC), for the fixed-rate figures
+        while not sampling.wait(0.02):
+            try:
+                samples.append((time.monotonic_ns(), sum(int(open(f"/proc/{tracer.pid}/task/{t}/schedstat").read().split()[0])
+                                                         for t in os.listdir(f"/proc/{tracer.pid}/task"))))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    sampler = threading.Thread(target=sample, daemon=True)
+    if tracer:
+        sampler.start()
+    count = RATE * SECONDS if RATE else 1_000_000_000
+    run = subprocess.run([CHURN, str(count), str(SECONDS + 5 if RATE else SECONDS), str(RATE), CLIENTS], capture_output=True, text=True,
+                         check=True, env=dict(os.environ, CHURN_TICK_MS=str(TICK_MS)))
+    sampling.set()
     c1 = proc_cpu(tracer.pid) if tracer else 0
 finally:
     if tracer:
         tracer.send_signal(signal.SIGTERM)  # not SIGINT: see tracer_bench.py
         tracer.wait(timeout=60)
 
-ticks = [(int(t), int(n)) for t, n in re.findall(r"tick (\d+) (\d+)", run.stderr)]
+ticks = [(int(t), int(n)) for t, n, _ in re.findall(r"tick (\d+) (\d+) (\d+)", run.stderr)]
+cpu_ticks = [(int(t), int(c)) for t, _, c in re.findall(r"tick (\d+) (\d+) (\d+)", run.stderr)]
 if CONTROL:  # made-up switches, the tracer's rhythm
     switches, k = [], 1
     while ticks[0][0] + k * PERIOD * 1e9 < ticks[-1][0] + PERIOD * 1e9:
@@ -90,6 +108,50 @@ else:
     switches = [(int(t), s) for s, t in re.findall(r"conntrail trace: (attached|detached) at (\d+)", text)]
     counters = (re.findall(r"TracerCounters\[(.*?)\]", text) or re.findall(r"(records=\d+)", text) or ["none"])[-1]
     os.unlink(log_path)
+
+def per_period(series):
+    """Mean rate of a (time, cumulative) series over each period, the MARGIN after its switch left out."""
+    out = []
+    for (t0, st), (t1, _) in zip(switches, switches[1:]):
+        rates = [(v1 - v0) / ((b - a) / 1e9) for (a, v0), (b, v1) in zip(series, series[1:]) if a >= t0 + MARGIN and b <= t1]
+        out.append((st, statistics.mean(rates) if rates else None))
+    return out
+
+
+def paired(values, combine):
+    """combine(attached, mean of the detached neighbours) for each attached period between two detached ones."""
+    out = []
+    for k in range(1, len(values) - 1):
+        (sp, vp), (s_, v), (sn, vn) = values[k - 1], values[k], values[k + 1]
+        if s_ == "attached" and sp == sn == "detached" and None not in (vp, v, vn):
+            out.append(combine(v, (vp + vn) / 2))
+    return out
+
+
+def interval(xs):
+    random.seed(1)
+    boot = sorted(statistics.mean(random.choices(xs, k=len(xs))) for _ in range(2000))
+    return boot[50], boot[1949]
+
+
+if RATE:
+    churn_cpu = per_period(cpu_ticks)  # ns of CPU per s
+    tracer_cpu = per_period(samples) if samples else [(st, 0.0) for st, _ in churn_cpu]
+    both = [(st, (c or 0) + (t or 0)) if c is not None else (st, None) for (st, c), (_, t) in zip(churn_cpu, tracer_cpu)]
+    extra = [x / 1e9 * 100 for x in paired(both, lambda a, b: a - b)]
+    extra_churn = [x / 1e9 * 100 for x in paired(churn_cpu, lambda a, b: a - b)]
+    extra_tracer = [x / 1e9 * 100 for x in paired(tracer_cpu, lambda a, b: a - b)]
+    if len(extra) < 5:
+        raise SystemExit(f"too few attached periods with detached neighbours ({len(extra)}): longer SECONDS?")
+    lo, hi = interval(extra)
+    print(f"{'control (no tracer, made-up periods)' if CONTROL else 'BPF object + C reader' if C_READER else 'tracer'}: "
+          f"{RATE} conn/s for {SECONDS} s, {CLIENTS} client(s), period {PERIOD} s, {len(extra)} attached periods between detached ones")
+    print(f"  extra CPU while attached, % of one core: mean {statistics.mean(extra):+.2f} (95 % interval {lo:+.2f}..{hi:+.2f}), "
+          f"median {statistics.median(extra):+.2f}; of which the churn process (BPF programs included) "
+          f"{statistics.mean(extra_churn):+.2f}, the tracer process {statistics.mean(extra_tracer):+.2f}")
+    if not CONTROL:
+        print(f"  counters over the whole run: {counters}")
+    sys.exit(0)
 
 # periods: [switch_k, switch_k+1) in state s_k
 periods = []
