@@ -109,6 +109,9 @@ else:
     counters = (re.findall(r"TracerCounters\[(.*?)\]", text) or re.findall(r"(records=\d+)", text) or ["none"])[-1]
     os.unlink(log_path)
 
+WHAT = "control (no tracer, made-up periods)" if CONTROL else "BPF object + C reader" if C_READER else "tracer"
+
+
 def per_period(series):
     """Mean rate of a (time, cumulative) series over each period, the MARGIN after its switch left out."""
     out = []
@@ -144,8 +147,7 @@ if RATE:
     if len(extra) < 5:
         raise SystemExit(f"too few attached periods with detached neighbours ({len(extra)}): longer SECONDS?")
     lo, hi = interval(extra)
-    print(f"{'control (no tracer, made-up periods)' if CONTROL else 'BPF object + C reader' if C_READER else 'tracer'}: "
-          f"{RATE} conn/s for {SECONDS} s, {CLIENTS} client(s), period {PERIOD} s, {len(extra)} attached periods between detached ones")
+    print(f"{WHAT}: {RATE} conn/s for {SECONDS} s, {CLIENTS} client(s), period {PERIOD} s, {len(extra)} attached periods between detached ones")
     print(f"  extra CPU while attached, % of one core: mean {statistics.mean(extra):+.2f} (95 % interval {lo:+.2f}..{hi:+.2f}), "
           f"median {statistics.median(extra):+.2f}; of which the churn process (BPF programs included) "
           f"{statistics.mean(extra_churn):+.2f}, the tracer process {statistics.mean(extra_tracer):+.2f}")
@@ -153,28 +155,17 @@ if RATE:
         print(f"  counters over the whole run: {counters}")
     sys.exit(0)
 
-# periods: [switch_k, switch_k+1) in state s_k
-periods = []
-for (t0, s), (t1, _) in zip(switches, switches[1:]):
-    rates = [(n1 - n0) / ((b - a) / 1e9) for (a, n0), (b, n1) in zip(ticks, ticks[1:]) if a >= t0 + MARGIN and b <= t1]
-    if rates:
-        periods.append((s, statistics.mean(rates), len(rates)))
-ratios = []
-for k in range(1, len(periods) - 1):
-    (sp, rp, _), (s, r, _), (sn, rn, _) = periods[k - 1], periods[k], periods[k + 1]
-    if s == "attached" and sp == sn == "detached":
-        ratios.append(r / ((rp + rn) / 2))
+rates = per_period(ticks)  # connections per s
+ratios = paired(rates, lambda a, b: a / b)
 if len(ratios) < 5:
     raise SystemExit(f"too few attached periods with detached neighbours ({len(ratios)}): longer SECONDS?")
-random.seed(1)
-boot = sorted(statistics.mean(random.choices(ratios, k=len(ratios))) for _ in range(2000))
-on = [r for s, r, _ in periods if s == "attached"]
-off = [r for s, r, _ in periods if s == "detached"]
-print(f"{'control (no tracer, made-up periods)' if CONTROL else 'BPF object + C reader' if C_READER else 'tracer'}: {SECONDS} s churn, {CLIENTS} clients, "
-      f"period {PERIOD} s, {len(ratios)} attached periods between detached ones")
+lo, hi = interval(ratios)
+on = [r for st, r in rates if st == "attached" and r is not None]
+off = [r for st, r in rates if st == "detached" and r is not None]
+print(f"{WHAT}: {SECONDS} s churn, {CLIENTS} clients, period {PERIOD} s, {len(ratios)} attached periods between detached ones")
 print(f"  rate attached {statistics.mean(on):.0f} conn/s, detached {statistics.mean(off):.0f} conn/s (means of periods)")
 print(f"  ratio attached/detached: median {statistics.median(ratios):.3f}, mean {statistics.mean(ratios):.3f}, "
-      f"95 % interval of the mean {boot[50]:.3f}..{boot[1949]:.3f}")
+      f"95 % interval of the mean {lo:.3f}..{hi:.3f}")
 if not CONTROL:
     found = re.search(r"(?:decoded|records)=(\d+)", counters)  # the C reader's count is its whole run's
     events = (int(found.group(1)) if found else 0) - decoded0
