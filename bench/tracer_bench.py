@@ -1,12 +1,12 @@
 """Driver of bench/tracer-bench.sh: see there. Prints a markdown table of medians over rounds."""
-import os, re, resource, signal, statistics, subprocess, sys, time, zipfile
+import os, re, resource, signal, statistics, subprocess, sys, time
+from tracer_common import HZ, extract_object, proc_cpu, tracer_jvm_opts, wait_for
 
 CHURN, JAR, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 BEFORE_JAR = os.environ.get("BEFORE_JAR")  # optional: an older build, run as mode conntrail-before (same run)
 # JVM options of the tracer: TRACER_JAVA_OPTS for this build's modes (default: the agent's, deploy/agent-jvm-opts),
 # BEFORE_JAVA_OPTS for conntrail-before (default: the same) -- e.g. BEFORE_JAR=same.jar BEFORE_JAVA_OPTS=" " to pair JVM options
-AGENT_OPTS = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "agent-jvm-opts")).read().split()
-TRACER_OPTS = os.environ["TRACER_JAVA_OPTS"].split() if "TRACER_JAVA_OPTS" in os.environ else AGENT_OPTS
+TRACER_OPTS = tracer_jvm_opts()
 BEFORE_OPTS = os.environ["BEFORE_JAVA_OPTS"].split() if "BEFORE_JAVA_OPTS" in os.environ else TRACER_OPTS
 FIXED_RATE, FIXED_SECS = 10000, 5
 SAT_CONNS = int(os.environ.get("SAT_CONNS", "20000"))  # connections per saturation churn
@@ -18,7 +18,6 @@ SAT_REPEATS = int(os.environ.get("SAT_REPEATS", "3"))  # saturation churns per r
 # (-XX:+PrintCompilation: C2 recompiles the merge in churns 2-3, none in 5-7); with 2 the measured churns ran partly
 # in C1 code with C2 compiling beside them (100-500 ms of C2 in a measured window)
 SAT_WARMUPS = int(os.environ.get("SAT_WARMUPS", "5"))
-HZ = os.sysconf("SC_CLK_TCK")
 BPFTRACE = r'''tracepoint:sock:inet_sock_set_state
 /args->protocol == 6 && ((args->oldstate == 2 && args->newstate == 1) || (args->oldstate == 3 && args->newstate == 1)
  || (args->newstate == 7 && (args->oldstate == 1 || args->oldstate == 4 || args->oldstate == 5 || args->oldstate == 6
@@ -29,11 +28,6 @@ BPFTRACE = r'''tracepoint:sock:inet_sock_set_state
 def host_busy():
     f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
     return f[0] + f[1] + f[2] + f[5] + f[6] + f[7]  # user nice system irq softirq steal
-
-
-def proc_cpu(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return int(f[11]) + int(f[12])  # utime + stime
 
 
 def children_cpu():
@@ -51,20 +45,7 @@ def churn(*args):
 
 def tracer_object(jar, name):
     """The BPF object inside a jar, written once to WORK/NAME.bpf.o; returns the path."""
-    path = os.path.join(os.environ["WORK"], name + ".bpf.o")
-    if not os.path.exists(path):
-        with zipfile.ZipFile(jar) as z, open(path, "wb") as f:
-            f.write(z.read("bpf/tracer.bpf.o"))
-    return path
-
-
-def wait_for(path, text, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        if os.path.exists(path) and text in open(path, errors="replace").read():
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"tracer did not start: {open(path, errors='replace').read()[-2000:]}")
+    return extract_object(jar, os.path.join(os.environ["WORK"], name + ".bpf.o"))
 
 
 def start(mode, log):
@@ -82,7 +63,7 @@ def start(mode, log):
         obj = os.path.join(os.environ["WORK"], "floor.bpf.o") if mode == "kernel-floor" else tracer_object(JAR, "this-build")
         p = subprocess.Popen([os.environ["BPF_COST"], obj, "hold"], stdout=out, stderr=out,
                              env=dict(os.environ, CT_MMAP="1"))
-        wait_for(log, "tracer attached")
+        wait_for(log, "tracer attached", p)
         return p
     reader = "libbpf" if mode == "conntrail-libbpf" else "mmap"
     jar = BEFORE_JAR if mode == "conntrail-before" else JAR
@@ -90,7 +71,7 @@ def start(mode, log):
     opts = BEFORE_OPTS if mode == "conntrail-before" else TRACER_OPTS
     p = subprocess.Popen(["java", *opts, "-jar", jar, "trace", "--discard", "--reader", reader, "--duration", "600s", *exact],
                          stdout=subprocess.DEVNULL, stderr=out)
-    wait_for(log, "tracer attached")
+    wait_for(log, "tracer attached", p)
     return p
 
 

@@ -7,17 +7,15 @@ PERF=1 records a perf profile of the tracer process over the measured 10 s (perf
 JIT frames are named through -XX:+DumpPerfMapAtExit). Prints the measured window's CPU per thread (schedstat)
 and voluntary context switches (reader wake-ups), and the tracer's counters."""
 import os, re, signal, subprocess, sys, tempfile, time
+from tracer_common import tracer_jvm_opts, wait_for
 
 CHURN, JAR, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
 log_path = tempfile.mktemp(prefix="ct-threads-", suffix=".log")
 log = open(log_path, "w")
-agent = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "agent-jvm-opts")).read().split()
-jvm = os.environ["TRACER_JAVA_OPTS"].split() if "TRACER_JAVA_OPTS" in os.environ else agent
-p = subprocess.Popen(["java", *jvm, "-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", *[a for a in extra if a.startswith("-X")],
+p = subprocess.Popen(["java", *tracer_jvm_opts(), "-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", *[a for a in extra if a.startswith("-X")],
                       "-jar", JAR, "trace", "--discard", "--duration", "300s", *[a for a in extra if not a.startswith("-X")]],
                      stdout=subprocess.DEVNULL, stderr=log)
-while "tracer attached" not in open(log_path).read():
-    time.sleep(0.1)
+wait_for(log_path, "tracer attached", p)
 
 
 def threads():

@@ -16,7 +16,8 @@ Prints the median and mean of the per-period ratios (attached / mean of the deta
 interval of the mean, and the tracer's counters and CPU per event. With RATE: the extra CPU of the attached periods
 (churn process, which runs the BPF programs, + tracer process, sampled every 20 ms), in % of one core.
 """
-import os, random, re, signal, statistics, subprocess, sys, tempfile, threading, time, zipfile
+import os, random, re, signal, statistics, subprocess, sys, tempfile, threading, time
+from tracer_common import HZ, extract_object, proc_cpu, tracer_jvm_opts, wait_for
 
 CHURN, JAR = sys.argv[1], sys.argv[2]
 SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 60
@@ -28,16 +29,6 @@ MARGIN = int(os.environ.get("MARGIN_MS", "200")) * 1_000_000
 WARMUPS = int(os.environ.get("WARMUPS", "8"))
 CONTROL = os.environ.get("CONTROL") == "1"
 C_READER = os.environ.get("READER") == "c"
-agent = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "agent-jvm-opts")).read().split()
-jvm = os.environ["TRACER_JAVA_OPTS"].split() if "TRACER_JAVA_OPTS" in os.environ else agent
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / HZ
-
-
 def decoded_now():
     """Events decoded so far, from the tracer's latest counters line (trace --discard prints them every second)."""
     found = re.findall(r"decoded=(\d+)", open(log_path, errors="replace").read())
@@ -48,22 +39,16 @@ tracer, log_path = None, None
 if not CONTROL:
     log_path = tempfile.mktemp(prefix="ct-toggle-", suffix=".log")
     if C_READER:  # bench/bpf_cost.c hold: this jar's BPF object with a minimal C reader, toggled alike
-        obj = os.environ.get("BPF_OBJECT") or log_path + ".bpf.o"  # BPF_OBJECT: another object (e.g. bench/floor.bpf.c's)
-        if not os.environ.get("BPF_OBJECT"):
-            with zipfile.ZipFile(JAR) as z, open(obj, "wb") as f:
-                f.write(z.read("bpf/tracer.bpf.o"))
+        # BPF_OBJECT: another object (e.g. bench/floor.bpf.c's)
+        obj = os.environ.get("BPF_OBJECT") or extract_object(JAR, log_path + ".bpf.o")
         log = open(log_path, "w")
         tracer = subprocess.Popen([os.environ["BPF_COST"], obj, "hold"], stdout=log, stderr=log,
                                   env=dict(os.environ, CT_MMAP="1", CT_TOGGLE_MS=str(int(PERIOD * 1000))))
     else:
-        tracer = subprocess.Popen(["java", *jvm, "-jar", JAR, "trace", "--discard", "--duration", f"{SECONDS + 600}s",
+        tracer = subprocess.Popen(["java", *tracer_jvm_opts(), "-jar", JAR, "trace", "--discard", "--duration", f"{SECONDS + 600}s",
                                    "--toggle-attach", f"{int(PERIOD * 1000)}ms"], stdout=subprocess.DEVNULL,
                                   stderr=open(log_path, "w"))
-    end = time.time() + 60
-    while "tracer attached" not in open(log_path, errors="replace").read():
-        if tracer.poll() is not None or time.time() > end:
-            raise SystemExit("tracer did not start: " + open(log_path, errors="replace").read()[-2000:])
-        time.sleep(0.1)
+    wait_for(log_path, "tracer attached", tracer)
 try:
     for _ in range(WARMUPS):
         subprocess.run([CHURN, "60000", "20", "0", CLIENTS], capture_output=True, check=True)
@@ -72,7 +57,7 @@ try:
         seen = open(log_path, errors="replace").read().count(" attached at")
         while open(log_path, errors="replace").read().count(" attached at") == seen:
             time.sleep(0.005)
-    c0 = proc_cpu(tracer.pid) if tracer else 0
+    c0 = proc_cpu(tracer.pid) / HZ if tracer else 0
     decoded0 = decoded_now() if tracer else 0
     samples, sampling = [], threading.Event()
 
@@ -90,7 +75,7 @@ try:
     run = subprocess.run([CHURN, str(count), str(SECONDS + 5 if RATE else SECONDS), str(RATE), CLIENTS], capture_output=True, text=True,
                          check=True, env=dict(os.environ, CHURN_TICK_MS=str(TICK_MS)))
     sampling.set()
-    c1 = proc_cpu(tracer.pid) if tracer else 0
+    c1 = proc_cpu(tracer.pid) / HZ if tracer else 0
 finally:
     if tracer:
         tracer.send_signal(signal.SIGTERM)  # not SIGINT: see tracer_bench.py
@@ -108,6 +93,8 @@ else:
     switches = [(int(t), s) for s, t in re.findall(r"conntrail trace: (attached|detached) at (\d+)", text)]
     counters = (re.findall(r"TracerCounters\[(.*?)\]", text) or re.findall(r"(records=\d+)", text) or ["none"])[-1]
     os.unlink(log_path)
+    if os.path.exists(log_path + ".bpf.o"):
+        os.unlink(log_path + ".bpf.o")
 
 WHAT = "control (no tracer, made-up periods)" if CONTROL else "BPF object + C reader" if C_READER else "tracer"
 
