@@ -134,8 +134,15 @@ public final class Tracer implements AutoCloseable {
 
     private record Loaded(BpfObject object, EventRings rings, List<BpfLink> links, boolean cookies) {
         void close() {
-            links.forEach(BpfLink::close);
-            object.close();
+            release(links, object, rings);
+        }
+    }
+
+    /** Detaches, then frees the object and our ring fds ({@code rings} null: not created yet). */
+    private static void release(List<BpfLink> links, BpfObject object, EventRings rings) {
+        links.forEach(BpfLink::close);
+        object.close();
+        if (rings != null) {
             rings.close();
         }
     }
@@ -168,11 +175,7 @@ public final class Tracer implements AutoCloseable {
             links.add(obj.program(tpBtf ? PROG_BTF : PROG_TP).attach());
             return new Loaded(obj, rings, links, tpBtf);
         } catch (RuntimeException e) {
-            links.forEach(BpfLink::close);
-            obj.close();
-            if (rings != null) {
-                rings.close();
-            }
+            release(links, obj, rings);
             throw e;
         }
     }
