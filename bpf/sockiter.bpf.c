@@ -2,7 +2,13 @@
 /* iter/task_file: one host-wide pass over every task's open files; for each TCP socket writes a
  * sockiter_rec (cookie, inode, netns, owner tgid/comm, uid, state, tuple) to the iterator's seq
  * file. No namespace entry, no /proc text. Sockets no process holds are not seen (sock_diag has them).
- * iter/task (nsiter): every process's network namespace, in place of ~500 readlinks of /proc/PID/ns/net. */
+ * iter/task (nsiter): every process's network namespace, in place of ~500 readlinks of /proc/PID/ns/net.
+ *
+ * Two socket programs, one body; user space loads the first the kernel accepts:
+ *  - sockiter: the cookie from bpf_get_socket_cookie(), which also generates it. Needs `sock->sk` to be a
+ *    pointer the verifier lets a helper take; kernels differ here (6.18.44 marks it untrusted and refuses).
+ *  - sockiter_stored: the cookie read from sk_cookie (CO-RE load, allowed on an untrusted pointer); 0 when
+ *    nothing generated it yet. User space generates those (SO_COOKIE) and reads the pass again. */
 #include "conntrail_kernel.h"
 #include <bpf/bpf_helpers.h>
 #include "sockiter.h"
@@ -14,8 +20,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-SEC("iter/task_file")
-int sockiter(struct bpf_iter__task_file *ctx)
+static __always_inline int write_socket(struct bpf_iter__task_file *ctx, bool helper_cookie)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
@@ -43,7 +48,10 @@ int sockiter(struct bpf_iter__task_file *ctx)
 	} else {
 		return 0;
 	}
-	r.cookie = bpf_get_socket_cookie(sk);
+	if (helper_cookie)
+		r.cookie = bpf_get_socket_cookie(sk);
+	else
+		r.cookie = sk->__sk_common.skc_cookie.counter;
 	r.inode = file->f_inode->i_ino;
 	r.netns = sk->__sk_common.skc_net.net->ns.inum;
 	r.tgid = task->tgid;
@@ -55,6 +63,18 @@ int sockiter(struct bpf_iter__task_file *ctx)
 	__builtin_memcpy(r.comm, task->comm, 16);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
+}
+
+SEC("iter/task_file")
+int sockiter(struct bpf_iter__task_file *ctx)
+{
+	return write_socket(ctx, true);
+}
+
+SEC("iter/task_file")
+int sockiter_stored(struct bpf_iter__task_file *ctx)
+{
+	return write_socket(ctx, false);
 }
 
 SEC("iter/task")

@@ -39,6 +39,18 @@ final class LongSet {
         return size;
     }
 
+    /** The members, in no particular order. */
+    long[] toArray() {
+        long[] out = new long[size];
+        int n = 0;
+        for (int i = 0; i < keys.length; i++) {
+            if (used[i]) {
+                out[n++] = keys[i];
+            }
+        }
+        return out;
+    }
+
     private boolean insert(long[] k, boolean[] u, long v) {
         int mask = k.length - 1;
         int i = mix(v) & mask;

@@ -8,10 +8,11 @@ package dev.conntrail.producer.snapshot;
  * read with sock_diag (all of them for SOCK_DIAG; for BPF_ITER only those with sockets no process holds);
  * and the time spent joining sockets with owners into entries ({@code assembleMicros}, part of {@code micros});
  * and for BPF_ITER how many namespaces were settled by a dump of listeners alone ({@code listenerDumps}:
- * their only unheld sockets were listeners, so no full sock_diag dump was needed).
+ * their only unheld sockets were listeners, so no full sock_diag dump was needed), and how many sockets had
+ * no cookie yet and had it generated first ({@code cookiesGenerated}: the iterator that reads stored cookies).
  */
 public record SnapshotStats(String method, int namespaces, int namespacesFailed, int processes, long fds,
                             int socketsSeen, int malformed, int unowned, long micros,
                             long discoverMicros, long socketsMicros, long ownersMicros, int sockDiagNamespaces,
-                            long assembleMicros, int listenerDumps) {
+                            long assembleMicros, int listenerDumps, int cookiesGenerated) {
 }

@@ -2,6 +2,7 @@ package dev.conntrail.producer.snapshot;
 
 import dev.conntrail.producer.bpf.BpfLink;
 import dev.conntrail.producer.bpf.BpfObject;
+import dev.conntrail.producer.bpf.BpfUnavailableException;
 import dev.conntrail.producer.proc.SocketOwners;
 import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
@@ -22,9 +23,16 @@ import java.util.Map;
  * tracer's libbpf bindings; close it to detach. Not thread-safe (one pass at a time: it reuses its buffer).
  */
 public final class SockIterSource implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SockIterSource.class);
     static final int RECORD = 88;
     static final int NS_RECORD = 8;
+    /** The socket programs of sockiter.bpf.o, in the order they are tried (see its header). */
+    static final String HELPER_PROGRAM = "sockiter";
+    static final String STORED_PROGRAM = "sockiter_stored";
     private final BpfObject object;
+    private final boolean kernelMakesCookies;
+    private final String refusal;
+    private final SocketCookies cookies = new SocketCookies();
     private final BpfLink sockets;
     private final BpfLink processes;
     private com.sun.jna.Memory nativeBuffer = new com.sun.jna.Memory(1 << 21);
@@ -39,15 +47,36 @@ public final class SockIterSource implements AutoCloseable {
     public record Processes(int[] pids, long[] netns) {
     }
 
+    /**
+     * Loads the iterators: the socket program that takes its cookie from the kernel's helper where the
+     * verifier allows it, else the one that reads the stored cookie (see {@link #kernelMakesCookies()}).
+     * Throws {@link BpfUnavailableException} when neither loads.
+     */
     public SockIterSource() {
-        BpfObject o = BpfObject.openResource("/bpf/sockiter.bpf.o");
+        String refused = null;
+        BpfObject o;
+        try {
+            o = load(HELPER_PROGRAM, STORED_PROGRAM);
+        } catch (BpfUnavailableException e) {
+            if (e.reason() != BpfUnavailableException.Reason.PROGRAM_REFUSED) {
+                throw e;
+            }
+            refused = e.getMessage();
+            o = load(STORED_PROGRAM, HELPER_PROGRAM);
+        }
         BpfLink s = null;
         try {
-            o.load();
-            s = o.program("sockiter").attachIterator();
+            s = o.program(refused == null ? HELPER_PROGRAM : STORED_PROGRAM).attachIterator();
             this.processes = o.program("nsiter").attachIterator();
             this.sockets = s;
             this.object = o;
+            this.kernelMakesCookies = refused == null;
+            this.refusal = refused;
+            if (refused != null) {
+                LOG.info("socket iterator: the kernel refuses bpf_get_socket_cookie() on an iterated socket; using {},"
+                        + " which reads stored cookies and generates the missing ones with SO_COOKIE", STORED_PROGRAM);
+                LOG.debug("refusal: {}", refused);
+            }
         } catch (RuntimeException e) {
             if (s != null) {
                 s.close();
@@ -55,6 +84,36 @@ public final class SockIterSource implements AutoCloseable {
             o.close();
             throw e;
         }
+    }
+
+    private static BpfObject load(String program, String without) {
+        BpfObject o = BpfObject.openResource("/bpf/sockiter.bpf.o");
+        try {
+            o.program(without).setAutoload(false);
+            o.load();
+            return o;
+        } catch (RuntimeException e) {
+            o.close();
+            throw e;
+        }
+    }
+
+    /**
+     * True when the loaded socket program calls bpf_get_socket_cookie() (every record has its cookie);
+     * false when it reads the stored one and {@link #sockets()} generates the missing ones itself.
+     */
+    public boolean kernelMakesCookies() {
+        return kernelMakesCookies;
+    }
+
+    /** The name of the socket program in use. */
+    public String socketProgram() {
+        return kernelMakesCookies ? HELPER_PROGRAM : STORED_PROGRAM;
+    }
+
+    /** Why the kernel refused the helper program (null when it took it). */
+    public String helperRefusal() {
+        return refusal;
     }
 
     /** Runs one pass of the socket iterator and returns a copy of its raw bytes. */
@@ -120,14 +179,65 @@ public final class SockIterSource implements AutoCloseable {
      * One pass as sockets (deduplicated by cookie) grouped by namespace, their owners by inode, and per
      * namespace how many of its sockets are hashed (not CLOSE, not TIME_WAIT: what net/sockstat's
      * "inuse" counts). Sockets in CLOSE (never connected, or reset) are left out: no snapshot shows them.
+     * A socket whose cookie is still unknown (0: never generated, and generating it failed) is left out
+     * too, and its namespace is in {@code netnsWithoutCookies}: only sock_diag can name its sockets.
+     * {@code cookiesGenerated}: sockets whose cookie this pass had to generate first.
      */
-    public record Pass(Map<Long, List<RawSocket>> socketsByNetns, SocketOwners owners, int records, LongSet cookies) {
+    public record Pass(Map<Long, List<RawSocket>> socketsByNetns, SocketOwners owners, int records, LongSet cookies,
+                       LongSet netnsWithoutCookies, int withoutCookie, int cookiesGenerated) {
     }
 
-    /** One pass: every held TCP socket once (by cookie) grouped by namespace, and the owners. */
+    /**
+     * One pass: every held TCP socket once (by cookie) grouped by namespace, and the owners. With the
+     * stored-cookie program, sockets without a cookie yet get one ({@link SocketCookies}) and the pass is
+     * read again, so the cookies are the ones the tracer and sock_diag will report for them.
+     */
     public Pass sockets() {
         int len = read(sockets); // first: it may replace the buffer
-        return decode(buffer, len);
+        Pass pass = decode(buffer, len);
+        if (pass.withoutCookie() == 0) {
+            return pass;
+        }
+        int before = cookies.generated();
+        generateMissingCookies(buffer, len);
+        int generated = cookies.generated() - before;
+        if (generated == 0) {
+            return pass;
+        }
+        len = read(sockets);
+        Pass again = decode(buffer, len);
+        return new Pass(again.socketsByNetns(), again.owners(), again.records(), again.cookies(),
+                again.netnsWithoutCookies(), again.withoutCookie(), generated);
+    }
+
+    private void generateMissingCookies(byte[] b, int len) {
+        ByteBuffer bb = ByteBuffer.wrap(b, 0, len).order(ByteOrder.LITTLE_ENDIAN);
+        int[] tgids = new int[64];
+        int[] fds = new int[64];
+        int n = 0;
+        for (int off = 0; off + RECORD <= len; off += RECORD) {
+            if (bb.getLong(off) != 0 || (b[off + 38] & 0xff) == TcpStates.CLOSE) {
+                continue;
+            }
+            if (n == tgids.length) {
+                tgids = Arrays.copyOf(tgids, n * 2);
+                fds = Arrays.copyOf(fds, n * 2);
+            }
+            tgids[n] = bb.getInt(off + 20);
+            fds[n] = bb.getInt(off + 28);
+            n++;
+        }
+        cookies.generate(tgids, fds, n); // records come task by task: one pidfd per process
+    }
+
+    /** Sockets whose cookie generation failed since start (process or fd gone, or no CAP_SYS_PTRACE). */
+    public int cookieFailures() {
+        return cookies.failed();
+    }
+
+    /** errno of the last failed cookie generation (EPERM: no CAP_SYS_PTRACE), 0 if none failed. */
+    public int lastCookieErrno() {
+        return cookies.lastErrno();
     }
 
     /** Decodes one pass's bytes. */
@@ -140,6 +250,8 @@ public final class SockIterSource implements AutoCloseable {
         SocketOwners.Builder owners = new SocketOwners.Builder();
         Map<Long, List<RawSocket>> byNs = new HashMap<>();
         LongSet seen = new LongSet(len / RECORD);
+        LongSet netnsWithoutCookies = new LongSet(4);
+        int withoutCookie = 0;
         Owner owner = null;
         long lastNetns = -1;
         List<RawSocket> nsList = null;
@@ -153,17 +265,22 @@ public final class SockIterSource implements AutoCloseable {
             long cookie = bb.getLong(off);
             long inode = bb.getLong(off + 8);
             int tgid = bb.getInt(off + 20);
+            long netns = bb.getInt(off + 16) & 0xffffffffL;
             if (owner == null || owner.pid() != tgid) { // records come task by task
                 owner = new Owner(tgid, comm(b, off + 72));
             }
             owners.add(inode, owner);
+            if (cookie == 0) { // never generated: no name yet (see SocketCookies)
+                withoutCookie++;
+                netnsWithoutCookies.add(netns);
+                continue;
+            }
             if (!seen.add(cookie)) {
                 continue; // shared by another process (fork): one socket
             }
             boolean v6 = (bb.getShort(off + 32) & 0xffff) == SockDiagParser.AF_INET6;
             byte[] l = Arrays.copyOfRange(b, off + 40, off + 40 + (v6 ? 16 : 4));
             byte[] r = Arrays.copyOfRange(b, off + 56, off + 56 + (v6 ? 16 : 4));
-            long netns = bb.getInt(off + 16) & 0xffffffffL;
             if (netns != lastNetns) {
                 nsList = byNs.computeIfAbsent(netns, k -> new ArrayList<>());
                 lastNetns = netns;
@@ -171,7 +288,7 @@ public final class SockIterSource implements AutoCloseable {
             nsList.add(new RawSocket(netns, v6, l, bb.getShort(off + 34) & 0xffff, r, bb.getShort(off + 36) & 0xffff,
                     state, bb.getInt(off + 24) & 0xffffffffL, inode, cookie));
         }
-        return new Pass(byNs, owners.build(), n, seen);
+        return new Pass(byNs, owners.build(), n, seen, netnsWithoutCookies, withoutCookie, 0);
     }
 
     static List<Held> parse(byte[] b) {

@@ -98,6 +98,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         SocketOwners iterOwners = null;
         int diagNamespaces = method == Method.SOCK_DIAG ? namespaces.size() : 0;
         int listenerDumps = 0;
+        int cookiesGenerated = 0;
         if (iterator != null) {
             SockIterSource.Pass pass = iterator.sockets();
             iterOwners = pass.owners();
@@ -113,6 +114,10 @@ public final class SocketSnapshotter implements AutoCloseable {
                     }
                 }
                 // every hashed socket held, and no time-wait socket that may be an orphaned FIN_WAIT2: the pass has them all
+                if (pass.netnsWithoutCookies().contains(ns.inode())) {
+                    needDiag.add(ns); // a held socket there has no cookie yet: sock_diag names it
+                    continue;
+                }
                 SockstatReader.Counts counts = sockstat.counts(ns);
                 long inuse = counts == null || counts.timeWait() != 0 ? -1 : counts.inuse();
                 List<RawSocket> unheld = inuse > hashed ? unheldListeners(ns, pass.cookies(), inuse - hashed) : null;
@@ -129,6 +134,15 @@ public final class SocketSnapshotter implements AutoCloseable {
             for (Map.Entry<Long, List<RawSocket>> e : pass.socketsByNetns().entrySet()) {
                 if (!known.contains(e.getKey())) { // a namespace only reachable through an fd: take what is held
                     addWanted(e.getValue(), mask, raw);
+                }
+            }
+            cookiesGenerated = pass.cookiesGenerated();
+            if (pass.withoutCookie() > 0) {
+                // namespaces with no process to enter them through keep sockets nothing can name: say so
+                for (long netns : pass.netnsWithoutCookies().toArray()) {
+                    if (!known.contains(netns)) {
+                        failed++;
+                    }
                 }
             }
             namespacesToRead = needDiag;
@@ -175,7 +189,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
                 owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
                 (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
-                (t5 - t4) / 1000, listenerDumps);
+                (t5 - t4) / 1000, listenerDumps, cookiesGenerated);
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
     }
 

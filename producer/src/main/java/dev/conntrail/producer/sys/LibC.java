@@ -23,6 +23,7 @@ public interface LibC extends Library {
     int SO_RCVBUF = 8;
     int SO_RCVBUFFORCE = 33;
     int SO_RCVTIMEO = 20;
+    int SO_COOKIE = 57;
 
     // open(2), setns(2)
     int O_RDONLY = 0;
@@ -44,6 +45,10 @@ public interface LibC extends Library {
     int EACCES = 13;
     int ENOBUFS = 105;
 
+    // syscall(2) numbers, the same on x86_64 and arm64 (the unified table since Linux 5.3)
+    long SYS_PIDFD_OPEN = 434;
+    long SYS_PIDFD_GETFD = 438;
+
     int socket(int domain, int type, int protocol);
 
     int bind(int fd, byte[] addr, int addrlen);
@@ -53,6 +58,11 @@ public interface LibC extends Library {
     long recv(int fd, Pointer buf, long len, int flags);
 
     int setsockopt(int fd, int level, int optname, byte[] optval, int optlen);
+
+    int getsockopt(int fd, int level, int optname, Pointer optval, Pointer optlen);
+
+    /** syscall(2), for calls glibc 2.36 wraps late or not at all (pidfd_getfd); pass every argument as a long. */
+    long syscall(long number, Object... args);
 
     int open(String path, int flags);
 
