@@ -206,30 +206,42 @@ final class SnapshotProbe {
 
     private static Check entryCheck(SockDiagSource source, long own, long caps, boolean iterator) {
         List<NetNamespace> all = new NetnsDiscovery().discover();
-        NetNamespace other = all.stream().filter(n -> n.inode() != own).findFirst().orElse(null);
+        List<NetNamespace> others = all.stream().filter(n -> n.inode() != own).toList();
         boolean sysAdmin = Capabilities.has(caps, Capabilities.CAP_SYS_ADMIN);
         String cost = iterator
                 ? "snapshots miss other namespaces' sockets no process holds (time-wait, orphaned, not yet accepted) and"
                         + " those whose cookie could not be made; --conntrack-netns all reads this namespace only"
                 : "snapshots miss every other namespace's sockets; --conntrack-netns all reads this namespace only";
-        if (other == null) {
-            String found = "no other namespace to try (" + all.size() + " found, this one net:[" + own + "])";
-            return sysAdmin ? Check.ok("netns entry", found + "; CAP_SYS_ADMIN present")
-                    : Check.loss("netns entry", Status.degraded, found + "; CAP_SYS_ADMIN missing: namespaces made later"
-                            + " (containers) could not be entered", cost, SYS_ADMIN_FIX);
+        String untried = "no other namespace to try (" + Report.count(all.size(), "namespace") + " found, this one net:["
+                + own + "])";
+        Check none = sysAdmin ? Check.ok("netns entry", untried + "; CAP_SYS_ADMIN present")
+                : Check.loss("netns entry", Status.degraded, untried + "; CAP_SYS_ADMIN missing: namespaces made later"
+                        + " (containers) could not be entered", cost, SYS_ADMIN_FIX);
+        Check refused = null;
+        int tried = 0;
+        for (NetNamespace other : others) {
+            if (tried++ == 3) {
+                break;
+            }
+            String which = other + (other.pids().isEmpty() ? "" : " of pid " + other.pids().get(0)) + " (1 of "
+                    + Report.count(others.size(), "other namespace") + " found)";
+            try {
+                List<RawSocket> out = new ArrayList<>();
+                source.read(other, MASK, out);
+                return Check.ok("netns entry", "entered " + which + ": " + Report.count(out.size(), "TCP socket")
+                        + " read with sock_diag");
+            } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
+                if (e.getMessage().startsWith("cannot open namespace") && !Files.exists(other.handles().get(0))) {
+                    continue; // gone meanwhile: the next one
+                }
+                refused = Check.loss("netns entry", sysAdmin ? Status.unavailable : Status.degraded,
+                        "could not enter " + which + ": " + entryError(e.getMessage()), cost,
+                        sysAdmin ? "see the error; a security module (SELinux, AppArmor, seccomp) may refuse setns"
+                                : SYS_ADMIN_FIX);
+                break;
+            }
         }
-        String which = other + (other.pids().isEmpty() ? "" : " of pid " + other.pids().get(0)) + " (1 of "
-                + Report.count(all.size() - 1, "other namespace") + " found)";
-        try {
-            List<RawSocket> out = new ArrayList<>();
-            source.read(other, MASK, out);
-            return Check.ok("netns entry", "entered " + which + ": " + Report.count(out.size(), "TCP socket")
-                    + " read with sock_diag");
-        } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
-            return Check.loss("netns entry", sysAdmin ? Status.unavailable : Status.degraded,
-                    "could not enter " + which + ": " + entryError(e.getMessage()), cost,
-                    sysAdmin ? "see the error; a security module (SELinux, AppArmor, seccomp) may refuse setns" : SYS_ADMIN_FIX);
-        }
+        return refused != null ? refused : none;
     }
 
     private static Check ownersCheck(long ownUid, long caps, boolean iterator) {
