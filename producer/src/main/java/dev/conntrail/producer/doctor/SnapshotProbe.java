@@ -30,6 +30,7 @@ final class SnapshotProbe {
     private static final String SYS_ADMIN_FIX = "grant CAP_SYS_ADMIN (or run as root): AmbientCapabilities in"
             + " deploy/conntrail-producer.service";
     private static final String PTRACE_FIX = "grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (or run as root)";
+    private static final String BORROW_FIX = "grant CAP_SYS_PTRACE (or run as root)";
 
     private SnapshotProbe() {
     }
@@ -155,7 +156,7 @@ final class SnapshotProbe {
         if (o == null) {
             return ptrace ? Check.ok("socket cookies", "no other process to try pidfd_getfd on; CAP_SYS_PTRACE present" + scope)
                     : Check.note("socket cookies", Status.degraded, "no other process to try pidfd_getfd on; CAP_SYS_PTRACE"
-                            + " missing: other users' sockets would stay without cookie" + scope, cost, PTRACE_FIX);
+                            + " missing: other users' sockets would stay without cookie" + scope, cost, BORROW_FIX);
         }
         if (o.borrowed()) {
             String made = p != null && p.withoutCookie() > 0
@@ -166,14 +167,14 @@ final class SnapshotProbe {
                     + (o.refusedBefore() > 0 ? " (" + Report.count(o.refusedBefore(), "process", "processes")
                             + " refused before)" : "") + made + scope;
             if (p != null && p.withoutCookie() > 0 && p.cookieErrno() == LibC.EPERM) {
-                return Check.note("socket cookies", Status.degraded, what, cost, PTRACE_FIX);
+                return Check.note("socket cookies", Status.degraded, what, cost, BORROW_FIX);
             }
             return Check.ok("socket cookies", what);
         }
         String what = "pidfd_getfd refused by " + Report.count(o.refusedBefore() + 1, "process", "processes")
                 + ", the last on fd " + o.fd() + " of " + o.target() + ": " + errnoText(o.errno()) + scope;
         return Check.note("socket cookies", Status.degraded, what, it.loaded() ? cost : "none while the iterator is unavailable",
-                PTRACE_FIX);
+                BORROW_FIX);
     }
 
     private static Check sockDiagCheck(SockDiagSource source, NetNamespace ownNs, boolean withTracer, boolean iterator) {
