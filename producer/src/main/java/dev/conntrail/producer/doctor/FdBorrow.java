@@ -34,8 +34,8 @@ final class FdBorrow {
     }
 
     /**
-     * Tries processes of another user first, then this user's, pid 1 last (an init may be shielded from its own
-     * user: this sandbox's is): the first borrowed fd answers; else the last refusal. Null when there was no other
+     * Tries processes of another user first, then this user's, pid 1 last (an init may be shielded even from root:
+     * this host's pid 1 is): the first borrowed fd answers; else the last refusal. Null when there was no other
      * process to try.
      */
     static Outcome tryOne(long ownUid) {

@@ -52,7 +52,7 @@ final class SnapshotProbe {
             checks.add(Guard.check("/proc owners", () -> ownersCheck(ownUid, caps, false)));
             return new Result(checks, Snapshots.error, null, false);
         }
-        Iterator it = Guard.value(SnapshotProbe::iterator, e -> new Iterator(null, false, null, e, false));
+        IterLoad it = Guard.value(SnapshotProbe::iterator, e -> new IterLoad(null, false, null, e, false));
         checks.add(iteratorCheck(it, withTracer));
         checks.add(Guard.check("socket cookies", () -> cookieCheck(it, ownUid, caps)));
         long own = NetnsDiscovery.currentNetns();
@@ -82,7 +82,7 @@ final class SnapshotProbe {
     }
 
     /** What loading the iterator gave: its program, whether the kernel makes cookies, one pass; or the failure. */
-    private record Iterator(String program, boolean kernelMakesCookies, PassSummary pass, Throwable error,
+    private record IterLoad(String program, boolean kernelMakesCookies, PassSummary pass, Throwable error,
                             boolean unavailable) {
         boolean loaded() {
             return program != null;
@@ -94,17 +94,17 @@ final class SnapshotProbe {
     }
 
     /** Loads the iterator as the agent does ({@code new SockIterSource()}), runs one pass, closes it. */
-    private static Iterator iterator() {
+    private static IterLoad iterator() {
         SockIterSource it;
         try {
             it = new SockIterSource();
         } catch (BpfUnavailableException e) {
-            return new Iterator(null, false, null, e, true);
+            return new IterLoad(null, false, null, e, true);
         }
         try {
             SockIterSource.Pass pass = it.sockets();
             int sockets = pass.socketsByNetns().values().stream().mapToInt(List::size).sum();
-            return new Iterator(it.socketProgram(), it.kernelMakesCookies(), new PassSummary(sockets,
+            return new IterLoad(it.socketProgram(), it.kernelMakesCookies(), new PassSummary(sockets,
                     pass.owners().processes(), pass.cookiesGenerated(), pass.withoutCookie(), it.lastCookieErrno(),
                     it.helperRefusal()), null, false);
         } finally {
@@ -112,7 +112,7 @@ final class SnapshotProbe {
         }
     }
 
-    private static Check iteratorCheck(Iterator it, boolean withTracer) {
+    private static Check iteratorCheck(IterLoad it, boolean withTracer) {
         String unused = withTracer ? "" : " (unused: without the tracer the agent polls /proc)";
         if (it.loaded()) {
             PassSummary p = it.pass();
@@ -143,7 +143,7 @@ final class SnapshotProbe {
                 "none while the tracer is unavailable", "report the error").withDetail(msg);
     }
 
-    private static Check cookieCheck(Iterator it, long ownUid, long caps) {
+    private static Check cookieCheck(IterLoad it, long ownUid, long caps) {
         if (it.loaded() && it.kernelMakesCookies()) {
             return Check.ok("socket cookies", "not needed: " + it.program() + " takes every cookie from the kernel's helper");
         }
