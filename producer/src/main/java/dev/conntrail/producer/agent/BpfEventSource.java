@@ -84,7 +84,8 @@ final class BpfEventSource implements EventSource {
             // design.md "cookie": an agent without cookies sends none, so a socket's records share one id
             records.forEach(r -> r.setCookie(null));
         }
-        return new Taken(records, s.sockets().size(), s.listeners().size(), seeded, (System.nanoTime() - t0) / 1_000_000);
+        return new Taken(records, s.sockets().size(), s.listeners().size(), seeded, (System.nanoTime() - t0) / 1_000_000,
+                s.stats().namespacesIncomplete());
     }
 
     /** Seeds the tracer with listeners held by exactly one process; returns how many. */

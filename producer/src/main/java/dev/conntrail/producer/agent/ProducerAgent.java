@@ -146,6 +146,8 @@ public final class ProducerAgent implements AutoCloseable {
                 publisher.publish(r);
             }
             publisher.publish(marker(EventType.SNAPSHOT_END, source.snapshotSource(), id));
+            loss.lost(LossCause.SNAPSHOT_INCOMPLETE, taken.namespacesIncomplete(),
+                    "snapshot " + id + " could not read " + taken.namespacesIncomplete() + " network namespaces whole");
             return taken;
         } finally {
             snapshotting = false;
