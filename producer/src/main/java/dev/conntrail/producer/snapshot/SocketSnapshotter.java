@@ -96,6 +96,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         int denied = 0; // entering refused for lack of permission (CAP_SYS_ADMIN): sockets missing
         int partial = 0; // namespaces with held sockets that could be named neither by cookie nor by sock_diag
         String deniedReason = null;
+        int unnamed = 0; // held sockets whose cookie could not be made (left to sock_diag)
         Map<Long, List<RawSocket>> heldByNetns = null;
         int malformed = 0;
         int mask = TcpStates.CONNECTED_MASK | 1 << TcpStates.LISTEN;
@@ -150,6 +151,7 @@ public final class SocketSnapshotter implements AutoCloseable {
                 }
             }
             heldByNetns = pass.socketsByNetns();
+            unnamed = pass.withoutCookie();
             namespacesToRead = needDiag;
             diagNamespaces = needDiag.size();
         }
@@ -209,13 +211,13 @@ public final class SocketSnapshotter implements AutoCloseable {
                 (t5 - t4) / 1000, listenerDumps, cookiesGenerated, denied + partial);
         if (denied + partial > 0) {
             LOG.warn("snapshot incomplete: {} of {} network namespaces not read whole; {}", denied + partial,
-                    namespaces.size(), incompleteWhy(denied, deniedReason, partial));
+                    namespaces.size(), incompleteWhy(denied, deniedReason, partial, unnamed));
         }
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
     }
 
     /** What an incomplete snapshot misses, and the fix. */
-    private String incompleteWhy(int denied, String deniedReason, int partial) {
+    private String incompleteWhy(int denied, String deniedReason, int partial, int unnamed) {
         StringBuilder b = new StringBuilder();
         if (denied > 0) {
             b.append(denied).append(" could not be entered (").append(deniedReason).append("): ")
@@ -224,8 +226,14 @@ public final class SocketSnapshotter implements AutoCloseable {
         }
         if (partial > 0) {
             b.append(b.length() > 0 ? "; " : "").append(partial)
-                    .append(" hold sockets whose cookie could not be made and no process to enter them through:"
-                            + " those sockets are missing — grant CAP_SYS_PTRACE");
+                    .append(" have no process to enter them through");
+        }
+        if (unnamed > 0) {
+            int errno = iterator.lastCookieErrno();
+            b.append(b.length() > 0 ? "; " : "").append(unnamed).append(" held sockets had no cookie and none could be made (")
+                    .append(errno == 0 ? "process or fd gone" : dev.conntrail.producer.sys.Errno.describe(errno))
+                    .append("): they are missing unless sock_diag read their namespace")
+                    .append(errno == dev.conntrail.producer.sys.LibC.EPERM ? " — grant CAP_SYS_PTRACE" : "");
         }
         return b.toString();
     }
