@@ -1,6 +1,6 @@
 package dev.conntrail.producer.agent;
 
-/** Why something was not delivered (design.md rule 6); the {@code cause} tag of {@code conntrail_producer_lost}. */
+/** Why something was not delivered (design rule 6, loss); the {@code cause} tag of {@code conntrail_producer_lost}. */
 public enum LossCause {
     /** The tracer's ring buffer or a BPF map was full, or a record could not be decoded. */
     TRACER("tracer"),

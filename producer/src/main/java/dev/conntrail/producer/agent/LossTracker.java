@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rule 6: every loss is counted, logged (at most one line per window, with what was lost since the
+ * Design rule 6 (loss): every loss is counted, logged (at most one line per window, with what was lost since the
  * last line) and asks for a resync. {@link #takeResync(long)} grants at most one resync per window.
  * Thread-safe: losses come from the tracer's reader thread, Kafka's I/O thread and conntrack threads.
  */

@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes the host's socket snapshot (rule 2): every TCP socket of every network namespace in the
- * connected states, plus listeners, each with its owning process found through the socket inode.
+ * Takes the host's socket snapshot (docs/design.md, rule 2 (snapshot content)): every TCP socket of
+ * every network namespace in the connected states, plus listeners, each with its owning process
+ * found through the socket inode.
  * <ul>
  *   <li>{@link Method#BPF_ITER} (the fast path): one BPF {@code iter/task_file} pass gives every
  *   socket a process holds, with owner and cookie. A namespace whose kernel socket count
