@@ -222,7 +222,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         StringBuilder b = new StringBuilder();
         if (denied > 0) {
             b.append(denied).append(" could not be entered (").append(deniedReason).append("): ")
-                    .append(iterator != null ? "their sockets no process holds are missing"
+                    .append(iterator != null ? "sockets there that no process holds (if any) are missing"
                             : "their sockets are missing").append(" — grant CAP_SYS_ADMIN");
         }
         if (partial > 0) {
