@@ -9,7 +9,7 @@ import dev.conntrail.topology.cli.TopologyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code conntrail COMMAND [options]}: the one entry point (see design.md, "Commands"). */
+/** {@code conntrail COMMAND [options]}: the one entry point (see docs/design.md, "Commands"). */
 @Command(name = "conntrail", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Every TCP connection of a fleet: eBPF on each host, Kafka in the middle, one live table.",
         subcommands = {LocalCommand.class, TraceCommand.class, SnapshotCommand.class, ProducerCommand.class,

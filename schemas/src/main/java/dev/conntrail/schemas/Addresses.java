@@ -88,8 +88,8 @@ public final class Addresses {
     }
 
     /**
-     * The IPv4 text an address compares as (rule 7: IPv4-mapped sockets compare by their IPv4
-     * address): {@code ::ffff:a.b.c.d} becomes {@code a.b.c.d}; anything else is returned as is.
+     * The IPv4 text an address compares as (design rule 7 (NAT): IPv4-mapped sockets compare by
+     * their IPv4 address): {@code ::ffff:a.b.c.d} becomes {@code a.b.c.d}; anything else is returned as is.
      */
     public static String comparable(String text) {
         if (text != null && text.regionMatches(true, 0, "::ffff:", 0, 7) && text.indexOf('.') > 0) {

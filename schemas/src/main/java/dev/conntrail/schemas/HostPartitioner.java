@@ -7,7 +7,7 @@ import org.apache.kafka.common.Cluster;
 import org.apache.kafka.common.utils.Utils;
 
 /**
- * The contract's partitioner (design.md, "Partitioning"): every record of a host goes to
+ * The contract's partitioner (docs/design.md, "Topics", partitioning): every record of a host goes to
  * {@code toPositive(murmur2(utf8(host))) % n}, where host is the key up to its first {@code |}. For a key that is
  * just the host this is the partition Kafka's default partitioner picks, so tools that key by host agree.
  * Set it with {@code partitioner.class=dev.conntrail.schemas.HostPartitioner} on every producer of

@@ -4,7 +4,7 @@ import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 
 /**
- * The contract's record keys (design.md, "Names"): plain strings, {@code |}-separated, host first,
+ * The contract's record keys (docs/design.md, "Names"): plain strings, {@code |}-separated, host first,
  * so the partitioner can find the host in any of them.
  */
 public final class Keys {

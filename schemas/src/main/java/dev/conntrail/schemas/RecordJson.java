@@ -10,7 +10,7 @@ import org.apache.avro.generic.GenericContainer;
 import org.apache.avro.generic.IndexedRecord;
 
 /**
- * The contract's JSON output (design.md, "JSON output"): one plain JSON object per record — the
+ * The contract's JSON output (docs/design.md, "Commands", JSON output): one plain JSON object per record — the
  * fields by name, unions unwrapped, enums as symbols, times as integers in the record's units —
  * plus {@code "record": "<RecordName>"}. Not Avro's JSON encoding, which wraps unions.
  */

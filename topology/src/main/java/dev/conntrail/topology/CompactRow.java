@@ -126,7 +126,7 @@ final class CompactRow {
         return host;
     }
 
-    /** The row's tuple prefix {@code host|l|lport|r|rport|} (rule 7's index). */
+    /** The row's tuple prefix {@code host|l|lport|r|rport|} (the index design rule 7 (NAT) needs). */
     String tuple() {
         return RowKeys.tuple(host, laddr, (present & LPORT) != 0 ? lport : null, raddr, (present & RPORT) != 0 ? rport : null);
     }

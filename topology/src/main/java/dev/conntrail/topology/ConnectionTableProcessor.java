@@ -41,11 +41,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The connection table of one task (one partition of {@code tcp-events} and the same partition of
- * {@code conntrack-nat}: the same hosts, design.md "Partitioning"). Reads both inputs, keeps rows
- * ({@link RowTable}: on the heap with {@code connections} as their changelog by default), NAT
- * entries and hosts in state stores, and writes every row change to {@code connections}, its
- * bookkeeping in a header. Rules 4, 5 and 7 of design.md; the choices the contract leaves open are
- * in docs/topology.md.
+ * {@code conntrack-nat}: the same hosts; docs/design.md, "Topics", partitioning). Reads both
+ * inputs, keeps rows ({@link RowTable}: on the heap with {@code connections} as their changelog by
+ * default), NAT entries and hosts in state stores, and writes every row change to
+ * {@code connections}, its bookkeeping in a header. Rules 4 (windows), 5 (convergence) and 7 (NAT)
+ * of docs/design.md; the choices the contract leaves open are in docs/topology.md.
  *
  * <p>Two indexes live only in memory and are rebuilt from the rows in {@link #init}: the
  * tombstone schedule and the per-task row counts. Both are re-checked against the row before
@@ -278,9 +278,9 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     /**
-     * Rule 5: close the host's OPEN rows the snapshot did not confirm. A row opened or refreshed by
+     * Design rule 5 (convergence): close the host's OPEN rows the snapshot did not confirm. A row opened or refreshed by
      * a record of the same agent epoch published after the snapshot's first record is spared: the
-     * producer holds events during a snapshot (rule 1), so such a row can only come from a producer
+     * producer holds events during a snapshot (design rule 1), so such a row can only come from a producer
      * that does not, and the snapshot could not have seen it.
      */
     private void snapshotEnded(String host, HostState h, TcpEvent e, long ts, long now) {
@@ -388,7 +388,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         }
     }
 
-    /** Rule 7: the entries whose original tuple (initiator) or reply tuple (responder) is this socket's. */
+    /** Design rule 7 (NAT): the entries whose original tuple (initiator) or reply tuple (responder) is this socket's. */
     private NatChoice bestNat(String rk, Connection socket, long rootNetns) {
         if (natTuples.isEmpty()) return null; // a task without NAT entries: no key to build
         String tuple = rows.tupleOf(rk, socket);
@@ -407,7 +407,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         return best;
     }
 
-    // ---- punctuation: rule 4 tombstones, rule 5 lost hosts ----------------------------------
+    // ---- punctuation: tombstones (design rule 4, windows), lost hosts (design rule 5, convergence)
 
     private void punctuate(long now) {
         metrics.punctuationLagMs.set(Math.max(0, now - lastPunctuation - settings.punctuateEvery().toMillis()));
@@ -424,7 +424,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     /**
-     * Rule 4. Windows are aligned, so a whole window's closes fall due at once; the tasks of a
+     * Design rule 4 (windows). Windows are aligned, so a whole window's closes fall due at once; the tasks of a
      * stream thread spend at most {@link #EXPIRY_SLICE_NANOS} of each punctuation interval on them
      * together ({@link ExpiryBudget}; {@link #EXPIRY_CATCH_UP_SLICE_NANOS} once the oldest is a
      * second late) and leave the rest to the next interval, so input keeps flowing and its
@@ -595,7 +595,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     }
 
     /**
-     * A host's records must reach the task of its partition (design.md "Partitioning"): its rows go
+     * A host's records must reach the task of its partition (docs/design.md, "Topics", partitioning): its rows go
      * to that partition of {@code connections}, which this task reads back at restart. Checked once
      * per host per task; a mis-partitioned record is dead-lettered (counted), never half-applied.
      */

@@ -27,7 +27,7 @@ import java.util.Set;
  *                                                            stores: row-marks, nat-entries, hosts
  * </pre>
  *
- * <p>Both inputs are partitioned by host with the same partition count (design.md), so one task
+ * <p>Both inputs are partitioned by host with the same partition count (docs/design.md, "Topics"), so one task
  * holds a host's events and NAT entries: no repartition. One processor reads both because the
  * rules join them both ways (NAT first or connection first) and share one punctuation. It is the
  * Processor API with state stores, not the DSL, because rows expire on the wall clock, close in
@@ -82,7 +82,7 @@ public final class ConnectionTopology {
         return topology;
     }
 
-    /** design.md "Partitioning": a row change goes to its host's partition, the partition number of the task that wrote it. */
+    /** docs/design.md, "Topics", partitioning: a row change goes to its host's partition, the partition number of the task that wrote it. */
     static final StreamPartitioner<String, Connection> BY_HOST = (topic, key, value, partitions) ->
             Optional.of(Set.of(HostPartitioner.partitionFor(key, partitions)));
 

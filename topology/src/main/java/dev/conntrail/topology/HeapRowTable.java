@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rows are kept as {@link CompactRow}s (one small object per row: the garbage collector copies
  * every row at least once) and expanded to a fresh {@link RowState} for each record that touches
- * one. Indexes stand in for the store's prefix scans: rows by host (rule 5) as a list linked
- * through the rows, by tuple (rule 7) in a {@link GroupIndex}; both change only when a row is
+ * one. Indexes stand in for the store's prefix scans: rows by host (design rule 5) as a list linked
+ * through the rows, by tuple (design rule 7) in a {@link GroupIndex}; both change only when a row is
  * created or deleted. The tuple index is built on the first NAT entry a task sees (most tasks of a
  * fleet without NAT never need it; profiled at ~3 % of the stream thread).
  */

@@ -7,7 +7,7 @@ import dev.conntrail.avro.NatInfo;
 import java.util.Objects;
 
 /**
- * Rule 7's preference among NAT entries that match one socket: the socket's own namespace first,
+ * Design rule 7's (NAT) preference among NAT entries that match one socket: the socket's own namespace first,
  * then the host's root namespace, then any other; among equals, the role that fits the socket's
  * direction (OUTGOING: the original tuple, INCOMING: the reply tuple), then the NAT key, so the
  * choice does not depend on arrival order.

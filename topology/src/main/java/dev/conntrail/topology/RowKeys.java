@@ -7,8 +7,8 @@ import dev.conntrail.schemas.Keys;
  * Keys of the topology's stores, built so the lookups the rules need are prefix scans.
  * <ul>
  * <li>rows: {@code host|l|lport|r|rport|<connection id>} with l, r compared as
- * {@link Addresses#comparable} — a host's rows share the prefix {@code host|} (rule 5), a tuple's
- * rows share {@code host|l|lport|r|rport|} (rule 7, NAT entry arriving after the socket);</li>
+ * {@link Addresses#comparable} — a host's rows share the prefix {@code host|} (design rule 5, convergence), a tuple's
+ * rows share {@code host|l|lport|r|rport|} (design rule 7 (NAT): an entry arriving after the socket);</li>
  * <li>NAT entries, twice: {@code O|host|origSrc|origSport|origDst|origDport|<NAT key>} and
  * {@code R|host|replySrc|replySport|replyDst|replyDport|<NAT key>}, so a socket finds the entries
  * whose original (initiator) or reply (responder) tuple it is.</li>

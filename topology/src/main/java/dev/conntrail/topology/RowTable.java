@@ -22,7 +22,7 @@ interface RowTable {
     /** The connection id (the key on {@code connections}) of a row key. */
     String idOf(String rowKey);
 
-    /** The tuple prefix {@code host|l|lport|r|rport|} of a row (rule 7). */
+    /** The tuple prefix {@code host|l|lport|r|rport|} of a row (design rule 7 (NAT)). */
     String tupleOf(String rowKey, Connection row);
 
     RowState get(String rowKey);
@@ -36,15 +36,15 @@ interface RowTable {
     void delete(String rowKey);
 
     /**
-     * Deletes the row if it is closed and its tombstone is due at {@code now} (rule 4) and returns
+     * Deletes the row if it is closed and its tombstone is due at {@code now} (design rule 4 (windows)) and returns
      * its tombstone time; {@link RowState#NONE} if not (reopened, gone, not due yet).
      */
     long deleteIfDue(String rowKey, long now);
 
-    /** Every row of a host (rule 5), safe to change while walking the list. */
+    /** Every row of a host (design rule 5 (convergence)), safe to change while walking the list. */
     List<KeyValue<String, RowState>> ofHost(String host);
 
-    /** The keys of the rows of one tuple prefix {@code host|l|lport|r|rport|} (rule 7). */
+    /** The keys of the rows of one tuple prefix {@code host|l|lport|r|rport|} (design rule 7 (NAT)). */
     List<String> keysOfTuple(String tuplePrefix);
 
     /** Every row, once (at init). */

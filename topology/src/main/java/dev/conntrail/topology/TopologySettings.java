@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * What the connection table needs to know besides its serdes.
  *
- * @param window            W of rules 4 and 5: tumbling windows aligned to the epoch
- * @param punctuateEvery    wall-clock punctuation interval (at most one second, rule 4)
+ * @param window            W of design rules 4 (windows) and 5 (convergence): tumbling windows aligned to the epoch
+ * @param punctuateEvery    wall-clock punctuation interval (at most one second, design rule 4 (windows))
  * @param defaultRootNetns  the root network namespace inode assumed for a host until its HEARTBEAT
  *                          or SNAPSHOT_END names one (see {@link #FIXED_INIT_NET_INODE})
  * @param storeCaching      Kafka Streams' record cache on the state stores (off by default: measured
@@ -58,7 +58,7 @@ public record TopologySettings(TopicNames topics, Duration window, Duration punc
         return new TopologySettings(topics, window, punctuateEvery, defaultRootNetns, storeCaching, persistentStores, n);
     }
 
-    /** Rule 4: the first window boundary at or after {@code max(closedAt, appliedAt) + W}. */
+    /** Design rule 4 (windows): the first window boundary at or after {@code max(closedAt, appliedAt) + W}. */
     public long tombstoneAt(long closedAtMs, long appliedAtMs) {
         long w = window.toMillis();
         long due = Math.max(closedAtMs, appliedAtMs) + w;

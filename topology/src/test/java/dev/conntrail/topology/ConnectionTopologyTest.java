@@ -34,7 +34,10 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** One test per rule of design.md that the topology implements (rules 3–5, 7, 8), named for it. */
+/**
+ * The topology's behaviour, grouped by the rules of docs/design.md it implements: rules 3 (events), 4 (windows),
+ * 5 (convergence), 7 (NAT) and 8 (guarantees); each test is named for the behaviour it checks.
+ */
 class ConnectionTopologyTest {
     final TableFixture f = new TableFixture(T0);
 
@@ -145,10 +148,10 @@ class ConnectionTopologyTest {
         assertThat(f.row(v6).getLaddr()).isEqualTo("2001:db8::1");
     }
 
-    // ---- rule 4: windows ------------------------------------------------------------------------
+    // ---- design rule 4 (windows) -----------------------------------------------------------------
 
     @Test
-    void rule4_aConnectionOpenedAndClosedInsideOneWindowStaysUntilItsBoundaryAndIsGoneWithinOnePunctuation() {
+    void aConnectionOpenedAndClosedInsideOneWindowStaysUntilItsBoundaryAndIsGoneWithinOnePunctuation() {
         // opened and closed at 20:00:03.1 and .2; applied at wall 20:00:03 -> boundary 20:00:20
         f.connect(A, t(100));
         f.close(A, t(200));
@@ -162,7 +165,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule4_wallClockAdvanceAloneExpiresRows() {
+    void wallClockAdvanceAloneExpiresClosedRows() {
         f.close(A, t(0));
         assertThat(f.row(A)).isNotNull();
         for (int i = 0; i < 20; i++) {
@@ -172,7 +175,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule4_theBoundaryCountsFromTheTimeTheCloseWasAppliedWhenThatIsLater() {
+    void theTombstoneBoundaryCountsFromTheTimeTheCloseWasAppliedWhenThatIsLater() {
         // a CLOSE from a minute ago, applied now (20:00:03): boundary 20:00:20, not 19:59:20
         f.close(A, T0.minusSeconds(60));
         f.advance(Duration.ofSeconds(16));
@@ -182,7 +185,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule4_openRowsNeverExpire() {
+    void openRowsNeverExpire() {
         f.connect(A, t(0));
         for (int i = 0; i < 5; i++) {
             f.heartbeat("host-a", t(i * 5000L));
@@ -191,10 +194,10 @@ class ConnectionTopologyTest {
         assertThat(f.row(A).getState()).isEqualTo(ConnectionState.OPEN);
     }
 
-    // ---- rule 5: convergence ------------------------------------------------------------------
+    // ---- design rule 5 (convergence) -------------------------------------------------------------
 
     @Test
-    void rule5_aRestartSnapshotClosesTheRowsItDoesNotConfirm() {
+    void aRestartSnapshotClosesTheRowsItDoesNotConfirm() {
         Sock stays = sock("host-a", "10.0.0.1", 40001, "10.0.0.2", 80, 31);
         Sock gone = sock("host-a", "10.0.0.1", 40002, "10.0.0.2", 80, 32);
         Sock otherHost = sock("host-b", "10.0.1.1", 40003, "10.0.0.2", 80, 33);
@@ -214,7 +217,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule5_anEmptySnapshotClosesAllTheHostsOpenRows() {
+    void anEmptySnapshotClosesAllTheHostsOpenRows() {
         f.connect(A, t(0));
         f.epoch = 2;
         f.snapshotEnd("host-a", "empty", t(10));
@@ -222,7 +225,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule5_aRowOpenedByAnEventPublishedAfterTheSnapshotStartedIsNotClosed() {
+    void aRowOpenedByAnEventPublishedAfterTheSnapshotStartedIsNotClosedBySnapshotEnd() {
         Sock inSnapshot = sock("host-a", "10.0.0.1", 40001, "10.0.0.2", 80, 41);
         Sock newer = sock("host-a", "10.0.0.1", 40002, "10.0.0.2", 80, 42);
         f.epoch = 3;
@@ -235,8 +238,8 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule5_aSocketClosingDuringTheSnapshotEndsClosedNotStuckOpen() {
-        // rule 1: the producer held the CLOSE and releases it after SNAPSHOT_END
+    void aSocketClosingDuringTheSnapshotEndsClosedNotStuckOpen() {
+        // design rule 1 (snapshots hold events): the producer held the CLOSE and releases it after SNAPSHOT_END
         f.send(f.snapshot(A, "s", t(0)));
         f.snapshotEnd("host-a", "s", t(1));
         f.close(A, t(0));
@@ -245,7 +248,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule5_aHostSilentForThreeWindowsHasItsOpenRowsClosedHostLost() {
+    void hostSilentFor3WindowsIsLostAndItsOpenRowsClosedHostLost() {
         f.connect(A, t(0));
         Sock b = sock("host-b", "10.0.1.1", 40000, "10.0.0.2", 80, 51);
         f.connect(b, t(0));
@@ -261,7 +264,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule5_heartbeatsKeepAQuietHostAlive() {
+    void heartbeatsKeepAQuietHostAlive() {
         f.connect(A, t(0));
         for (int i = 1; i <= 60; i++) {
             f.advance(Duration.ofSeconds(1));
@@ -271,7 +274,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule5_hostsAreNotJudgedWhileTheTaskIsBehindItsInput() {
+    void hostsAreNotJudgedLostWhileTheTaskIsBehindItsInput() {
         // the topology reads a backlog: every record it processes is minutes old. host-a's later
         // records may still be in it, so host-a is not declared lost however long that takes.
         f.connect(A, T0.minusSeconds(600));
@@ -287,7 +290,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule5_aLostHostThatComesBackReopensItsSocketsWithItsNextSnapshot() {
+    void aLostHostThatComesBackReopensItsSocketsWithItsNextSnapshot() {
         f.connect(A, t(0));
         f.advance(Duration.ofSeconds(31));
         assertThat(f.row(A).getCloseReason()).isEqualTo(CloseReason.HOST_LOST);
@@ -296,7 +299,7 @@ class ConnectionTopologyTest {
         assertThat(f.row(A).getOpenedAt()).isEqualTo(t(0));
     }
 
-    // ---- rule 7: NAT --------------------------------------------------------------------------
+    // ---- design rule 7 (NAT) ---------------------------------------------------------------------
 
     /** A DNAT'd connection: client 10.0.0.1:40000 -> VIP 10.96.0.10:80, translated to backend 172.17.0.5:8080. */
     static NatEntry dnat(String host, long netns, Instant seen) {
@@ -307,7 +310,7 @@ class ConnectionTopologyTest {
     static final Sock BACKEND = sock("host-a", "172.17.0.5", 8080, "10.0.0.1", 40000, 62);
 
     @Test
-    void rule7_natEntryFirst_theInitiatorMatchesTheOriginalTuple() {
+    void natEntryFirst_theInitiatorMatchesTheOriginalTuple() {
         f.sendNat(dnat("host-a", 4026531833L, t(0)));
         f.connect(CLIENT, t(1));
         Connection row = f.row(CLIENT);
@@ -317,7 +320,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_connectionFirst_aLaterNatEntryUpdatesTheRow() {
+    void connectionFirst_aLaterNatEntryUpdatesTheRow() {
         f.connect(CLIENT, t(0));
         assertThat(f.row(CLIENT).getNat()).isNull();
         f.sendNat(dnat("host-a", 4026531833L, t(1)));
@@ -326,7 +329,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_theResponderMatchesTheReplyTuple() {
+    void theResponderMatchesTheNatReplyTuple() {
         f.accept(BACKEND, t(0));
         f.sendNat(dnat("host-a", 4026531833L, t(1)));
         assertThat(f.row(BACKEND).getNat()).isNotNull();
@@ -334,7 +337,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_aV4MappedSocketMatchesAnIpv4EntryByItsIpv4Address() {
+    void aV4MappedSocketMatchesAnIpv4NatEntryByItsIpv4Address() {
         Sock mapped = sock("host-a", "::ffff:10.0.0.1", 40000, "::ffff:10.96.0.10", 80, 63);
         f.sendNat(dnat("host-a", 4026531833L, t(0)));
         f.connect(mapped, t(1));
@@ -342,7 +345,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_theSocketsOwnNamespaceWinsThenTheRootNamespace() {
+    void amongNatEntriesTheSocketsOwnNamespaceWinsThenTheRootNamespace() {
         long own = 4026532500L;
         Sock inContainer = new Sock("host-a", own, "10.0.0.1", 40000, "10.96.0.10", 80, 64L);
         NatEntry other = dnat("host-a", 4026532999L, t(0));
@@ -358,7 +361,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_theRootNamespaceIsTheOneTheHostsHeartbeatNames() {
+    void theRootNamespaceIsTheOneTheHostsHeartbeatNames() {
         long root = 4026531840L; // an older kernel's boot-time inode
         Sock inContainer = new Sock("host-a", 4026532500L, "10.0.0.1", 40000, "10.96.0.10", 80, 65L);
         f.send(TcpEvent.newBuilder(f.hostRecord(EventType.HEARTBEAT, "host-a", t(0), null)).setNetns(root).build());
@@ -369,7 +372,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_aNatTombstoneDoesNotEraseTheNatFactsOfAClosedRow() {
+    void aNatTombstoneDoesNotEraseTheNatFactsOfAClosedRow() {
         NatEntry entry = dnat("host-a", 4026531833L, t(0));
         f.sendNat(entry);
         f.connect(CLIENT, t(1));
@@ -384,7 +387,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_aShortConnectionClosedBeforeItsNatEntryArrivedStillGetsIt() {
+    void aShortConnectionClosedBeforeItsNatEntryArrivedStillGetsIt() {
         f.connect(CLIENT, t(0));
         f.close(CLIENT, t(5));
         f.sendNat(dnat("host-a", 4026531833L, t(1)));
@@ -392,16 +395,16 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule7_anotherHostsEntryNeverMatches() {
+    void anotherHostsNatEntryNeverMatches() {
         f.sendNat(dnat("host-b", 4026531833L, t(0)));
         f.connect(CLIENT, t(1));
         assertThat(f.row(CLIENT).getNat()).isNull();
     }
 
-    // ---- rule 8: dead letters -----------------------------------------------------------------
+    // ---- design rule 8 (guarantees): dead letters ------------------------------------------------
 
     @Test
-    void rule8_undecodableInputIsDeadLetteredWithTheErrorInHeadersAndProcessingContinues() {
+    void undecodableInputIsDeadLetteredWithTheErrorInHeadersAndProcessingContinues() {
         byte[] garbage = "not avro".getBytes(StandardCharsets.UTF_8);
         f.rawEvents.pipeInput(new TestRecord<>(A.id(), garbage, t(0)));
         f.connect(A, t(1));
@@ -425,7 +428,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule8_anUnreachableRegistryIsRetriedNeverDeadLettered() {
+    void anUnreachableRegistryIsRetriedNeverDeadLettered() {
         DeadLetterDeserializationHandler handler = new DeadLetterDeserializationHandler();
         handler.configure(Map.of(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "connections-dlq"));
         ErrorHandlerContext context = new DefaultErrorHandlerContext(null, "tcp-events", 0, 1L, new RecordHeaders(),
@@ -438,7 +441,7 @@ class ConnectionTopologyTest {
     }
 
     @Test
-    void rule8_aRecordThatBreaksTheContractIsDeadLetteredAndProcessingContinues() {
+    void aRecordThatBreaksTheContractIsDeadLetteredAndProcessingContinues() {
         TcpEvent noTuple = f.event(EventType.CONNECT, A, t(0));
         noTuple.setLaddr(null);
         f.events.pipeInput(A.id(), noTuple, t(0));

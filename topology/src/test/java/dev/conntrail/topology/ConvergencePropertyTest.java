@@ -26,11 +26,12 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * Random histories of one host, emitted the way a producer really emits them (rule 1: held events
- * released after SNAPSHOT_END; resyncs re-send what is open; restarts change the agent epoch;
- * closes lost in the ring buffer trigger a resync; CLOSE for sockets older than the agent; NAT
- * entries before or after their connection), always converge to the table a plain model of the
- * rules computes, and to the truth: every socket open at the end is OPEN, every closed one CLOSED.
+ * Random histories of one host, emitted the way a producer really emits them (design rule 1,
+ * snapshots hold events: held events released after SNAPSHOT_END; resyncs re-send what is open;
+ * restarts change the agent epoch; closes lost in the ring buffer trigger a resync; CLOSE for
+ * sockets older than the agent; NAT entries before or after their connection), always converge to
+ * the table a plain model of the rules computes, and to the truth: every socket open at the end is
+ * OPEN, every closed one CLOSED.
  * The topology itself restarts too (rows rebuilt from what it published, {@link TableFixture#restarted}),
  * also between a snapshot's records and its SNAPSHOT_END.
  */
@@ -92,7 +93,7 @@ class ConvergencePropertyTest {
                     assertThat(row.getState()).as("closed socket %s, never stuck OPEN", w.sock.id()).isEqualTo(ConnectionState.CLOSED);
                 }
             }
-            // rule 4: two windows later every CLOSED row is gone, every OPEN row stays
+            // design rule 4 (windows): two windows later every CLOSED row is gone, every OPEN row stays
             for (int s = 0; s < 21; s++) f.advance(Duration.ofSeconds(1));
             Map<String, Connection> later = f.table();
             assertThat(later.values()).allMatch(c -> c.getState() == ConnectionState.OPEN);
@@ -183,7 +184,7 @@ class ConvergencePropertyTest {
                     World w = pick(a.target(), true);
                     if (w != null) {
                         w.open = false;
-                        resyncDue = true; // rule 6: a loss triggers a resync
+                        resyncDue = true; // design rule 6 (loss): a loss triggers a resync
                     }
                 }
                 case RESYNC -> snapshot(-1, false);
@@ -218,9 +219,9 @@ class ConvergencePropertyTest {
         }
 
         /**
-         * A snapshot with held events (rule 1). closing >= 0: one open socket closes during it —
-         * either after it was listed (beforeListing false) or before (true: it is absent); its
-         * CLOSE is held and released after SNAPSHOT_END either way.
+         * A snapshot with held events (design rule 1, snapshots hold events). closing >= 0: one open
+         * socket closes during it — either after it was listed (beforeListing false) or before (true:
+         * it is absent); its CLOSE is held and released after SNAPSHOT_END either way.
          */
         void snapshot(int closing, boolean beforeListing) {
             String id = "snap-" + (++snapshots);

@@ -12,8 +12,8 @@ import java.util.Map;
  * @param clientProperties  Kafka client + registry settings ({@code bootstrap.servers}, {@code schema.registry.url}, TLS, ...)
  * @param eventsTopic       {@code tcp-events}
  * @param natTopic          {@code conntrack-nat}
- * @param heartbeatInterval rule 5: a HEARTBEAT this often
- * @param window            W: at most one resync per window (rule 6)
+ * @param heartbeatInterval design rule 5 (convergence): a HEARTBEAT this often
+ * @param window            W: at most one resync per window (design rule 6 (loss))
  * @param acceptPid         the tracer's ACCEPT pid mode
  * @param conntrack         conntrack namespaces to read (null: no NAT)
  * @param pollInterval      the /proc polling fallback's interval

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The eBPF path: the tracer attached first (its events flow to the sink from then on), snapshots from
  * the BPF socket iterator (sock_diag when the iterator cannot load), each snapshot seeding the
- * tracer's listener map with the listeners exactly one process holds (design.md rule 2).
+ * tracer's listener map with the listeners exactly one process holds (docs/design.md, rule 2 (snapshot content)).
  */
 final class BpfEventSource implements EventSource {
     private static final Logger LOG = LoggerFactory.getLogger(BpfEventSource.class);
@@ -81,10 +81,11 @@ final class BpfEventSource implements EventSource {
         int seeded = seed(s.listeners());
         List<TcpEvent> records = snapshotEvents.snapshotRecords(s, snapshotId, Source.SNAPSHOT);
         if (!tracer.hasCookies()) {
-            // design.md "cookie": an agent without cookies sends none, so a socket's records share one id
+            // docs/design.md, "Names", cookie: an agent without cookies sends none, so a socket's records share one id
             records.forEach(r -> r.setCookie(null));
         }
-        return new Taken(records, s.sockets().size(), s.listeners().size(), seeded, (System.nanoTime() - t0) / 1_000_000);
+        return new Taken(records, s.sockets().size(), s.listeners().size(), seeded, (System.nanoTime() - t0) / 1_000_000,
+                s.stats().namespacesIncomplete());
     }
 
     /** Seeds the tracer with listeners held by exactly one process; returns how many. */

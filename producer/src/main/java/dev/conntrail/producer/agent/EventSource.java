@@ -30,6 +30,7 @@ interface EventSource extends AutoCloseable {
     void close();
 
     /** A snapshot's records and its size and duration, for logs and metrics. */
-    record Taken(List<TcpEvent> records, int sockets, int listeners, int seeded, long millis) {
+    /** One snapshot: its records, counts, its wall time, and how many namespaces it could not read whole. */
+    record Taken(List<TcpEvent> records, int sockets, int listeners, int seeded, long millis, int namespacesIncomplete) {
     }
 }

@@ -7,8 +7,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The bounded hand-off from the event source's thread (the tracer's ring-buffer reader) to the agent's
- * publishing thread. Offering never blocks the reader: a full queue is counted loss (rule 6). While a
- * snapshot is taken the queue is also the hold buffer of rule 1.
+ * publishing thread. Offering never blocks the reader: a full queue is counted loss (design rule 6,
+ * loss). While a snapshot is taken the queue is also the hold buffer of design rule 1 (snapshots hold
+ * events).
  */
 final class HandOffQueue {
     private final BlockingQueue<TcpEvent> queue;

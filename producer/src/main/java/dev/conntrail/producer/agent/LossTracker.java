@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rule 6: every loss is counted, logged (at most one line per window, with what was lost since the
+ * Design rule 6 (loss): every loss is counted, logged (at most one line per window, with what was lost since the
  * last line) and asks for a resync. {@link #takeResync(long)} grants at most one resync per window.
  * Thread-safe: losses come from the tracer's reader thread, Kafka's I/O thread and conntrack threads.
  */
@@ -26,13 +26,15 @@ public final class LossTracker {
         this.windowNanos = window.toNanos();
     }
 
-    /** Counts {@code n} lost events of one cause and asks for a resync. */
+    /** Counts {@code n} lost events of one cause and asks for a resync (if a resync can repair that cause). */
     public void lost(LossCause cause, long n, String detail) {
         if (n <= 0) {
             return;
         }
         metrics.lost(cause, n);
-        wanted.set(true);
+        if (cause.resyncs) {
+            wanted.set(true);
+        }
         long now = System.nanoTime();
         String line = null;
         synchronized (sinceLog) {
@@ -44,7 +46,8 @@ public final class LossTracker {
             }
         }
         if (line != null) {
-            LOG.warn("lost since the last report: {}; resyncing (at most once per {} s)", line, windowNanos / 1_000_000_000L);
+            LOG.warn("lost since the last report: {}{}", line, cause.resyncs
+                    ? "; resyncing (at most once per " + windowNanos / 1_000_000_000L + " s)" : "");
         }
     }
 

@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rule 7 after a restart: the NAT keys of this host that are live on the compacted topic (published by
+ * Design rule 7 (NAT) after a restart: the NAT keys of this host that are live on the compacted topic (published by
  * an earlier run and not tombstoned), so the first dump can tombstone those the kernel no longer holds.
  * Reads only this host's partition, to its end offset; values are not decoded (null = tombstone).
  */

@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rule 7: conntrack's NAT-translated TCP entries to {@code conntrack-nat}. Subscribes to NEW/DESTROY,
+ * Design rule 7 (NAT): conntrack's NAT-translated TCP entries to {@code conntrack-nat}. Subscribes to NEW/DESTROY,
  * then dumps; NEW publishes, DESTROY tombstones, and after every dump the keys this agent published
  * that the dump no longer holds are tombstoned. Dump and event handling share one lock, so an event
  * that races a dump is applied after the dump's records. Keys an earlier run left live on the topic

@@ -49,7 +49,8 @@ final class PollEventSource implements EventSource {
         long t0 = System.nanoTime();
         Snapshot s = poller.baseline();
         Taken taken = new Taken(snapshotEvents.snapshotRecords(s, snapshotId, Source.PROC_POLL), s.sockets().size(),
-                s.listeners().size(), 0, (System.nanoTime() - t0) / 1_000_000);
+                s.listeners().size(), 0, (System.nanoTime() - t0) / 1_000_000,
+                s.stats() == null ? 0 : s.stats().namespacesIncomplete());
         synchronized (this) {
             if (!started) { // polls start after the first baseline, so their diffs follow the snapshot
                 started = true;

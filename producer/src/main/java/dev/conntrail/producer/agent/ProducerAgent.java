@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The per-host agent (design.md rules 1, 5, 6, 7): start-up order, snapshots that hold events,
- * heartbeats, resync after loss, NAT. One thread ("conntrail-agent") publishes every tcp-events
- * record, so seq order is publish order:
+ * The per-host agent (docs/design.md, rules 1 (snapshots hold events), 5 (convergence), 6 (loss)
+ * and 7 (NAT)): start-up order, snapshots that hold events, heartbeats, resync after loss, NAT. One
+ * thread ("conntrail-agent") publishes every tcp-events record, so seq order is publish order:
  * <ol>
  * <li>topics exist (never created here), registry subjects set to FULL_TRANSITIVE;</li>
  * <li>the event source starts (tracer attached; its events wait in the hand-off queue — held);</li>
@@ -99,7 +99,7 @@ public final class ProducerAgent implements AutoCloseable {
         boolean registryOk = RegistryAdmin.fromConfig(options.clientProperties())
                 .requireFullTransitiveOnValues(List.of(options.eventsTopic(), options.natTopic()));
         source = openSource();
-        EventSource.Taken first = snapshot(); // rule 1: events are held in the queue meanwhile
+        EventSource.Taken first = snapshot(); // design rule 1: events are held in the queue meanwhile
         loss.startedAt(System.nanoTime());
         String natState = "off";
         if (options.conntrack() != null) {
@@ -134,7 +134,10 @@ public final class ProducerAgent implements AutoCloseable {
         return new PollEventSource(options, agentEpoch, queue::offer);
     }
 
-    /** Rule 1: SNAPSHOT records then SNAPSHOT_END; events arriving meanwhile wait in the queue (held). */
+    /**
+     * Design rule 1 (snapshots hold events): SNAPSHOT records then SNAPSHOT_END; events arriving
+     * meanwhile wait in the queue (held).
+     */
     private EventSource.Taken snapshot() {
         snapshotting = true;
         try {
@@ -146,6 +149,8 @@ public final class ProducerAgent implements AutoCloseable {
                 publisher.publish(r);
             }
             publisher.publish(marker(EventType.SNAPSHOT_END, source.snapshotSource(), id));
+            loss.lost(LossCause.SNAPSHOT_INCOMPLETE, taken.namespacesIncomplete(),
+                    "snapshot " + id + " could not read " + taken.namespacesIncomplete() + " network namespaces whole");
             return taken;
         } finally {
             snapshotting = false;

@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Producers never create topics (design.md, "Who creates topics"): before the first send the agent
+ * Producers never create topics (docs/design.md, "Topics", who creates topics): before the first send the agent
  * waits until its topics exist, saying which are missing and retrying, so the producer's metadata
  * requests cannot auto-create them on a broker that allows it.
  */

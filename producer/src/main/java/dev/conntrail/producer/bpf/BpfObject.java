@@ -1,5 +1,6 @@
 package dev.conntrail.producer.bpf;
 
+import dev.conntrail.producer.sys.Errno;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
@@ -63,7 +64,7 @@ public final class BpfObject implements AutoCloseable {
             if (obj == null) {
                 int errno = Native.getLastError();
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.OTHER,
-                        "libbpf could not open BPF object " + name + ": " + Errors.describe(errno)
+                        "libbpf could not open BPF object " + name + ": " + Errno.describe(errno)
                                 + (log.text().isBlank() ? "" : "; " + log.tail(4)));
             }
             return new BpfObject(lib, mem, obj, name);
@@ -119,7 +120,7 @@ public final class BpfObject implements AutoCloseable {
                 int errno = -rc;
                 failIfNoPermission(errno);
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
-                        "the kernel refused BPF object " + name + ": " + Errors.describe(errno)
+                        "the kernel refused BPF object " + name + ": " + Errno.describe(errno)
                                 + (log.text().isBlank() ? "" : "; " + log.tail(6)));
             }
         }
@@ -129,7 +130,7 @@ public final class BpfObject implements AutoCloseable {
     static void failIfNoPermission(int errno) {
         if ((errno == LibC.EPERM || errno == LibC.EACCES) && !Capabilities.canLoadBpf()) {
             throw new BpfUnavailableException(BpfUnavailableException.Reason.NO_PERMISSION,
-                    "no permission to load BPF programs (" + Errors.describe(errno) + "): run as root or grant"
+                    "no permission to load BPF programs (" + Errno.describe(errno) + "): run as root or grant"
                             + " CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)");
         }
     }

@@ -1,5 +1,6 @@
 package dev.conntrail.producer.bpf;
 
+import dev.conntrail.producer.sys.Errno;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
@@ -62,7 +63,7 @@ public final class BpfProgram {
             if (link == null) {
                 int errno = Native.getLastError();
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
-                        "attaching BPF program " + name + " failed: " + Errors.describe(errno)
+                        "attaching BPF program " + name + " failed: " + Errno.describe(errno)
                                 + (log.text().isBlank() ? "" : "; " + log.tail(4)));
             }
             return new BpfLink(lib, link, name);
@@ -76,7 +77,7 @@ public final class BpfProgram {
             if (link == null) {
                 int errno = Native.getLastError();
                 throw new BpfUnavailableException(BpfUnavailableException.Reason.PROGRAM_REFUSED,
-                        "attaching BPF iterator " + name + " failed: " + Errors.describe(errno)
+                        "attaching BPF iterator " + name + " failed: " + Errno.describe(errno)
                                 + (log.text().isBlank() ? "" : "; " + log.tail(4)));
             }
             return new BpfLink(lib, link, name);

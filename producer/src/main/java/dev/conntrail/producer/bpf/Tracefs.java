@@ -1,5 +1,6 @@
 package dev.conntrail.producer.bpf;
 
+import dev.conntrail.producer.sys.Errno;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import dev.conntrail.producer.sys.LibC;
@@ -24,7 +25,7 @@ final class Tracefs {
         if (rc != 0) {
             int errno = Native.getLastError();
             throw new BpfUnavailableException(BpfUnavailableException.Reason.OTHER,
-                    "tracefs is not mounted and mounting it failed (" + Errors.describe(errno)
+                    "tracefs is not mounted and mounting it failed (" + Errno.describe(errno)
                             + "): run `mount -t tracefs nodev /sys/kernel/tracing` (classic tracepoints need it)");
         }
         LOG.info("mounted tracefs at {}", TRACING);

@@ -37,6 +37,8 @@ public final class ConntrackReader implements AutoCloseable {
 
     public enum Scope { ROOT, ALL }
 
+    private volatile boolean warnedDenied;
+
     /** What the reader saw and lost; all monotonic. */
     public static final class Counters {
         public final AtomicLong dumps = new AtomicLong();
@@ -45,6 +47,8 @@ public final class ConntrackReader implements AutoCloseable {
         public final AtomicLong enobufs = new AtomicLong();
         public final AtomicLong malformed = new AtomicLong();
         public final AtomicLong namespacesFailed = new AtomicLong();
+        /** Of those, refused for lack of permission (CAP_NET_ADMIN, or CAP_SYS_ADMIN to enter): entries missing. */
+        public final AtomicLong namespacesDenied = new AtomicLong();
         /** Namespaces subscribed after start by the watcher, and readers closed because their namespace went. */
         public final AtomicLong namespacesAdded = new AtomicLong();
         public final AtomicLong namespacesReleased = new AtomicLong();
@@ -52,7 +56,8 @@ public final class ConntrackReader implements AutoCloseable {
         @Override
         public String toString() {
             return "dumps=" + dumps + " events=" + events + " natEvents=" + natEvents + " enobufs=" + enobufs
-                    + " malformed=" + malformed + " namespacesFailed=" + namespacesFailed + " namespacesAdded=" + namespacesAdded
+                    + " malformed=" + malformed + " namespacesFailed=" + namespacesFailed + " namespacesDenied=" + namespacesDenied
+                    + " namespacesAdded=" + namespacesAdded
                     + " namespacesReleased=" + namespacesReleased;
         }
     }
@@ -109,10 +114,28 @@ public final class ConntrackReader implements AutoCloseable {
                 out.addAll(dump(ns));
             } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
                 counters.namespacesFailed.incrementAndGet();
-                LOG.debug("conntrack dump of {} skipped: {}", ns, e.getMessage());
+                if (denied(e)) {
+                    counters.namespacesDenied.incrementAndGet();
+                    if (!warnedDenied) {
+                        warnedDenied = true; // once per reader: every later dump would repeat it
+                        LOG.warn("conntrack of {} cannot be read ({}): its NAT entries are missing — grant {}", ns, e.getMessage(),
+                                e instanceof NetnsEnterer.CannotEnter ? "CAP_SYS_ADMIN (entering namespaces)" : "CAP_NET_ADMIN");
+                    }
+                } else {
+                    LOG.debug("conntrack dump of {} skipped: {}", ns, e.getMessage());
+                }
             }
         }
         return out;
+    }
+
+    /** A refusal for lack of permission, as opposed to a namespace that went away. */
+    private static boolean denied(RuntimeException e) {
+        if (e instanceof NetnsEnterer.CannotEnter c) {
+            return c.denied();
+        }
+        int errno = ((NetlinkException) e).errno();
+        return errno == LibC.EPERM || errno == LibC.EACCES;
     }
 
     /** A fresh dump of one namespace. */

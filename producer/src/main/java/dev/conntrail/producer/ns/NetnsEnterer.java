@@ -1,5 +1,6 @@
 package dev.conntrail.producer.ns;
 
+import dev.conntrail.producer.sys.Errno;
 import com.sun.jna.Native;
 import dev.conntrail.producer.netlink.NetlinkException;
 import dev.conntrail.producer.sys.LibC;
@@ -43,10 +44,18 @@ public final class NetnsEnterer implements AutoCloseable {
         }
     }
 
-    /** Thrown when the namespace cannot be entered (gone, or no permission). */
+    /** Thrown when the namespace cannot be entered (gone, or no permission: {@link #denied()}). */
     public static final class CannotEnter extends RuntimeException {
-        public CannotEnter(String message) {
+        private final boolean denied;
+
+        public CannotEnter(String message, int errno) {
             super(message);
+            this.denied = errno == LibC.EPERM || errno == LibC.EACCES;
+        }
+
+        /** True when the kernel refused for lack of permission (entering needs CAP_SYS_ADMIN), not because it is gone. */
+        public boolean denied() {
+            return denied;
         }
     }
 
@@ -66,11 +75,12 @@ public final class NetnsEnterer implements AutoCloseable {
                 lastErr = Native.getLastError();
             }
             if (fd < 0) {
-                throw new CannotEnter("cannot open namespace " + ns + ": " + lastErr);
+                throw new CannotEnter("cannot open namespace " + ns + ": " + Errno.describe(lastErr), lastErr);
             }
             try {
                 if (C.setns(fd, LibC.CLONE_NEWNET) < 0) {
-                    throw new CannotEnter("setns(" + ns + "): " + new NetlinkException("setns", Native.getLastError()).getMessage());
+                    int errno = Native.getLastError();
+                    throw new CannotEnter("setns(" + ns + "): " + new NetlinkException("setns", errno).getMessage(), errno);
                 }
                 try {
                     return work.get();

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Turns snapshot entries into {@link TcpEvent}s (type SNAPSHOT, or CONNECT/ACCEPT/CLOSE for the
- * polling fallback). {@code seq} is left 0: the publisher assigns it at publish time (design.md).
+ * polling fallback). {@code seq} is left 0: the publisher assigns it at publish time (docs/design.md, "Records").
  */
 public final class SnapshotEvents {
     private final String host;
@@ -30,7 +30,7 @@ public final class SnapshotEvents {
         return out;
     }
 
-    /** One event for one socket. CLOSE carries no pid/tid/comm (rule 3), but keeps the socket's uid. */
+    /** One event for one socket. CLOSE carries no pid/tid/comm (design rule 3 (events)), but keeps the socket's uid. */
     public TcpEvent event(SocketEntry e, EventType type, long timestampMicros, Source source, String snapshotId,
                           boolean withCookies) {
         boolean close = type == EventType.CLOSE;

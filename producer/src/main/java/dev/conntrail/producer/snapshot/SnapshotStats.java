@@ -9,10 +9,19 @@ package dev.conntrail.producer.snapshot;
  * and the time spent joining sockets with owners into entries ({@code assembleMicros}, part of {@code micros});
  * and for BPF_ITER how many namespaces were settled by a dump of listeners alone ({@code listenerDumps}:
  * their only unheld sockets were listeners, so no full sock_diag dump was needed), and how many sockets had
- * no cookie yet and had it generated first ({@code cookiesGenerated}: the iterator that reads stored cookies).
+ * no cookie yet and had it generated first ({@code cookiesGenerated}: the iterator that reads stored cookies),
+ * and how many namespaces could not be read whole ({@code namespacesIncomplete}: entering them was refused —
+ * no CAP_SYS_ADMIN — or some of their sockets could not be named): unlike {@code namespacesFailed} (gone
+ * during the walk, nothing lost), their sockets are missing from the snapshot.
  */
 public record SnapshotStats(String method, int namespaces, int namespacesFailed, int processes, long fds,
                             int socketsSeen, int malformed, int unowned, long micros,
                             long discoverMicros, long socketsMicros, long ownersMicros, int sockDiagNamespaces,
-                            long assembleMicros, int listenerDumps, int cookiesGenerated) {
+                            long assembleMicros, int listenerDumps, int cookiesGenerated,
+                            int namespacesIncomplete) {
+
+    /** True when every namespace that exists was read whole. */
+    public boolean complete() {
+        return namespacesIncomplete == 0;
+    }
 }

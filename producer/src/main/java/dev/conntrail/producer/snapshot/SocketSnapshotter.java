@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes the host's socket snapshot (rule 2): every TCP socket of every network namespace in the
- * connected states, plus listeners, each with its owning process found through the socket inode.
+ * Takes the host's socket snapshot (docs/design.md, rule 2 (snapshot content)): every TCP socket of
+ * every network namespace in the connected states, plus listeners, each with its owning process
+ * found through the socket inode.
  * <ul>
  *   <li>{@link Method#BPF_ITER} (the fast path): one BPF {@code iter/task_file} pass gives every
  *   socket a process holds, with owner and cookie. A namespace whose kernel socket count
@@ -93,6 +94,11 @@ public final class SocketSnapshotter implements AutoCloseable {
         List<RawSocket> raw = new ArrayList<>(4096);
         List<NetNamespace> namespacesToRead = namespaces;
         int failed = 0;
+        int denied = 0; // entering refused for lack of permission (CAP_SYS_ADMIN): sockets missing
+        int partial = 0; // namespaces with held sockets that could be named neither by cookie nor by sock_diag
+        String deniedReason = null;
+        int unnamed = 0; // held sockets whose cookie could not be made (left to sock_diag)
+        Map<Long, List<RawSocket>> heldByNetns = null;
         int malformed = 0;
         int mask = TcpStates.CONNECTED_MASK | 1 << TcpStates.LISTEN;
         SocketOwners iterOwners = null;
@@ -141,10 +147,12 @@ public final class SocketSnapshotter implements AutoCloseable {
                 // namespaces with no process to enter them through keep sockets nothing can name: say so
                 for (long netns : pass.netnsWithoutCookies().toArray()) {
                     if (!known.contains(netns)) {
-                        failed++;
+                        partial++;
                     }
                 }
             }
+            heldByNetns = pass.socketsByNetns();
+            unnamed = pass.withoutCookie();
             namespacesToRead = needDiag;
             diagNamespaces = needDiag.size();
         }
@@ -164,7 +172,19 @@ public final class SocketSnapshotter implements AutoCloseable {
                 } else {
                     malformed += bad;
                 }
-            } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
+            } catch (NetnsEnterer.CannotEnter e) {
+                if (!e.denied()) {
+                    failed++; // the namespace went away during the walk: normal
+                    LOG.debug("namespace {} skipped: {}", ns, e.getMessage());
+                    continue;
+                }
+                denied++;
+                deniedReason = e.getMessage();
+                List<RawSocket> held = heldByNetns == null ? null : heldByNetns.get(ns.inode());
+                if (held != null) { // the iterator's sockets of it still count: only the unheld ones are missing
+                    addWanted(held, mask, raw);
+                }
+            } catch (NetlinkException e) {
                 failed++; // the namespace went away during the walk: normal
                 LOG.debug("namespace {} skipped: {}", ns, e.getMessage());
             }
@@ -189,8 +209,34 @@ public final class SocketSnapshotter implements AutoCloseable {
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
                 owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
                 (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
-                (t5 - t4) / 1000, listenerDumps, cookiesGenerated);
+                (t5 - t4) / 1000, listenerDumps, cookiesGenerated, denied + partial);
+        if (denied + partial > 0) {
+            LOG.warn("snapshot incomplete: {} of {} network namespaces not read whole; {}", denied + partial,
+                    namespaces.size(), incompleteWhy(denied, deniedReason, partial, unnamed));
+        }
         return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
+    }
+
+    /** What an incomplete snapshot misses, and the fix. */
+    private String incompleteWhy(int denied, String deniedReason, int partial, int unnamed) {
+        StringBuilder b = new StringBuilder();
+        if (denied > 0) {
+            b.append(denied).append(" could not be entered (").append(deniedReason).append("): ")
+                    .append(iterator != null ? "sockets there that no process holds (if any) are missing"
+                            : "their sockets are missing").append(" — grant CAP_SYS_ADMIN");
+        }
+        if (partial > 0) {
+            b.append(b.length() > 0 ? "; " : "").append(partial)
+                    .append(" have no process to enter them through");
+        }
+        if (unnamed > 0) {
+            int errno = iterator.lastCookieErrno();
+            b.append(b.length() > 0 ? "; " : "").append(unnamed).append(" held sockets had no cookie and none could be made (")
+                    .append(errno == 0 ? "process or fd gone" : dev.conntrail.producer.sys.Errno.describe(errno))
+                    .append("): they are missing unless sock_diag read their namespace")
+                    .append(errno == dev.conntrail.producer.sys.LibC.EPERM ? " — grant CAP_SYS_PTRACE" : "");
+        }
+        return b.toString();
     }
 
     /** Whether {@code state} (the kernel's TCP state number) is in the requested state mask. */

@@ -27,8 +27,9 @@ public final class SockstatReader {
      * A namespace's counters: {@code inuse4}/{@code inuse6} = hashed TCP sockets of each family (an
      * IPv4-mapped socket is IPv6, as in net/tcp6; negative when unreadable), {@code timeWait} = its
      * time-wait sockets ("tw"). The latter matters because an orphaned FIN_WAIT2 socket is turned into
-     * a time-wait socket (substate FIN_WAIT2): sock_diag still reports it as FIN_WAIT2 (rule 2 keeps it),
-     * but "inuse" no longer counts it, so "inuse" alone cannot prove that no unheld socket exists.
+     * a time-wait socket (substate FIN_WAIT2): sock_diag still reports it as FIN_WAIT2 (design rule 2,
+     * snapshot content, keeps it), but "inuse" no longer counts it, so "inuse" alone cannot prove that
+     * no unheld socket exists.
      */
     public record Counts(long inuse4, long inuse6, long timeWait) {
         public long inuse() {

@@ -2,7 +2,10 @@ package dev.conntrail.producer.snapshot;
 
 import dev.conntrail.avro.TcpState;
 
-/** The kernel's TCP state numbers (include/net/tcp_states.h) and which of them a snapshot keeps (rule 2). */
+/**
+ * The kernel's TCP state numbers (include/net/tcp_states.h) and which of them a snapshot keeps
+ * (docs/design.md, rule 2 (snapshot content)).
+ */
 public final class TcpStates {
     public static final int ESTABLISHED = 1;
     public static final int SYN_SENT = 2;
@@ -17,7 +20,7 @@ public final class TcpStates {
     public static final int CLOSING = 11;
     public static final int NEW_SYN_RECV = 12;
 
-    /** Bit (1 << state) set for the connected states rule 2 lists. */
+    /** Bit (1 << state) set for the connected states design rule 2 (snapshot content) lists. */
     public static final int CONNECTED_MASK = 1 << ESTABLISHED | 1 << FIN_WAIT1 | 1 << FIN_WAIT2
             | 1 << CLOSE_WAIT | 1 << LAST_ACK | 1 << CLOSING;
 

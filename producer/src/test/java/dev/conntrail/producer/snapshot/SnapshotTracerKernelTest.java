@@ -34,8 +34,9 @@ import org.junit.jupiter.api.Test;
  *   <li>the default snapshot method reports, for each socket, the same cookie and netns inode as the
  *   tracer's CONNECT (client side) and ACCEPT (server side) for that socket — loopback IPv4 and IPv6
  *   in the root namespace, and IPv4 across two test-created namespaces joined by veth;</li>
- *   <li>rule 2's seeding: a listener older than the tracer, taken from the snapshot's listeners and
- *   given to {@link Tracer#seedListener}, names its accepts with the listener's process.</li>
+ *   <li>the seeding of design rule 2 (snapshot content): a listener older than the tracer, taken
+ *   from the snapshot's listeners and given to {@link Tracer#seedListener}, names its accepts with
+ *   the listener's process.</li>
  * </ul>
  */
 class SnapshotTracerKernelTest {

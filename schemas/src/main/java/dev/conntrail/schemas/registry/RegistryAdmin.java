@@ -6,7 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the programs do to the registry at start (design.md, "Values use the Confluent wire format"): set the
+ * What the programs do to the registry at start (docs/design.md, "Topics", values in the Confluent wire format): set the
  * compatibility level of their subjects, and warn — not fail — when the registry refuses (a managed registry may
  * forbid it; the serde still works).
  */

@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates the four topics of design.md when they are missing, with the contract's cleanup
+ * Creates the four topics of docs/design.md when they are missing, with the contract's cleanup
  * policies, and refuses to start when the two inputs have different partition counts (a host's
  * events and NAT entries would land in different tasks) or {@code connections} has another count
  * than the inputs (a task rebuilds its rows from the {@code connections} partition with its own

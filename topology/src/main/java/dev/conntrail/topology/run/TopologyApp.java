@@ -123,7 +123,8 @@ public final class TopologyApp implements AutoCloseable {
         Serde<TcpEvent> events = serdes.forValues(TcpEvent.class, o.clientProperties());
         Serde<NatEntry> nat = serdes.forValues(NatEntry.class, o.clientProperties());
         Serde<Connection> connections = serdes.forValues(Connection.class, o.clientProperties());
-        // design.md: each program sets FULL_TRANSITIVE on the subjects it writes, and only warns if refused
+        // docs/design.md, "Topics": each program sets FULL_TRANSITIVE on the subjects it writes, and
+        // only warns if refused
         if (serdes instanceof RegistrySerdes) {
             RegistryAdmin.fromConfig(o.clientProperties()).requireFullTransitiveOnValues(List.of(topics.connections()));
         }

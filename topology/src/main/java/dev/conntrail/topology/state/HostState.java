@@ -1,6 +1,9 @@
 package dev.conntrail.topology.state;
 
-/** What the topology remembers of one host (rule 5): liveness, root namespace, the snapshot in progress. */
+/**
+ * What the topology remembers of one host (design rule 5, convergence): liveness, root namespace,
+ * the snapshot in progress.
+ */
 public final class HostState {
     /** Wall-clock ms when the topology last processed a record of this host. */
     public long lastSeen;

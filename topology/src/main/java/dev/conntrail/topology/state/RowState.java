@@ -6,8 +6,8 @@ import dev.conntrail.avro.ConnectionState;
 /**
  * One row of the table as the topology keeps it: the {@link Connection} it publishes plus what the
  * rules need and readers do not — which snapshot last confirmed the socket, the (agentEpoch, seq)
- * of the last record that opened or refreshed it (rule 5), and when the close was applied and the
- * row is due for its tombstone (rule 4).
+ * of the last record that opened or refreshed it (design rule 5, convergence), and when the close was applied and the
+ * row is due for its tombstone (design rule 4, windows).
  */
 public final class RowState {
     public static final long NONE = Long.MIN_VALUE;
@@ -19,7 +19,7 @@ public final class RowState {
     public long seq = NONE;
     /** Wall-clock ms when the topology applied the close; NONE while open. */
     public long closeAppliedAt = NONE;
-    /** Wall-clock ms of the tombstone (rule 4); NONE while open. */
+    /** Wall-clock ms of the tombstone (design rule 4 (windows)); NONE while open. */
     public long tombstoneAt = NONE;
     /**
      * True while this row's bookkeeping is newer than its last published change and sits in the

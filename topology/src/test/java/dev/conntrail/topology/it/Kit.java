@@ -44,7 +44,7 @@ final class Kit {
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 
-    /** design.md "Partitioning": toPositive(murmur2(utf8(host))) % n. */
+    /** docs/design.md, "Topics", partitioning: toPositive(murmur2(utf8(host))) % n. */
     int partitionOf(String key) {
         return dev.conntrail.schemas.HostPartitioner.partitionFor(key, partitions);
     }
@@ -53,7 +53,7 @@ final class Kit {
         return TcpEvent.newBuilder().setHost(host).setAgentEpoch(1).setSeq(++seq).setType(type).setTimestamp(at)
                 .setNetns(4026531833L).setFamily(Family.IPV4).setLaddr("10.0.0.1").setLport(port).setRaddr("10.0.0.2").setRport(80)
                 .setCookie((long) port).setSource(Source.EBPF)
-                // CLOSE carries no owner (design.md rule 3): a CLOSED row's pid/comm come from its CONNECT
+                // CLOSE carries no owner (design rule 3, events): a CLOSED row's pid/comm come from its CONNECT
                 .setPid(type == EventType.CLOSE ? null : port).setComm(type == EventType.CLOSE ? null : "it").build();
     }
 
