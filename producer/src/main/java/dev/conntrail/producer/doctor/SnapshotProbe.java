@@ -10,6 +10,7 @@ import dev.conntrail.producer.snapshot.RawSocket;
 import dev.conntrail.producer.snapshot.SockDiagSource;
 import dev.conntrail.producer.snapshot.SockIterSource;
 import dev.conntrail.producer.snapshot.TcpStates;
+import dev.conntrail.producer.sys.Errno;
 import dev.conntrail.producer.sys.LibC;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -161,7 +162,7 @@ final class SnapshotProbe {
         if (o.borrowed()) {
             String made = p != null && p.withoutCookie() > 0
                     ? "; " + Report.count(p.withoutCookie(), "socket") + " of the pass still without cookie ("
-                            + errnoText(p.cookieErrno()) + ")" : "";
+                            + Errno.describe(p.cookieErrno()) + ")" : "";
             String what = "pidfd_getfd borrowed fd " + o.fd() + " of " + o.target()
                     + (o.cookie() != null ? ", a socket: SO_COOKIE " + Long.toUnsignedString(o.cookie()) : "")
                     + (o.refusedBefore() > 0 ? " (" + Report.count(o.refusedBefore(), "process", "processes")
@@ -172,7 +173,7 @@ final class SnapshotProbe {
             return Check.ok("socket cookies", what);
         }
         String what = "pidfd_getfd refused by " + Report.count(o.refusedBefore() + 1, "process", "processes")
-                + ", the last on fd " + o.fd() + " of " + o.target() + ": " + errnoText(o.errno()) + scope;
+                + ", the last on fd " + o.fd() + " of " + o.target() + ": " + Errno.describe(o.errno()) + scope;
         return Check.note("socket cookies", Status.degraded, what, it.loaded() ? cost : "none while the iterator is unavailable",
                 BORROW_FIX);
     }
@@ -231,40 +232,42 @@ final class SnapshotProbe {
                 source.read(other, MASK, out);
                 return Check.ok("netns entry", "entered " + which + ": " + Report.count(out.size(), "TCP socket")
                         + " read with sock_diag");
-            } catch (NetnsEnterer.CannotEnter | NetlinkException e) {
-                if (e.getMessage().startsWith("cannot open namespace") && !Files.exists(other.handles().get(0))) {
+            } catch (NetnsEnterer.CannotEnter e) {
+                boolean open = e.getMessage().startsWith("cannot open namespace");
+                if (open && !e.denied()) {
                     continue; // gone meanwhile: the next one
                 }
                 refused = Check.loss("netns entry", sysAdmin ? Status.unavailable : Status.degraded,
                         "could not enter " + which + ": " + entryError(e.getMessage()), cost,
-                        sysAdmin ? "see the error; a security module (SELinux, AppArmor, seccomp) may refuse setns"
+                        open ? "grant CAP_SYS_PTRACE (another user's /proc/PID/ns/net) and CAP_SYS_ADMIN (or run as root)"
+                                : sysAdmin ? "see the error; a security module (SELinux, AppArmor, seccomp) may refuse setns"
                                 : SYS_ADMIN_FIX);
+                break;
+            } catch (NetlinkException e) {
+                refused = Check.loss("netns entry", Status.degraded, "entered " + which + ", but sock_diag failed there: "
+                        + e.getMessage(), cost, "see sock_diag");
                 break;
             }
         }
         return refused != null ? refused : none;
     }
 
+    /**
+     * Another user's {@code /proc/PID/fd}: listed (CAP_DAC_READ_SEARCH) and its links read (CAP_SYS_PTRACE). The
+     * sock_diag and /proc snapshots name owners through it; the iterator names them itself, so on its path a
+     * failure costs nothing but the fallbacks' owners.
+     */
     private static Check ownersCheck(long ownUid, long caps, boolean iterator) {
         boolean ptrace = Capabilities.has(caps, Capabilities.CAP_SYS_PTRACE);
         boolean dac = Capabilities.has(caps, Capabilities.CAP_DAC_READ_SEARCH);
-        String cost = iterator
-                ? "namespaces only other users' processes are in cannot be opened (/proc/PID/ns/net), so not entered;"
-                        + " on the sock_diag and /proc paths other users' sockets have no pid or comm"
-                : "other users' sockets have no pid or comm, and namespaces only their processes are in are not found";
-        String nobody = "no process of another user to try";
-        Check untried = ptrace && dac ? Check.ok("/proc owners", nobody + "; CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH present")
-                : Check.loss("/proc owners", Status.degraded, nobody + "; without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH"
-                        + " their /proc/PID/fd would be unreadable", cost, PTRACE_FIX);
-        List<OtherProcesses.Proc> others = OtherProcesses.list(ownUid, false, 5);
-        String last = null;
-        for (OtherProcesses.Proc p : others) {
+        String found = null;
+        for (OtherProcesses.Proc p : OtherProcesses.list(ownUid, false, 5)) {
             Path fdDir = Path.of("/proc", Integer.toString(p.pid()), "fd");
             List<Path> fds = new ArrayList<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(fdDir)) {
                 ds.forEach(fds::add);
             } catch (AccessDeniedException e) {
-                last = "cannot list " + fdDir + " of " + p + ": permission denied";
+                found = "cannot list " + fdDir + " of " + p + ": permission denied";
                 continue;
             } catch (IOException | RuntimeException e) {
                 continue; // gone meanwhile
@@ -276,15 +279,24 @@ final class SnapshotProbe {
                 String link = Files.readSymbolicLink(fds.get(0)).toString();
                 return Check.ok("/proc owners", "read " + fdDir + " of " + p + ": " + fds.size() + " fds, the first " + link);
             } catch (AccessDeniedException e) {
-                last = "listed " + fdDir + " of " + p + " but cannot read its links: permission denied";
+                found = "listed " + fdDir + " of " + p + " but cannot read its links: permission denied";
             } catch (IOException | RuntimeException e) {
                 // the fd closed meanwhile: try the next process
             }
         }
-        if (last == null) {
-            return untried; // none left (exited meanwhile, or holding no fd)
+        if (found == null) { // no process of another user (left) to try
+            String nobody = "no process of another user to try";
+            if (ptrace && dac) {
+                return Check.ok("/proc owners", nobody + "; CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH present");
+            }
+            found = nobody + "; without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH their /proc/PID/fd would be unreadable";
         }
-        return Check.loss("/proc owners", Status.degraded, last, cost, PTRACE_FIX);
+        return iterator
+                ? Check.note("/proc owners", Status.degraded, found, "none on the iterator's path, which names every owner"
+                        + " itself; the fallbacks (sock_diag, /proc snapshots) would give other users' sockets no pid or comm",
+                        PTRACE_FIX)
+                : Check.loss("/proc owners", Status.degraded, found, "other users' sockets have no pid or comm, and"
+                        + " namespaces only their processes are in are not found", PTRACE_FIX);
     }
 
     /** NetnsEnterer's message without the namespace's name (said already): "setns: Operation not permitted (errno 1)". */
@@ -294,16 +306,8 @@ final class SnapshotProbe {
             return "setns: " + message.substring(tail + 2);
         }
         if (message.startsWith("cannot open namespace") && tail > 0) {
-            return "cannot open its handles: errno " + message.substring(tail + 2);
+            return "cannot open its handles: " + message.substring(tail + 2);
         }
         return message;
-    }
-
-    private static String errnoText(int errno) {
-        try {
-            return LibC.INSTANCE.strerror(errno) + " (errno " + errno + ")";
-        } catch (RuntimeException | LinkageError e) {
-            return "errno " + errno;
-        }
     }
 }

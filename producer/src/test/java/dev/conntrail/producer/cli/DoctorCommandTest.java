@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conntrail.cli.Cli;
-import dev.conntrail.producer.ns.NetnsDiscovery;
+import dev.conntrail.producer.hosttest.OtherUserNamespace;
+import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.snapshot.SockIterSource;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,7 +14,6 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,16 +25,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code conntrail doctor} on the real kernel: as root (all capabilities) it finds every path of the agent and
- * exits 0; as uid 65534 without capabilities, and as root without CAP_SYS_ADMIN (child JVMs through setpriv), it
- * says what is missing and exits 1; it survives JNA failing to load. A process of uid 65534 in a network namespace
- * of its own runs meanwhile, so the namespace entry and the /proc/PID/fd read of another user are really tried.
+ * {@code conntrail doctor} on the real kernel as root: with every capability it finds every path of the agent and
+ * exits 0; without CAP_SYS_ADMIN (a child JVM through setpriv) only the namespace entry is degraded; it survives
+ * JNA failing to load. A process of uid 65534 in a network namespace of its own runs meanwhile, so the namespace
+ * entry and the /proc/PID/fd read of another user are really tried. As uid 65534: DoctorUnprivilegedKernelTest.
  */
 class DoctorCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long NOBODY = 65534;
-    private static Process other;
-    private static Path readableClasspath;
+    private static OtherUserNamespace other;
 
     private record Run(int exit, String out, String err) {
         JsonNode json() throws IOException {
@@ -45,33 +43,15 @@ class DoctorCommandTest {
     }
 
     @BeforeAll
-    static void anotherUserInAnotherNamespace() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (CI is root)");
-        other = new ProcessBuilder("unshare", "--net", "setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
-                "sleep", "300").redirectErrorStream(true).start();
-        Path status = Path.of("/proc", Long.toString(other.pid()), "status");
-        long own = NetnsDiscovery.currentNetns();
-        for (int i = 0; i < 100; i++) {
-            long ns = NetnsDiscovery.nsInode(Path.of("/proc", Long.toString(other.pid()), "ns", "net"));
-            if (Files.exists(status) && ns > 0 && ns != own
-                    && Files.readAllLines(status).stream().anyMatch(l -> l.matches("Uid:\\s+" + NOBODY + "\\s.*"))) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new IllegalStateException("the uid " + NOBODY + " process in its own namespace did not start");
+    static void anotherUserInAnotherNamespace() {
+        Assumptions.assumeTrue(TwoNamespaces.root(), "needs root (CI is root)");
+        other = new OtherUserNamespace();
     }
 
     @AfterAll
-    static void cleanUp() throws Exception {
+    static void cleanUp() {
         if (other != null) {
-            other.destroyForcibly();
-            other.waitFor(10, TimeUnit.SECONDS);
-        }
-        if (readableClasspath != null) {
-            try (Stream<Path> s = Files.walk(readableClasspath)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            other.close();
         }
     }
 
@@ -149,49 +129,9 @@ class DoctorCommandTest {
     }
 
     @Test
-    void asAPlainUserEveryCheckSaysWhatIsMissing() throws Exception {
-        Run run = child(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--inh-caps=-all"),
-                readableClasspath(), List.of(), "--format", "json");
-        assertThat(run.exit).as(run.err).isEqualTo(1);
-        assertThat(run.err).doesNotContain("Exception", "\tat ");
-        JsonNode r = run.json();
-        assertThat(check(r, "CAP_BPF").get("status").asText()).isEqualTo("degraded");
-        assertThat(check(r, "CAP_BPF").get("found").asText()).startsWith("missing");
-        JsonNode tracer = check(r, "tracer");
-        assertThat(tracer.get("status").asText()).isEqualTo("unavailable");
-        assertThat(tracer.get("found").asText()).contains("no permission to load BPF programs");
-        assertThat(tracer.get("fix").asText()).contains("CAP_BPF");
-        assertThat(tracer.get("cost").asText()).contains("polls /proc");
-        assertThat(check(r, "netns entry").get("status").asText()).isEqualTo("degraded");
-        assertThat(check(r, "/proc owners").get("found").asText()).contains("permission denied");
-        assertThat(check(r, "ctnetlink").get("status").asText()).isEqualTo("unavailable");
-        assertThat(check(r, "sock_diag").get("status").asText()).isEqualTo("ok"); // needs no capability
-        assertThat(r.get("agent").get("events").asText()).isEqualTo("proc_poll");
-        assertThat(r.get("agent").get("snapshots").asText()).isEqualTo("proc");
-        assertThat(r.get("agent").get("nat").asText()).isEqualTo("none");
-        JsonNode verdict = r.get("verdict");
-        assertThat(verdict.get("fidelity").asText()).isEqualTo("degraded");
-        assertThat(verdict.get("exitCode").asInt()).isEqualTo(1);
-        assertThat(names(verdict.get("degradations"))).contains("tracer", "netns entry", "/proc owners", "ctnetlink");
-        assertThat(names(verdict.get("notes"))).contains("CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN", "CAP_SYS_ADMIN");
-    }
-
-    @Test
-    void asAPlainUserTheTableListsEachDegradationWithItsFix() throws Exception {
-        Run run = child(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--inh-caps=-all"),
-                readableClasspath(), List.of());
-        assertThat(run.exit).as(run.err).isEqualTo(1);
-        String report = run.out.substring(run.out.indexOf("conntrail doctor:"));
-        assertThat(report).containsPattern("\nVERDICT  degraded \\(exit 1\\): \\d+ degradations\n");
-        String verdict = report.substring(report.indexOf("VERDICT"));
-        assertThat(verdict).contains("  tracer (unavailable)\n    costs: no eBPF", "fix:   run as root, or grant CAP_BPF");
-        assertThat(report.lines()).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(100));
-    }
-
-    @Test
     void withoutSysAdminOnlyNamespaceEntryIsDegraded() throws Exception {
-        Run run = child(List.of("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"),
-                System.getProperty("java.class.path"), List.of(), "--format", "json");
+        Run run = child(List.of("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"), List.of(), "--format",
+                "json");
         assertThat(run.exit).as(run.err).isEqualTo(1);
         JsonNode r = run.json();
         assertThat(check(r, "CAP_SYS_ADMIN").get("found").asText()).startsWith("missing");
@@ -209,8 +149,7 @@ class DoctorCommandTest {
 
     @Test
     void withoutJnaItStillReportsAndExitsOne() throws Exception {
-        Run run = child(List.of(), System.getProperty("java.class.path"), List.of("-Djna.tmpdir=/proc/no-such-dir"),
-                "--format", "json");
+        Run run = child(List.of(), List.of("-Djna.tmpdir=/proc/no-such-dir"), "--format", "json");
         assertThat(run.exit).as(run.err).isEqualTo(1);
         JsonNode r = run.json();
         assertThat(check(r, "jna").get("status").asText()).isEqualTo("unavailable");
@@ -226,18 +165,16 @@ class DoctorCommandTest {
         return out;
     }
 
-    /** The doctor in a child JVM behind {@code prefix} (setpriv ...), its output in files (no pipe to fill). */
-    private static Run child(List<String> prefix, String classpath, List<String> jvmArgs, String... args) throws Exception {
+    /** The doctor in a child JVM behind {@code prefix} (setpriv), its output in files (no pipe to fill). */
+    private static Run child(List<String> prefix, List<String> jvmArgs, String... args) throws Exception {
         Path dir = Files.createTempDirectory("conntrail-doctor-run");
         try {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
             Path jna = Files.createDirectory(dir.resolve("jna"));
-            Files.setPosixFilePermissions(jna, PosixFilePermissions.fromString("rwxrwxrwx"));
             List<String> cmd = new ArrayList<>(prefix);
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.add("-Djna.tmpdir=" + jna);
             cmd.addAll(jvmArgs); // a later -Djna.tmpdir wins
-            cmd.addAll(List.of("-cp", classpath, DoctorMain.class.getName()));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DoctorMain.class.getName()));
             cmd.addAll(List.of(args));
             Path out = dir.resolve("out");
             Path err = dir.resolve("err");
@@ -253,49 +190,6 @@ class DoctorCommandTest {
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
                 s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-    }
-
-    /** The test classpath copied where uid 65534 can read it (the Maven repository under /root is not). */
-    private static synchronized String readableClasspath() throws IOException {
-        if (readableClasspath == null) {
-            readableClasspath = Files.createTempDirectory("conntrail-doctor-cp");
-        }
-        List<String> entries = new ArrayList<>();
-        String[] cp = System.getProperty("java.class.path").split(java.io.File.pathSeparator);
-        for (int i = 0; i < cp.length; i++) {
-            Path from = Path.of(cp[i]);
-            if (!Files.exists(from)) {
-                continue;
-            }
-            Path to = readableClasspath.resolve(i + "-" + from.getFileName());
-            if (!Files.exists(to)) {
-                copy(from, to);
-            }
-            entries.add(to.toString());
-        }
-        try (Stream<Path> s = Files.walk(readableClasspath)) {
-            for (Path p : s.toList()) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
-        return String.join(java.io.File.pathSeparator, entries);
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        if (!Files.isDirectory(from)) {
-            Files.copy(from, to);
-            return;
-        }
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
             }
         }
     }
