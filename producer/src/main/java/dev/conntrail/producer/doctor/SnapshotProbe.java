@@ -30,7 +30,6 @@ final class SnapshotProbe {
     private static final int MASK = TcpStates.CONNECTED_MASK | 1 << TcpStates.LISTEN;
     private static final String SYS_ADMIN_FIX = "grant CAP_SYS_ADMIN (or run as root): AmbientCapabilities in"
             + " deploy/conntrail-producer.service";
-    private static final String PTRACE_FIX = "grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (or run as root)";
     private static final String BORROW_FIX = "grant CAP_SYS_PTRACE (or run as root)";
 
     private SnapshotProbe() {
@@ -291,12 +290,21 @@ final class SnapshotProbe {
             }
             found = nobody + "; without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH their /proc/PID/fd would be unreadable";
         }
+        List<String> missing = new ArrayList<>();
+        if (!dac) {
+            missing.add("CAP_DAC_READ_SEARCH");
+        }
+        if (!ptrace) {
+            missing.add("CAP_SYS_PTRACE");
+        }
+        String fix = missing.isEmpty() ? "both capabilities are there: a security module (SELinux, AppArmor) may refuse"
+                : "grant " + String.join(" and ", missing) + " (or run as root)";
         return iterator
                 ? Check.note("/proc owners", Status.degraded, found, "none on the iterator's path, which names every owner"
                         + " itself; the fallbacks (sock_diag, /proc snapshots) would give other users' sockets no pid or comm",
-                        PTRACE_FIX)
+                        fix)
                 : Check.loss("/proc owners", Status.degraded, found, "other users' sockets have no pid or comm, and"
-                        + " namespaces only their processes are in are not found", PTRACE_FIX);
+                        + " namespaces only their processes are in are not found", fix);
     }
 
     /** NetnsEnterer's message without the namespace's name (said already): "setns: Operation not permitted (errno 1)". */
