@@ -11,9 +11,7 @@ import dev.conntrail.avro.Source;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -21,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -51,14 +48,14 @@ class HostileProcessNameTest {
         assumeTrue(root(), "needs root (CI runs as root) to read every process's sockets");
         try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
              Holder holder = new Holder(server.getLocalPort()); Socket accepted = server.accept()) {
-            Run run = command("snapshot", "--format", "table");
-            assertThat(run.exit).as(run.err).isZero();
+            ChildConntrail.Run run = ChildConntrail.run(120, "snapshot", "--format", "table");
+            assertThat(run.exit()).as(run.err()).isZero();
             List<String> ours = run.outLines().stream().filter(l -> l.contains("127.0.0.1:" + holder.localPort)
                     && l.contains("127.0.0.1:" + server.getLocalPort()) && l.contains(" " + holder.pid + " ")).toList();
             assertThat(ours).as(run.out()).hasSize(1);
             assertThat(ours.get(0)).contains(SHOWN);
-            assertNoControlBytes(run.stdout, "stdout");
-            assertNoControlBytes(run.stderr, "stderr");
+            assertNoControlBytes(run.stdout(), "stdout");
+            assertNoControlBytes(run.stderr(), "stderr");
         }
     }
 
@@ -67,8 +64,8 @@ class HostileProcessNameTest {
         assumeTrue(root(), "needs root (CI runs as root) to load the tracer");
         try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
             int port = server.getLocalPort();
-            Process trace = java("trace", "--format", "table", "--port", Integer.toString(port), "--duration", "60s");
-            CompletableFuture<byte[]> stdout = CompletableFuture.supplyAsync(() -> readAll(trace.getInputStream()));
+            Process trace = ChildConntrail.start("trace", "--format", "table", "--port", Integer.toString(port), "--duration", "60s");
+            CompletableFuture<byte[]> stdout = CompletableFuture.supplyAsync(() -> ChildConntrail.readAll(trace.getInputStream()));
             ByteArrayOutputStream stderr = new ByteArrayOutputStream();
             try (BufferedReader err = new BufferedReader(new InputStreamReader(trace.getErrorStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -153,43 +150,6 @@ class HostileProcessNameTest {
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
-        }
-    }
-
-    record Run(int exit, byte[] stdout, byte[] stderr, String err) {
-        String out() {
-            return new String(stdout, StandardCharsets.UTF_8);
-        }
-
-        List<String> outLines() {
-            return new ArrayList<>(out().lines().toList());
-        }
-    }
-
-    /** `conntrail ARGS` in a JVM of its own (this module's classpath: the shipped logback.xml); waits for it. */
-    static Run command(String... args) throws Exception {
-        Process p = java(args);
-        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-        byte[] e = err.get(10, TimeUnit.SECONDS);
-        return new Run(p.exitValue(), out.get(10, TimeUnit.SECONDS), e, new String(e, StandardCharsets.UTF_8));
-    }
-
-    static Process java(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).start();
-    }
-
-    static byte[] readAll(InputStream in) {
-        try {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
