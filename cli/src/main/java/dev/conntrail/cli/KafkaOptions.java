@@ -69,14 +69,4 @@ public final class KafkaOptions {
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
-
-    /** Values that must never reach a log line ({@link Redaction#isSecretKey}). */
-    public static boolean isSecret(String key) {
-        return Redaction.isSecretKey(key);
-    }
-
-    /** The properties as text safe for logs ({@link Redaction#redact(Map)}). */
-    public static String redacted(Map<String, ?> props) {
-        return Redaction.redact(props);
-    }
 }

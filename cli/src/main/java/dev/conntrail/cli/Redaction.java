@@ -27,10 +27,11 @@ public final class Redaction {
     private static final String SECRET_WORDS = "password|passwd|passphrase|secret|token|credential|user\\.?info|jaas|api[._-]?key"
             + "|private[._-]?key|authorization";
     private static final Pattern SECRET_KEY = Pattern.compile(SECRET_WORDS);
-    private static final Pattern SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://");
+    /** A scheme and its {@code ://}; it starts where a run of scheme characters starts (linear on long words). */
+    private static final Pattern SCHEME = Pattern.compile("(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://");
     /** {@code key=value}, {@code key: value}, {@code "key": "value"} where the key names a secret. */
     private static final Pattern KEY_VALUE = Pattern.compile(
-            "(?i)([\\w.\\-]*(?:" + SECRET_WORDS + ")[\\w.\\-]*(?<!exception)(?<!error)\"?\\s*[=:]\\s*)(?!\\[hidden])"
+            "(?i)((?<![\\w.\\-])[\\w.\\-]*(?:" + SECRET_WORDS + ")[\\w.\\-]*(?<!exception)(?<!error)\"?\\s*[=:]\\s*)(?!\\[hidden])"
                     + "(\"(?:[^\"\\\\]|\\\\.)*\"?|'[^']*'?|(?:(?:basic|bearer|digest|negotiate)\\s+)?[^\\s,;&}\\]\"']+)");
     private static final Pattern BEARER = Pattern.compile("(?i)\\b(bearer\\s+)[A-Za-z0-9\\-._~+/]+=*");
     private static final Pattern PEM = Pattern.compile(
