@@ -126,13 +126,14 @@ public record Report(Kernel kernel, List<Check> checks, Agent agent) {
         sb.append("conntrail doctor: Linux ").append(kernel.release()).append(' ').append(kernel.arch()).append("\n\n");
         sb.append(pad("CHECK", NAME)).append(pad("STATUS", STATUS)).append("FOUND\n");
         for (Check c : checks) {
-            List<String> lines = wrap(c.found(), WIDTH - NAME - STATUS);
+            // found text may quote a process name or a kernel message: escaped like every human output
+            List<String> lines = wrap(dev.conntrail.cli.TerminalText.line(c.found()), WIDTH - NAME - STATUS);
             sb.append(pad(c.name(), NAME)).append(pad(c.status().name(), STATUS)).append(lines.get(0)).append('\n');
             for (String l : lines.subList(1, lines.size())) {
                 sb.append(" ".repeat(NAME + STATUS)).append(l).append('\n');
             }
             if (verbose && c.detail() != null) {
-                indented(sb, NAME + STATUS, "detail: ", c.detail());
+                indented(sb, NAME + STATUS, "detail: ", dev.conntrail.cli.TerminalText.line(c.detail()));
             }
         }
         sb.append("\nTHE AGENT WOULD USE\n");
