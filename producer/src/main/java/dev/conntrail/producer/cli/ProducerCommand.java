@@ -26,7 +26,7 @@ public final class ProducerCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
-    @Option(names = "--host-id", paramLabel = "ID", description = "This host's id (key prefix of every record; no '|'). Default: the hostname.")
+    @Option(names = "--host-id", paramLabel = "ID", description = "This host's id (key prefix of every record; no '|', at most 255 bytes). Default: the hostname.")
     String hostId;
 
     @Option(names = "--accept-pid", paramLabel = "MODE", defaultValue = "default",
