@@ -63,7 +63,7 @@ public final class Keys {
         if (host == null || host.isEmpty() || host.indexOf(SEPARATOR) >= 0) {
             throw new IllegalArgumentException("host id must be non-empty and must not contain '|': " + host);
         }
-        String tooLong = RecordBounds.text("host id", host, RecordBounds.HOST_MAX_BYTES);
+        RecordBounds.Violation tooLong = RecordBounds.text("host id", host, RecordBounds.HOST_MAX_BYTES);
         if (tooLong != null) {
             throw new IllegalArgumentException(tooLong + ": " + host.substring(0, 40) + "…");
         }

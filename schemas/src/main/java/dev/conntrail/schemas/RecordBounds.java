@@ -35,9 +35,20 @@ public final class RecordBounds {
     private RecordBounds() {
     }
 
+    /**
+     * What is wrong with a record: a field longer than its bound ({@code tooLong}), or an address field
+     * that is not address text.
+     */
+    public record Violation(boolean tooLong, String message) {
+        @Override
+        public String toString() {
+            return message;
+        }
+    }
+
     /** Null when the event is within the bounds, else which field is not (one line). */
-    public static String violation(TcpEvent e) {
-        String v = text("host", e.getHost(), HOST_MAX_BYTES);
+    public static Violation violation(TcpEvent e) {
+        Violation v = text("host", e.getHost(), HOST_MAX_BYTES);
         if (v == null) v = text("comm", e.getComm(), COMM_MAX_BYTES);
         if (v == null) v = address("laddr", e.getLaddr(), e.getFamily());
         if (v == null) v = address("raddr", e.getRaddr(), e.getFamily());
@@ -46,8 +57,8 @@ public final class RecordBounds {
     }
 
     /** Null when the entry is within the bounds, else which field is not. */
-    public static String violation(NatEntry n) {
-        String v = text("host", n.getHost(), HOST_MAX_BYTES);
+    public static Violation violation(NatEntry n) {
+        Violation v = text("host", n.getHost(), HOST_MAX_BYTES);
         if (v == null) v = address("origSrc", n.getOrigSrc(), n.getFamily());
         if (v == null) v = address("origDst", n.getOrigDst(), n.getFamily());
         if (v == null) v = address("replySrc", n.getReplySrc(), n.getFamily());
@@ -56,8 +67,8 @@ public final class RecordBounds {
     }
 
     /** Null when the row is within the bounds, else which field is not. */
-    public static String violation(Connection c) {
-        String v = text("host", c.getHost(), HOST_MAX_BYTES);
+    public static Violation violation(Connection c) {
+        Violation v = text("host", c.getHost(), HOST_MAX_BYTES);
         if (v == null) v = text("comm", c.getComm(), COMM_MAX_BYTES);
         if (v == null) v = address("laddr", c.getLaddr(), c.getFamily());
         if (v == null) v = address("raddr", c.getRaddr(), c.getFamily());
@@ -72,15 +83,15 @@ public final class RecordBounds {
     }
 
     /** Null when the key is within {@link #KEY_MAX_BYTES}, else a line saying it is not. */
-    public static String keyViolation(String key) {
+    public static Violation keyViolation(String key) {
         return key == null ? null : text("key", key, KEY_MAX_BYTES);
     }
 
     /** Null when {@code value} is null or at most {@code max} UTF-8 bytes. */
-    static String text(String field, CharSequence value, int max) {
+    static Violation text(String field, CharSequence value, int max) {
         if (value == null || value.length() <= max / 3) return null; // 3 bytes per char at most: cannot be too long
         int bytes = utf8Length(value);
-        return bytes <= max ? null : field + " is " + bytes + " bytes, more than " + max;
+        return bytes <= max ? null : new Violation(true, field + " is " + bytes + " bytes, more than " + max);
     }
 
     /**
@@ -88,18 +99,18 @@ public final class RecordBounds {
      * (IPv4) or {@link #IPV6_TEXT_MAX} characters (IPv6, or a family not given), of hex digits,
      * {@code .} and {@code :} only.
      */
-    static String address(String field, CharSequence value, Family family) {
+    static Violation address(String field, CharSequence value, Family family) {
         if (value == null) return null;
         int max = family == Family.IPV4 ? IPV4_TEXT_MAX : IPV6_TEXT_MAX;
         if (value.length() > max) {
-            return field + " is " + value.length() + " characters, more than the " + max + " of an "
-                    + (family == Family.IPV4 ? "IPv4" : "IPv6") + " address";
+            return new Violation(true, field + " is " + value.length() + " characters, more than the " + max + " of an "
+                    + (family == Family.IPV4 ? "IPv4" : "IPv6") + " address");
         }
         for (int i = 0; i < value.length(); i++) {
             char ch = value.charAt(i);
             boolean ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') || ch == '.' || ch == ':';
             if (!ok) {
-                return field + " is not address text (character " + (int) ch + " at " + i + ")";
+                return new Violation(false, field + " is not address text (character " + (int) ch + " at " + i + ")");
             }
         }
         return null;

@@ -61,11 +61,11 @@ final class HeapRowTable implements RowTable {
         try {
             Object decoded = values.deserialize(topic, headers, value);
             if (decoded instanceof Connection c) {
-                String tooLong = dev.conntrail.schemas.RecordBounds.violation(c);
-                String badKey = dev.conntrail.schemas.RecordBounds.keyViolation(id);
-                if (tooLong == null && badKey == null) return c;
-                reason = "field-too-long";
-                why = tooLong != null ? tooLong : badKey;
+                dev.conntrail.schemas.RecordBounds.Violation out = dev.conntrail.schemas.RecordBounds.violation(c);
+                if (out == null) out = dev.conntrail.schemas.RecordBounds.keyViolation(id);
+                if (out == null) return c;
+                reason = out.tooLong() ? "field-too-long" : "not-an-address";
+                why = out.message();
             } else {
                 reason = "wrong-type";
                 why = "a " + (decoded == null ? "null" : decoded.getClass().getSimpleName()) + ", not a Connection";

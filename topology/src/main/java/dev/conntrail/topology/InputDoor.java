@@ -29,9 +29,9 @@ final class InputDoor {
             throw new InputRejectedException(InputRejectedException.WRONG_TYPE, "a " + value.getClass().getSimpleName() + " on " + topic
                     + ", which carries TcpEvent records; key " + shortened(key));
         }
-        String tooLong = RecordBounds.violation(e);
-        if (tooLong != null) {
-            throw new InputRejectedException(InputRejectedException.TOO_LONG, "TcpEvent of host " + shortened(e.getHost()) + ": " + tooLong);
+        RecordBounds.Violation out = RecordBounds.violation(e);
+        if (out != null) {
+            throw InputRejectedException.of(out, "TcpEvent of host " + shortened(e.getHost()));
         }
         String host = checkHost(e.getHost());
         String keyHost = Keys.hostOf(key);
@@ -62,9 +62,9 @@ final class InputDoor {
             throw new InputRejectedException(InputRejectedException.WRONG_TYPE, "a " + value.getClass().getSimpleName() + " on " + topic
                     + ", which carries NatEntry records; key " + shortened(key));
         }
-        String tooLong = RecordBounds.violation(n);
-        if (tooLong != null) {
-            throw new InputRejectedException(InputRejectedException.TOO_LONG, "NatEntry of host " + shortened(n.getHost()) + ": " + tooLong);
+        RecordBounds.Violation out = RecordBounds.violation(n);
+        if (out != null) {
+            throw InputRejectedException.of(out, "NatEntry of host " + shortened(n.getHost()));
         }
         String host = checkHost(n.getHost());
         String keyHost = Keys.hostOf(key);
@@ -83,9 +83,9 @@ final class InputDoor {
         if (key == null) {
             throw new InputRejectedException(InputRejectedException.NO_KEY, "a record without a key on " + topic);
         }
-        String tooLong = RecordBounds.keyViolation(key);
+        RecordBounds.Violation tooLong = RecordBounds.keyViolation(key);
         if (tooLong != null) {
-            throw new InputRejectedException(InputRejectedException.TOO_LONG, tooLong + " on " + topic + ": " + shortened(key));
+            throw InputRejectedException.of(tooLong, "a record on " + topic + " keyed " + shortened(key));
         }
     }
 

@@ -17,6 +17,8 @@ public final class InputRejectedException extends RuntimeException {
     public static final String WRONG_TYPE = "wrong-type";
     /** A field or the key longer than docs/design.md, "Records", allows. */
     public static final String TOO_LONG = "field-too-long";
+    /** An address field that is not address text (hex digits, '.' and ':'). */
+    public static final String NOT_AN_ADDRESS = "not-an-address";
     /** An empty host, or one with '|'. */
     public static final String BAD_HOST = "bad-host";
     /** The key's host is not the value's host: a record may only act on its own host's rows. */
@@ -31,6 +33,11 @@ public final class InputRejectedException extends RuntimeException {
     public static final String ROW_TOO_LARGE = "row-too-large";
 
     private final String reason;
+
+    /** The rejection of a record beyond the bounds of docs/design.md, "Records". */
+    public static InputRejectedException of(dev.conntrail.schemas.RecordBounds.Violation v, String what) {
+        return new InputRejectedException(v.tooLong() ? TOO_LONG : NOT_AN_ADDRESS, what + ": " + v.message());
+    }
 
     public InputRejectedException(String reason, String message) {
         super(message);

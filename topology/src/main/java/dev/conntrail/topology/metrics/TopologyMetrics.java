@@ -71,7 +71,7 @@ public final class TopologyMetrics {
         // every reason at zero from the start, so a rate exists before the first dead letter
         for (String reason : List.of("bad-magic-byte", "malformed", "unknown-schema-id", "error")) deadLettered("deserialization", reason, 0);
         for (String reason : List.of(InputRejectedException.NO_KEY, InputRejectedException.NULL_VALUE, InputRejectedException.WRONG_TYPE,
-                InputRejectedException.TOO_LONG, InputRejectedException.BAD_HOST, InputRejectedException.HOST_MISMATCH,
+                InputRejectedException.TOO_LONG, InputRejectedException.NOT_AN_ADDRESS, InputRejectedException.BAD_HOST, InputRejectedException.HOST_MISMATCH,
                 InputRejectedException.BAD_KEY, InputRejectedException.MISSING_FIELD, InputRejectedException.WRONG_PARTITION,
                 InputRejectedException.ROW_TOO_LARGE, "contract", "error")) {
             deadLettered("processing", reason, 0);
