@@ -24,7 +24,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,6 +46,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -74,6 +74,8 @@ class PoisonInputIntegrationTest {
     private final Map<String, Object> client = new HashMap<>(RealCluster.clientConfig());
     private final ConfluentAvroSerializer values = new ConfluentAvroSerializer();
     private long seq;
+    @TempDir
+    Path state;
 
     private static String samePartitionAs(String host) {
         for (int i = 0; ; i++) {
@@ -118,7 +120,6 @@ class PoisonInputIntegrationTest {
         values.configure(client, false);
         Map<String, Object> pp = new HashMap<>(client);
         pp.put("acks", "all");
-        Path state = Files.createTempDirectory("conntrail-poison-state");
         TopologyApp app = TopologyApp.start(options(state)); // creates the four topics
         try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
             // the victim's open row, and the good host's first half

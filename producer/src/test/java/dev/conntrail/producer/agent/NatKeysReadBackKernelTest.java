@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +27,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Design rule 7 (NAT) when reading the earlier NAT keys back fails at start: a real KRaft broker of
@@ -37,6 +37,8 @@ import org.junit.jupiter.api.Test;
  * stale key is tombstoned after all.
  */
 class NatKeysReadBackKernelTest {
+    @TempDir
+    Path data;
 
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -51,7 +53,6 @@ class NatKeysReadBackKernelTest {
         String natTopic = "conntrack-nat-" + suffix;
         String events = "tcp-events-" + suffix;
         String host = "readback-" + suffix;
-        Path data = Files.createTempDirectory("conntrail-readback-kafka");
         int port = freePort();
         int controller = freePort();
         Map<String, Object> broker = Map.of(

@@ -21,6 +21,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,10 +35,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RegistryFaultsIntegrationTest {
+    @TempDir
+    java.nio.file.Path state;
+
     private static final int SOCKETS = 12;
 
-    private static TopologyApp start(String prefix, FaultyRegistry registry, Duration unknownIdGrace) throws Exception {
-        TopologyApp.Options o = ConnectionTopologyIntegrationTest.options(prefix, Files.createTempDirectory("conntrail-it-state"),
+    private TopologyApp start(String prefix, FaultyRegistry registry, Duration unknownIdGrace) throws Exception {
+        TopologyApp.Options o = ConnectionTopologyIntegrationTest.options(prefix, Files.createTempDirectory(state, "s"),
                 Duration.ofSeconds(10));
         Map<String, Object> client = new HashMap<>(o.clientProperties());
         client.put("schema.registry.url", registry.url());

@@ -25,6 +25,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Design rule 8 (guarantees): a row change the broker refuses as too large does not stop the
@@ -35,12 +36,15 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SinkRefusalIntegrationTest {
+    @TempDir
+    java.nio.file.Path state;
+
 
     @Test
     void aRowChangeTheBrokerRefusesAsTooLargeIsDeadLetteredAndTheApplicationKeepsRunning() throws Exception {
         String prefix = ConnectionTopologyIntegrationTest.prefix();
         Kit kit = new Kit(prefix, 2);
-        TopologyApp.Options o = ConnectionTopologyIntegrationTest.options(prefix, Files.createTempDirectory("conntrail-it-state"),
+        TopologyApp.Options o = ConnectionTopologyIntegrationTest.options(prefix, Files.createTempDirectory(state, "s"),
                 Duration.ofSeconds(10));
         Map<String, Object> client = new HashMap<>(o.clientProperties());
         client.put("session.timeout.ms", 6000); // the replaced thread's tasks come back after the dead member's session
