@@ -70,6 +70,8 @@ public final class RetryingSchemaRegistry implements SchemaRegistryClient {
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
     private volatile boolean abandoned;
+    /** When each call now failing and being retried first failed (nanoClock), by calling thread. */
+    private final Map<Thread, Long> failingSince = new java.util.concurrent.ConcurrentHashMap<>();
     /** Ids already retried for the whole grace (insertion order: the oldest is forgotten first). */
     private final Map<Integer, Boolean> unknownIds = new LinkedHashMap<>(64, 0.75f, false) {
         @Override
@@ -96,6 +98,17 @@ public final class RetryingSchemaRegistry implements SchemaRegistryClient {
 
     public Policy policy() {
         return policy;
+    }
+
+    /**
+     * How long the call that has been failing longest is failing now, in milliseconds; -1 when no call
+     * is failing (for health reporting: a thread waiting for the registry processes nothing).
+     */
+    public long failingForMillis() {
+        long now = nanoClock.getAsLong();
+        long longest = -1;
+        for (long since : failingSince.values()) longest = Math.max(longest, (now - since) / 1_000_000);
+        return longest;
     }
 
     /** From now on, calls that fail give up at once, and calls waiting stop waiting (within 100 ms). */
@@ -156,6 +169,14 @@ public final class RetryingSchemaRegistry implements SchemaRegistryClient {
     }
 
     private <T> T call(String what, Supplier<T> attempt, Integer schemaId, boolean knownUnknown) {
+        try {
+            return retried(what, attempt, schemaId, knownUnknown);
+        } finally {
+            failingSince.remove(Thread.currentThread());
+        }
+    }
+
+    private <T> T retried(String what, Supplier<T> attempt, Integer schemaId, boolean knownUnknown) {
         long start = 0;
         long unknownSince = 0;
         long nextLog = 0;
@@ -171,7 +192,10 @@ public final class RetryingSchemaRegistry implements SchemaRegistryClient {
                 return result;
             } catch (RegistryException e) {
                 long now = nanoClock.getAsLong();
-                if (failures++ == 0) start = now;
+                if (failures++ == 0) {
+                    start = now;
+                    failingSince.put(Thread.currentThread(), now);
+                }
                 Duration failing = Duration.ofNanos(now - start);
                 if (e instanceof UnknownSchemaIdException) {
                     if (unknownSince == 0) unknownSince = now;

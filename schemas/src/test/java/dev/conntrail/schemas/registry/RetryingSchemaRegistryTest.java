@@ -65,9 +65,25 @@ class RetryingSchemaRegistryTest {
     }
 
     @Test
-    void unavailableThrottledAndRefusedAnswersAreWaitedOutUntilTheSchemaComes() throws IOException {
+    void unavailableThrottledAndRefusedAnswersAreWaitedOutUntilTheSchemaComes() throws Exception {
         RetryingSchemaRegistry r = registry(Duration.ofSeconds(30), Duration.ofSeconds(30), 503, 503, 429, 401, 403, 200);
+        assertThat(r.failingForMillis()).isEqualTo(-1);
+        java.util.concurrent.atomic.AtomicLong seenFailing = new java.util.concurrent.atomic.AtomicLong(-1);
+        Thread watcher = new Thread(() -> {
+            for (int i = 0; i < 200 && seenFailing.get() < 0; i++) {
+                seenFailing.set(r.failingForMillis());
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        watcher.start();
         assertThat(r.schemaById(7).getFullName()).isEqualTo("dev.conntrail.avro.TcpEvent");
+        watcher.join();
+        assertThat(seenFailing.get()).as("a call waiting for the registry shows").isGreaterThanOrEqualTo(0);
+        assertThat(r.failingForMillis()).as("and is gone once it succeeded").isEqualTo(-1);
         assertThat(requests.get()).isEqualTo(6);
         assertThat(retried).containsExactly("GET schema id 7 503", "GET schema id 7 503", "GET schema id 7 429", "GET schema id 7 401",
                 "GET schema id 7 403");

@@ -34,6 +34,11 @@ final class RegistrySerdes implements ValueSerdes {
         return serde;
     }
 
+    @Override
+    public synchronized long registryFailingForMillis() {
+        return client == null ? -1 : client.failingForMillis();
+    }
+
     /** Calls waiting for the registry give up at once (the topology is stopping). */
     @Override
     public synchronized void abandon() {

@@ -215,6 +215,14 @@ public final class TopologyApp implements AutoCloseable {
         return outageHandler.fatalError();
     }
 
+    /**
+     * How long a stream thread has been waiting for a failing schema registry, in milliseconds; -1 when
+     * none is (a waiting thread processes nothing until the registry answers or {@code --registry-timeout}).
+     */
+    public long registryFailingForMillis() {
+        return serdes.registryFailingForMillis();
+    }
+
     public KafkaStreams streams() {
         return streams;
     }

@@ -14,6 +14,11 @@ public interface ValueSerdes {
     default void abandon() {
     }
 
+    /** How long the registry call failing longest is failing now, in milliseconds; -1 when none is. */
+    default long registryFailingForMillis() {
+        return -1;
+    }
+
     /**
      * The registry-backed serdes of schemas/ ({@code schema.registry.url}; {@code mock://scope} for an
      * in-memory registry), waiting out registry failures with the default policy.

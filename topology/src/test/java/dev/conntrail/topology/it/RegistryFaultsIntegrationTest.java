@@ -84,6 +84,7 @@ class RegistryFaultsIntegrationTest {
                 assertThat(app.metrics().count("conntrail.topology.registry.unreachable")).as("retried, counted").isPositive();
                 assertThat(app.streams().state()).isEqualTo(KafkaStreams.State.RUNNING);
                 assertThat(app.metrics().count("conntrail.topology.dead.lettered")).isZero();
+                assertThat(app.registryFailingForMillis()).as("no call waits any more").isEqualTo(-1);
             }
             assertThat(kit.readCommitted(prefix + "connections-dlq", 1, Duration.ofSeconds(3))).as("nothing dead-lettered").isEmpty();
         } finally {
