@@ -9,6 +9,10 @@ import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.TerminalText;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.schemas.RecordJson;
+import dev.conntrail.schemas.registry.RegistryConfig;
+import dev.conntrail.schemas.registry.RetryingSchemaRegistry;
+import dev.conntrail.schemas.serde.ConfluentAvroDeserializer;
+import dev.conntrail.topology.errors.RegistryFailures;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +29,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine.Command;
@@ -34,6 +39,10 @@ import picocli.CommandLine.Option;
 /**
  * {@code conntrail table}: a live view of the {@code connections} topic of any cluster. Reads every
  * partition from the beginning with {@code read_committed} and no consumer group (it commits nothing).
+ * A record that is not a row (bytes that do not decode, another record type) is skipped: counted in
+ * the table's header line, its partition and offset said once on stderr, and the count again at the
+ * end. The schema registry is waited for as the topology does (a failing registry is retried, then
+ * the command stops with one line); it never makes a record count as skipped.
  */
 @Command(name = "table", mixinStandardHelpOptions = true,
         description = {"A live view of the connections topic of any cluster.",
@@ -66,7 +75,9 @@ public final class TableCommand implements Callable<Integer> {
         boolean redraw = run.format == OutputFormat.table && System.console() != null;
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch stopped = new CountDownLatch(1);
-        try (KafkaConsumer<String, Object> consumer = consumer()) {
+        Deserializer<Object> values = valueDeserializer();
+        Skips skips = new Skips(System.err);
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             Thread hook = new Thread(() -> {
                 stop.set(true);
                 consumer.wakeup();
@@ -82,8 +93,15 @@ public final class TableCommand implements Callable<Integer> {
                 long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
                 long lastDraw = 0;
                 while (!stop.get() && System.nanoTime() < deadline && !stopWhen.getAsBoolean()) {
-                    for (ConsumerRecord<String, Object> rec : consumer.poll(Duration.ofMillis(200))) {
-                        Connection row = rec.value() == null ? null : (Connection) rec.value();
+                    for (ConsumerRecord<String, byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
+                        Connection row = null;
+                        if (rec.value() != null) {
+                            row = decode(values, rec, skips);
+                            if (row == null) {
+                                view.skipped = skips.count;
+                                continue;
+                            }
+                        }
                         view.apply(rec.key(), row);
                         if (run.format == OutputFormat.json) {
                             out.println(row == null ? deletedJson(rec.key()) : rowJson(rec.key(), row));
@@ -102,6 +120,7 @@ public final class TableCommand implements Callable<Integer> {
                     out.print(view.render(maxRows, topic));
                 }
                 out.flush();
+                skips.summary(topic);
                 stopped.countDown();
                 if (!stop.get()) {
                     Runtime.getRuntime().removeShutdownHook(hook);
@@ -125,17 +144,79 @@ public final class TableCommand implements Callable<Integer> {
         return sb.append(",\"deleted\":true}").toString();
     }
 
-    private KafkaConsumer<String, Object> consumer() {
+    /** Records of the topic that are not rows: how many, and the first of each partition said once. */
+    static final class Skips {
+        private final PrintStream err;
+        private final java.util.Set<Integer> toldPartitions = new java.util.HashSet<>();
+        long count;
+        String first;
+
+        Skips(PrintStream err) {
+            this.err = err;
+        }
+
+        void skipped(ConsumerRecord<String, byte[]> rec, String why) {
+            count++;
+            String where = rec.topic() + "-" + rec.partition() + "@" + rec.offset();
+            if (first == null) first = where;
+            if (toldPartitions.add(rec.partition())) {
+                err.println("conntrail table: skipping " + where + ", not a row (" + why + "); later ones of partition " + rec.partition()
+                        + " are only counted");
+            }
+        }
+
+        void summary(String topic) {
+            if (count > 0) {
+                err.println("conntrail table: skipped " + count + " records of " + topic + " that are not rows (first: " + first + ")");
+            }
+        }
+    }
+
+    /**
+     * The row a record holds, or null when it holds none (skipped, counted). A registry failure is
+     * not the record's fault: it is thrown (the command stops with one line).
+     */
+    static Connection decode(Deserializer<Object> values, ConsumerRecord<String, byte[]> rec, Skips skips) {
+        Object v;
+        try {
+            v = values.deserialize(rec.topic(), rec.headers(), rec.value());
+        } catch (RuntimeException e) {
+            if (RegistryFailures.isRegistryFailure(e)) {
+                throw new UserFacingException("cannot read " + rec.topic() + "-" + rec.partition() + "@" + rec.offset() + ": " + e.getMessage(), e);
+            }
+            skips.skipped(rec, String.valueOf(e.getMessage()));
+            return null;
+        }
+        if (v instanceof Connection c) return c;
+        skips.skipped(rec, "a " + (v == null ? "null" : v.getClass().getSimpleName()) + ", not a Connection");
+        return null;
+    }
+
+    private KafkaConsumer<String, byte[]> consumer() {
         Map<String, Object> props = kafka.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a mistyped --topic must not create one
-        props.put("specific.avro.reader", "true");
         props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "conntrail-table");
-        Deserializer<Object> values = newDeserializer(String.valueOf(props.getOrDefault("value.deserializer",
-                DEFAULT_DESERIALIZER)));
+        props.remove("value.deserializer");
+        props.remove("key.deserializer");
+        return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** The value deserializer: {@code value.deserializer} if given, else the serde of schemas/ with a registry client that waits out failures. */
+    private Deserializer<Object> valueDeserializer() {
+        Map<String, Object> props = kafka.clientProperties();
+        props.put("specific.avro.reader", "true");
+        String cls = String.valueOf(props.getOrDefault("value.deserializer", DEFAULT_DESERIALIZER));
+        Deserializer<Object> values;
+        if (cls.equals(DEFAULT_DESERIALIZER)) {
+            values = new ConfluentAvroDeserializer(new RetryingSchemaRegistry(RegistryConfig.from(props).newClient(),
+                    RetryingSchemaRegistry.Policy.defaults(), null));
+        } else {
+            values = newDeserializer(cls);
+        }
         values.configure(props, false);
-        return new KafkaConsumer<>(props, new StringDeserializer(), values);
+        return values;
     }
 
     @SuppressWarnings("unchecked")
@@ -147,7 +228,7 @@ public final class TableCommand implements Callable<Integer> {
         }
     }
 
-    private void assignAll(KafkaConsumer<String, Object> consumer) {
+    private void assignAll(KafkaConsumer<String, byte[]> consumer) {
         List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
         if (infos == null || infos.isEmpty()) {
             throw new UserFacingException("topic '" + topic + "' does not exist on " + kafka.bootstrapServers
@@ -168,6 +249,8 @@ public final class TableCommand implements Callable<Integer> {
         private final Map<String, Connection> rows = new java.util.HashMap<>();
         private long changes;
         private long deletes;
+        /** Records of the topic that are not rows, skipped. */
+        long skipped;
 
         void apply(String id, Connection row) {
             changes++;
@@ -186,14 +269,15 @@ public final class TableCommand implements Callable<Integer> {
         String render(int maxRows, String topic) {
             long open = rows.values().stream().filter(c -> "OPEN".equals(String.valueOf(c.getState()))).count();
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format("conntrail table — %s — %d rows (%d open, %d closed), %d changes, %d deletes, %s%n",
-                    cell(topic), rows.size(), open, rows.size() - open, changes, deletes, Instant.now()));
+            sb.append(String.format("conntrail table — %s — %d rows (%d open, %d closed), %d changes, %d deletes%s, %s%n",
+                    cell(topic), rows.size(), open, rows.size() - open, changes, deletes,
+                    skipped > 0 ? ", " + skipped + " skipped (not rows)" : "", Instant.now()));
             sb.append(String.format("%-12s %-6s %-5s %-40s %-40s %-8s %-15s %-7s %s%n", "HOST", "STATE", "DIR",
                     "LOCAL", "REMOTE", "PID", "COMM", "NAT", "UPDATED"));
             rows.values().stream()
                     .sorted((a, b) -> b.getUpdatedAt().compareTo(a.getUpdatedAt()))
                     .limit(maxRows)
-                    .forEach(c -> sb.append(String.format("%-12s %-6s %-5s %-40s %-40s %-8s %-15s %-7s %s%n",
+                    .forEach(c -> sb.append(String.format("%-12.40s %-6s %-5s %-40.47s %-40.47s %-8s %-15.64s %-7s %s%n",
                             cell(c.getHost(), "-"), cell(c.getState(), "-"), dir(c), endpoint(c.getLaddr(), c.getLport()),
                             endpoint(c.getRaddr(), c.getRport()), cell(c.getPid(), "-"), cell(c.getComm(), "-"),
                             c.getNat() == null ? "-" : "yes", cell(c.getUpdatedAt(), "-"))));

@@ -55,10 +55,17 @@ public final class Keys {
         return i < 0 ? key : key.substring(0, i);
     }
 
-    /** A host id must be non-empty and must not contain {@code |}. */
+    /**
+     * A host id must be non-empty, must not contain {@code |} and must be at most
+     * {@link RecordBounds#HOST_MAX_BYTES} UTF-8 bytes.
+     */
     public static String checkHost(String host) {
         if (host == null || host.isEmpty() || host.indexOf(SEPARATOR) >= 0) {
             throw new IllegalArgumentException("host id must be non-empty and must not contain '|': " + host);
+        }
+        RecordBounds.Violation tooLong = RecordBounds.text("host id", host, RecordBounds.HOST_MAX_BYTES);
+        if (tooLong != null) {
+            throw new IllegalArgumentException(tooLong + ": " + host.substring(0, 40) + "…");
         }
         return host;
     }

@@ -10,6 +10,8 @@ import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.schemas.Keys;
+import dev.conntrail.topology.errors.InputRejectedException;
+import dev.conntrail.topology.errors.SinkLimit;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.HostState;
@@ -26,7 +28,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -64,7 +68,11 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private final TopologyMetrics metrics;
     private final RowsRestorer restorer;
     private final Deserializer<Connection> connections;
+    private final Serializer<Connection> connectionWriter;
+    private final SinkLimit sinkLimit;
     private final long window;
+    /** True while a punctuation runs: a row change then has no input record to dead-letter. */
+    private boolean inPunctuation;
 
     private ProcessorContext<String, Connection> context;
     private RowTable rows;
@@ -88,10 +96,21 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private long lastPunctuation;
 
     ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections) {
+        this(settings, metrics, restorer, connections, null, SinkLimit.unlimited());
+    }
+
+    /**
+     * @param connectionWriter the sink's value serializer, to measure a row change when the sink's
+     *                         record limit is below what a row may take ({@link SinkLimit#mustMeasure})
+     */
+    ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections,
+            Serializer<Connection> connectionWriter, SinkLimit sinkLimit) {
         this.settings = settings;
         this.metrics = metrics;
         this.restorer = restorer;
         this.connections = connections;
+        this.connectionWriter = connectionWriter;
+        this.sinkLimit = sinkLimit;
         this.window = settings.window().toMillis();
     }
 
@@ -150,22 +169,18 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         lastRecordTime = record.timestamp();
         metrics.processed.incrementAndGet();
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(settings.topics().events());
-        if (record.key() == null) {
-            throw new IllegalArgumentException("record without a key on " + topic);
-        }
+        // docs/design.md rule 8: keyed, of the topic's type, within the bounds, of the key's host; else dead-lettered with the reason
         if (topic.equals(settings.topics().nat())) {
-            onNatEntry(record.key(), (NatEntry) record.value(), record.timestamp(), now);
-        } else if (record.value() instanceof TcpEvent e) {
-            onEvent(record.key(), e, record.timestamp(), now);
+            onNatEntry(record.key(), InputDoor.nat(topic, record.key(), record.value()), record.timestamp(), now);
         } else {
-            metrics.ignored("null-event");
+            onEvent(record.key(), InputDoor.event(topic, record.key(), record.value()), record.timestamp(), now);
         }
     }
 
     // ---- tcp-events -------------------------------------------------------------------------
 
     private void onEvent(String key, TcpEvent e, long ts, long now) {
-        String host = Keys.checkHost(e.getHost());
+        String host = e.getHost(); // checked at the door
         HostState h = seen(host, now);
         switch (e.getType()) {
             case HEARTBEAT -> rememberRootNetns(h, e);
@@ -196,13 +211,14 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         if (s == null || !s.isOpen()) {
             // a CLOSED row here is a new socket with the same id (agents without cookies) or
             // fresh evidence after an inferred close: a new lifecycle either way
-            count(1, s == null ? 0 : -1);
             RowState fresh = new RowState(newRow(e, direction, at, now));
             fresh.epoch = e.getAgentEpoch();
             fresh.seq = e.getSeq();
-            attachBestNat(rk, fresh);
+            boolean nat = attachBestNat(rk, fresh);
+            if (!store(rk, fresh, ts)) return;
+            if (nat) metrics.natMatched();
+            count(1, s == null ? 0 : -1);
             metrics.opened();
-            store(rk, fresh, ts);
             return;
         }
         Connection before = s.row;
@@ -223,14 +239,15 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         }
         if (s == null || !s.isOpen()) {
             Instant openedAt = s == null ? null : s.row.getOpenedAt();
-            count(1, s == null ? 0 : -1);
             RowState fresh = new RowState(newRow(e, e.getDirection(), openedAt, now));
             fresh.confirmedBy = e.getSnapshotId();
             fresh.epoch = e.getAgentEpoch();
             fresh.seq = e.getSeq();
-            attachBestNat(rk, fresh);
+            boolean nat = attachBestNat(rk, fresh);
+            if (!store(rk, fresh, ts)) return;
+            if (nat) metrics.natMatched();
+            count(1, s == null ? 0 : -1);
             metrics.opened();
-            store(rk, fresh, ts);
             return;
         }
         Connection before = s.row;
@@ -250,9 +267,10 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
             RowState fresh = new RowState(newRow(e, e.getDirection(), null, now));
             fresh.epoch = e.getAgentEpoch();
             fresh.seq = e.getSeq();
-            attachBestNat(rk, fresh);
-            count(1, 0); // close() below moves it to the closed count
-            close(rk, fresh, CloseReason.CLOSED, at, ts, now);
+            boolean nat = attachBestNat(rk, fresh);
+            if (!close(rk, fresh, CloseReason.CLOSED, at, ts, now)) return;
+            if (nat) metrics.natMatched();
+            count(1, 0); // close() moved it from the open count to the closed one
             return;
         }
         if (s.isOpen()) {
@@ -286,7 +304,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private void snapshotEnded(String host, HostState h, TcpEvent e, long ts, long now) {
         String id = e.getSnapshotId();
         if (id == null) {
-            throw new IllegalArgumentException("SNAPSHOT_END without a snapshotId from host " + host);
+            throw new InputRejectedException(InputRejectedException.MISSING_FIELD, "SNAPSHOT_END without a snapshotId from host " + host);
         }
         long startSeq = id.equals(h.snapshotId) && h.snapshotEpoch == e.getAgentEpoch() ? h.snapshotStartSeq : e.getSeq();
         List<KeyValue<String, RowState>> unconfirmed = new ArrayList<>();
@@ -312,13 +330,20 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     // ---- conntrack-nat ----------------------------------------------------------------------
 
     private void onNatEntry(String natKey, NatEntry entry, long ts, long now) {
-        String host = Keys.checkHost(Keys.hostOf(natKey));
-        HostState h = seen(host, now);
+        String host = Keys.hostOf(natKey); // checked at the door
         String[] k = natKey.split("\\|", -1);
-        if (k.length != 8) {
-            throw new IllegalArgumentException("not a NAT key (host|netns|zone|family|origSrc|origSport|origDst|origDport): " + natKey);
+        int origSport;
+        int origDport;
+        try {
+            if (k.length != 8) throw new NumberFormatException();
+            origSport = Integer.parseInt(k[5]);
+            origDport = Integer.parseInt(k[7]);
+        } catch (NumberFormatException e) {
+            throw new InputRejectedException(InputRejectedException.BAD_KEY,
+                    "not a NAT key (host|netns|zone|family|origSrc|origSport|origDst|origDport): " + InputDoor.shortened(natKey));
         }
-        String initiatorKey = RowKeys.INITIATOR + RowKeys.tuple(host, k[4], Integer.valueOf(k[5]), k[6], Integer.valueOf(k[7])) + natKey;
+        HostState h = seen(host, now);
+        String initiatorKey = RowKeys.INITIATOR + RowKeys.tuple(host, k[4], origSport, k[6], origDport) + natKey;
         NatEntry old = nat.get(initiatorKey);
         if (old != null) {
             deleteNat(responderKey(host, old, natKey));
@@ -346,8 +371,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
             if (best != null && !Objects.equals(best.info(), s.row.getNat())) {
                 s.row.setNat(best.info());
                 s.row.setUpdatedAt(Instant.ofEpochMilli(now));
-                metrics.natMatched();
-                store(rk, s, ts);
+                if (store(rk, s, ts)) metrics.natMatched();
             }
         }
         persist(host, h);
@@ -380,12 +404,14 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         into.addAll(rows.keysOfTuple(tuplePrefix));
     }
 
-    private void attachBestNat(String rk, RowState s) {
+    /** True when the row got a NAT entry (counted once the row is stored). */
+    private boolean attachBestNat(String rk, RowState s) {
         NatChoice best = bestNat(rk, s.row, rootNetns(hosts.get(s.row.getHost())));
         if (best != null) {
             s.row.setNat(best.info());
-            metrics.natMatched();
+            return true;
         }
+        return false;
     }
 
     /** Design rule 7 (NAT): the entries whose original tuple (initiator) or reply tuple (responder) is this socket's. */
@@ -412,14 +438,19 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private void punctuate(long now) {
         metrics.punctuationLagMs.set(Math.max(0, now - lastPunctuation - settings.punctuateEvery().toMillis()));
         lastPunctuation = now;
-        expireDue(now);
-        if (caughtUp(now)) {
-            for (Map.Entry<String, HostState> e : hosts.entrySet()) {
-                HostState h = e.getValue();
-                if (!h.lost && now - h.lastSeen > 3 * window) {
-                    hostLost(e.getKey(), h, now);
+        inPunctuation = true;
+        try {
+            expireDue(now);
+            if (caughtUp(now)) {
+                for (Map.Entry<String, HostState> e : hosts.entrySet()) {
+                    HostState h = e.getValue();
+                    if (!h.lost && now - h.lastSeen > 3 * window) {
+                        hostLost(e.getKey(), h, now);
+                    }
                 }
             }
+        } finally {
+            inPunctuation = false;
         }
     }
 
@@ -493,17 +524,19 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     // ---- row bookkeeping --------------------------------------------------------------------
 
-    private void close(String rk, RowState s, CloseReason reason, Instant closedAt, long ts, long now) {
+    /** Closes the row; false when the closed row could not be stored (too large for the sink, in a punctuation: dropped). */
+    private boolean close(String rk, RowState s, CloseReason reason, Instant closedAt, long ts, long now) {
         s.row.setState(ConnectionState.CLOSED);
         s.row.setCloseReason(reason);
         s.row.setClosedAt(closedAt);
         s.row.setUpdatedAt(Instant.ofEpochMilli(now));
         s.closeAppliedAt = now;
         s.tombstoneAt = settings.tombstoneAt(closedAt.toEpochMilli(), now);
+        if (!store(rk, s, ts)) return false;
         schedule(s.tombstoneAt, rk);
         count(-1, 1);
         metrics.closed(reason);
-        store(rk, s, ts);
+        return true;
     }
 
     /** A refresh: publish only if a field other than updatedAt changed; a pure duplicate only updates the bookkeeping. */
@@ -518,11 +551,51 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         store(rk, s, ts);
     }
 
-    /** A row change: the row, and its bookkeeping in a header, so {@code connections} alone rebuilds the row. */
-    private void store(String rk, RowState s, long ts) {
-        rows.put(rk, s);
+    /**
+     * A row change: the row, and its bookkeeping in a header, so {@code connections} alone rebuilds the row.
+     * Nothing changes when the row change does not fit the sink ({@link SinkLimit}, measured only when
+     * the limit is below what a row may take): for an input record this throws (the input is
+     * dead-lettered, {@code row-too-large}); in a punctuation the row is dropped (a tombstone, counted)
+     * and this returns false.
+     */
+    private boolean store(String rk, RowState s, long ts) {
         Headers headers = new RecordHeaders().add(RowStateHeader.NAME, RowStateHeader.encode(s));
-        context.forward(new Record<>(rows.idOf(rk), s.row, ts, headers));
+        String id = rows.idOf(rk);
+        if (sinkLimit.mustMeasure() && connectionWriter != null) {
+            int size = recordSize(id, s.row, headers);
+            if (size > sinkLimit.maxRecordBytes()) {
+                String why = "the row change of " + InputDoor.shortened(id) + " is " + size + " bytes, more than the " + sinkLimit.maxRecordBytes()
+                        + " the sink accepts";
+                if (!inPunctuation) {
+                    throw new InputRejectedException(InputRejectedException.ROW_TOO_LARGE, why);
+                }
+                dropTooLarge(rk, id, why);
+                return false;
+            }
+        }
+        rows.put(rk, s);
+        context.forward(new Record<>(id, s.row, ts, headers));
+        return true;
+    }
+
+    /** Key, value (as the sink writes it) and headers of a row change. */
+    private int recordSize(String id, Connection row, Headers headers) {
+        byte[] value = connectionWriter.serialize(settings.topics().connections(), row);
+        int n = id.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + (value == null ? 0 : value.length);
+        for (Header h : headers) n += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        return n;
+    }
+
+    /** A change no input record made (a punctuation's close) does not fit the sink: the row goes (tombstone), counted. */
+    private void dropTooLarge(String rk, String id, String why) {
+        RowState was = rows.get(rk);
+        if (was != null) {
+            rows.delete(rk);
+            count(was.isOpen() ? -1 : 0, was.isOpen() ? 0 : -1);
+            context.forward(new Record<>(id, null, context.currentSystemTimeMs()));
+        }
+        metrics.deadLettered("processing", InputRejectedException.ROW_TOO_LARGE);
+        log.error("{}: the row is deleted (a tombstone written) instead", why);
     }
 
     /** This task's row counts and the instance-wide gauges move together. */
@@ -567,11 +640,12 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     private String rowKey(String key, TcpEvent e) {
         if (e.getLaddr() == null || e.getLport() == null || e.getRaddr() == null || e.getRport() == null) {
-            throw new IllegalArgumentException(e.getType() + " without its full tuple from host " + e.getHost() + ": " + key);
+            throw new InputRejectedException(InputRejectedException.MISSING_FIELD, e.getType() + " without its full tuple from host "
+                    + e.getHost() + ": " + key);
         }
         String host = e.getHost();
         if (!key.startsWith(host) || key.length() <= host.length() || key.charAt(host.length()) != Keys.SEPARATOR) {
-            throw new IllegalArgumentException("key " + key + " is not a connection id of host " + host);
+            throw new InputRejectedException(InputRejectedException.BAD_KEY, "key " + key + " is not a connection id of host " + host);
         }
         return rows.keyOf(key, host, e.getLaddr(), e.getLport(), e.getRaddr(), e.getRport());
     }
@@ -605,7 +679,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         int want = HostPartitioner.partitionFor(host, n);
         if (want != context.taskId().partition()) {
             metrics.ignored("wrong-partition");
-            throw new IllegalArgumentException("a record of host " + host + " arrived in partition " + context.taskId().partition()
+            throw new InputRejectedException(InputRejectedException.WRONG_PARTITION, "a record of host " + host + " arrived in partition " + context.taskId().partition()
                     + " but the host's partition is " + want + " of " + n + ": producers must use dev.conntrail.schemas.HostPartitioner");
         }
     }

@@ -4,6 +4,7 @@ import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.HostPartitioner;
+import dev.conntrail.topology.errors.SinkLimit;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.StateSerdes;
@@ -43,8 +44,9 @@ import java.util.Set;
  * {@code rows} store instead, restored by Streams from its changelog.
  *
  * <p>Serdes are passed in: the registry-backed Avro serde in production, the same serde with a
- * {@code mock://} registry in TopologyTestDriver tests. Undecodable input and bad records are
- * dead-lettered by the exception handlers configured in {@link StreamsSettings}.
+ * {@code mock://} registry in TopologyTestDriver tests. Input records are checked at the processor's
+ * door ({@link InputDoor}); undecodable input, records it refuses and row changes the sink cannot
+ * take are dead-lettered by the exception handlers configured in {@link StreamsSettings}.
  */
 public final class ConnectionTopology {
     public static final String EVENTS_SOURCE = "tcp-events-source";
@@ -65,11 +67,21 @@ public final class ConnectionTopology {
      */
     public static Topology build(TopologySettings settings, Serde<TcpEvent> events, Serde<NatEntry> natEntries,
             Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer) {
+        return build(settings, events, natEntries, connections, metrics, restorer, SinkLimit.unlimited());
+    }
+
+    /**
+     * @param sinkLimit the largest row change {@code connections} takes: rows that would not fit are
+     *                  dead-lettered at the processor instead of failing the sink
+     */
+    public static Topology build(TopologySettings settings, Serde<TcpEvent> events, Serde<NatEntry> natEntries,
+            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer, SinkLimit sinkLimit) {
         TopicNames topics = settings.topics();
         Topology topology = new Topology();
         topology.addSource(EVENTS_SOURCE, Serdes.String().deserializer(), events.deserializer(), topics.events());
         topology.addSource(NAT_SOURCE, Serdes.String().deserializer(), natEntries.deserializer(), topics.nat());
-        topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics, restorer, connections.deserializer()),
+        topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics, restorer, connections.deserializer(),
+                        connections.serializer(), sinkLimit),
                 EVENTS_SOURCE, NAT_SOURCE);
         if (settings.persistentStores()) {
             topology.addStateStore(store(ROWS_STORE, StateSerdes.rows(), settings), TABLE);

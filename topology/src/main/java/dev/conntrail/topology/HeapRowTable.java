@@ -39,6 +39,51 @@ import org.slf4j.LoggerFactory;
  * fleet without NAT never need it; profiled at ~3 % of the stream thread).
  */
 final class HeapRowTable implements RowTable {
+    /** Records of {@code connections} a restore could not use: how many, and the first. */
+    private static final class Skipped {
+        long count;
+        long firstOffset = -1;
+        String firstReason;
+    }
+
+    /**
+     * The row a record of {@code connections} holds, or null when it holds none the table can use:
+     * bytes that do not decode, another record type, a row beyond the bounds (docs/design.md,
+     * "Records"). Such a record is skipped (counted, and the first one logged with its offset): the
+     * topic is the rows' changelog, but anyone with write access can put anything on it, and one
+     * such record must not stop every restore of the partition. A registry failure is not the
+     * record's: it is thrown (the stream thread waited for the registry already).
+     */
+    private static Connection usable(Deserializer<Connection> values, String topic, int partition, long offset, String id, byte[] value,
+            org.apache.kafka.common.header.Headers headers, Skipped skipped, ProcessorContext<?, ?> context, TopologyMetrics metrics) {
+        String reason;
+        String why;
+        try {
+            Object decoded = values.deserialize(topic, headers, value);
+            if (decoded instanceof Connection c) {
+                dev.conntrail.schemas.RecordBounds.Violation out = dev.conntrail.schemas.RecordBounds.violation(c);
+                if (out == null) out = dev.conntrail.schemas.RecordBounds.keyViolation(id);
+                if (out == null) return c;
+                reason = out.tooLong() ? "field-too-long" : "not-an-address";
+                why = out.message();
+            } else {
+                reason = "wrong-type";
+                why = "a " + (decoded == null ? "null" : decoded.getClass().getSimpleName()) + ", not a Connection";
+            }
+        } catch (RuntimeException e) {
+            if (dev.conntrail.topology.errors.RegistryFailures.isRegistryFailure(e)) throw e;
+            reason = "undecodable";
+            why = e.getMessage();
+        }
+        metrics.restoreSkipped(reason);
+        if (skipped.count++ == 0) {
+            skipped.firstOffset = offset;
+            skipped.firstReason = reason + ": " + why;
+            log.warn("task {}: skipping {}-{}@{} while restoring rows ({}: {})", context.taskId(), topic, partition, offset, reason, why);
+        }
+        return null;
+    }
+
     private static final Logger log = LoggerFactory.getLogger(HeapRowTable.class);
     /** Distinct strings shared between rows before {@link SharedStrings} starts over. */
     private static final int SHARED_STRINGS = 1 << 16;
@@ -69,15 +114,17 @@ final class HeapRowTable implements RowTable {
         HeapRowTable table = new HeapRowTable(marks);
         Map<String, CompactRow> byId = new HashMap<>();
         long[] withoutHeader = new long[1];
+        Skipped skipped = new Skipped();
         long records;
         try {
-            records = restorer.replay(context, topic, partition, (id, value, headers) -> {
+            records = restorer.replay(context, topic, partition, (offset, id, value, headers) -> {
                 if (id == null) return; // never written by the topology
                 if (value == null) {
                     byId.remove(id);
                     return;
                 }
-                Connection c = values.deserialize(topic, headers, value);
+                Connection c = usable(values, topic, partition, offset, id, value, headers, skipped, context, metrics);
+                if (c == null) return;
                 RowState s = new RowState(c);
                 Header h = headers.lastHeader(RowStateHeader.NAME);
                 if (h != null) {
@@ -117,6 +164,10 @@ final class HeapRowTable implements RowTable {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         metrics.restored(records, byId.size(), seconds);
+        if (skipped.count > 0) {
+            log.warn("task {}: skipped {} records of {}-{} that are not rows (first at offset {}: {})", context.taskId(), skipped.count,
+                    topic, partition, skipped.firstOffset, skipped.firstReason);
+        }
         if (withoutHeader[0] > 0) metrics.restoredWithoutHeader(withoutHeader[0]);
         log.info("task {}: restored {} rows from {} records of {}-{} in {} ms ({} records/s)", context.taskId(), byId.size(), records,
                 topic, partition, Math.round(seconds * 1000), seconds > 0 ? Math.round(records / seconds) : records);

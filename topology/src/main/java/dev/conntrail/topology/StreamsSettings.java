@@ -2,6 +2,9 @@ package dev.conntrail.topology;
 
 import dev.conntrail.topology.errors.DeadLetterDeserializationHandler;
 import dev.conntrail.topology.errors.DeadLetterProcessingHandler;
+import dev.conntrail.topology.errors.DeadLetterProductionHandler;
+import dev.conntrail.topology.errors.DeadLetters;
+import dev.conntrail.topology.errors.SinkLimit;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,6 +28,19 @@ public final class StreamsSettings {
      */
     public static Properties of(Map<String, Object> client, String applicationId, String guarantee, Path stateDir,
             TopologySettings settings, TopologyMetrics metrics) {
+        return of(client, applicationId, guarantee, stateDir, settings, metrics,
+                new DeadLetters(settings.topics().deadLetters(), metrics, SinkLimit.unlimited(), DEFAULT_DEAD_LETTER_VALUE_BYTES));
+    }
+
+    /** A dead letter's value is cut beyond this when the dead-letter topic's limit is not known. */
+    public static final int DEFAULT_DEAD_LETTER_VALUE_BYTES = 512 * 1024;
+
+    /**
+     * @param deadLetters what the exception handlers share: the dead-letter topic and its value limit,
+     *                    the sink's record limit, the metrics
+     */
+    public static Properties of(Map<String, Object> client, String applicationId, String guarantee, Path stateDir,
+            TopologySettings settings, TopologyMetrics metrics, DeadLetters deadLetters) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
@@ -41,7 +57,9 @@ public final class StreamsSettings {
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, settings.topics().deadLetters());
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class);
         p.put(DeadLetterDeserializationHandler.METRICS_CONFIG, metrics);
+        p.put(DeadLetters.CONFIG, deadLetters);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true); // no global stores; silences a warning
         if (!settings.storeCaching()) {
             // measured: the record cache costs throughput with our keys (BENCHMARKS.md)

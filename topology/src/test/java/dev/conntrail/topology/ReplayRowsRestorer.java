@@ -31,7 +31,8 @@ final class ReplayRowsRestorer implements RowsRestorer {
             KeyValueStore<String, Object> store = context.getStateStore(name);
             for (KeyValue<String, Object> kv : entries) store.put(kv.key, kv.value);
         });
-        for (TestRecord<String, byte[]> r : published) each.accept(r.key(), r.value(), r.headers());
+        long offset = 0;
+        for (TestRecord<String, byte[]> r : published) each.accept(offset++, r.key(), r.value(), r.headers());
         return published.size();
     }
 }

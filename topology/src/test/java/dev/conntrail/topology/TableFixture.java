@@ -9,6 +9,9 @@ import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.avro.TcpState;
 import dev.conntrail.schemas.Keys;
+import dev.conntrail.schemas.registry.RetryingSchemaRegistry;
+import dev.conntrail.topology.errors.DeadLetters;
+import dev.conntrail.topology.errors.SinkLimit;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.run.ValueSerdes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -54,6 +57,11 @@ final class TableFixture implements AutoCloseable {
     final TestInputTopic<String, TcpEvent> events;
     final TestInputTopic<String, NatEntry> nat;
     final TestInputTopic<String, byte[]> rawEvents;
+    final TestInputTopic<String, byte[]> rawNat;
+    final SinkLimit sinkLimit;
+    final Serde<TcpEvent> eventSerde;
+    final Serde<NatEntry> natSerde;
+    final Serde<Connection> connectionSerde;
     final TestOutputTopic<String, byte[]> out;
     /** Everything published to connections, as written (headers included): the replayed topic of a restart. */
     final List<TestRecord<String, byte[]>> published = new ArrayList<>();
@@ -72,16 +80,23 @@ final class TableFixture implements AutoCloseable {
     }
 
     TableFixture(Instant wallClock, TopologySettings settings) {
-        this(wallClock, settings, "mock://ttd-" + java.util.UUID.randomUUID(), new ReplayRowsRestorer(List.of(), Map.of()));
+        this(wallClock, settings, SinkLimit.unlimited());
     }
 
-    private TableFixture(Instant wallClock, TopologySettings settings, String registryUrl, ReplayRowsRestorer restorer) {
+    /** With a limit on the row changes the sink takes (a topic with a small max.message.bytes). */
+    TableFixture(Instant wallClock, TopologySettings settings, SinkLimit sinkLimit) {
+        this(wallClock, settings, "mock://ttd-" + java.util.UUID.randomUUID(), new ReplayRowsRestorer(List.of(), Map.of()), sinkLimit);
+    }
+
+    private TableFixture(Instant wallClock, TopologySettings settings, String registryUrl, ReplayRowsRestorer restorer, SinkLimit sinkLimit) {
         this.settings = settings;
+        this.sinkLimit = sinkLimit;
         this.registryUrl = registryUrl;
         this.wall = wallClock;
         // the real registry serde, on an in-memory registry of this test's own
         Map<String, Object> registry = Map.of("schema.registry.url", registryUrl);
-        ValueSerdes serdes = ValueSerdes.registry();
+        // a schema id the in-memory registry does not know is asked again for 200 ms, not the default 5 s
+        ValueSerdes serdes = ValueSerdes.registry(RetryingSchemaRegistry.Policy.of(Duration.ofSeconds(5), Duration.ofMillis(200)), null);
         Serde<TcpEvent> eventSerde = serdes.forValues(TcpEvent.class, registry);
         Serde<NatEntry> natSerde = serdes.forValues(NatEntry.class, registry);
         Serde<Connection> connectionSerde = serdes.forValues(Connection.class, registry);
@@ -92,14 +107,18 @@ final class TableFixture implements AutoCloseable {
             throw new java.io.UncheckedIOException(e);
         }
         Properties props = StreamsSettings.of(Map.of("bootstrap.servers", "unused:9092"), "conntrail-ttd", "exactly_once_v2",
-                stateDir, settings, metrics);
+                stateDir, settings, metrics, new DeadLetters(TOPICS.deadLetters(), metrics, sinkLimit, StreamsSettings.DEFAULT_DEAD_LETTER_VALUE_BYTES));
         // the tombstone budget is per thread: an earlier fixture's spending at the same mocked instant must not count here
         ExpiryBudget.forgetThisThread();
-        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics, restorer), props,
-                wallClock);
+        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics, restorer, sinkLimit),
+                props, wallClock);
+        this.eventSerde = eventSerde;
+        this.natSerde = natSerde;
+        this.connectionSerde = connectionSerde;
         events = driver.createInputTopic(TOPICS.events(), new StringSerializer(), eventSerde.serializer());
         nat = driver.createInputTopic(TOPICS.nat(), new StringSerializer(), natSerde.serializer());
         rawEvents = driver.createInputTopic(TOPICS.events(), new StringSerializer(), new ByteArraySerializer());
+        rawNat = driver.createInputTopic(TOPICS.nat(), new StringSerializer(), new ByteArraySerializer());
         out = driver.createOutputTopic(TOPICS.connections(), Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         dlq = driver.createOutputTopic(TOPICS.deadLetters(), Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
     }
@@ -227,7 +246,7 @@ final class TableFixture implements AutoCloseable {
             stores.put(name, entries);
         }
         close();
-        TableFixture next = new TableFixture(wall, settings, registryUrl, new ReplayRowsRestorer(new ArrayList<>(published), stores));
+        TableFixture next = new TableFixture(wall, settings, registryUrl, new ReplayRowsRestorer(new ArrayList<>(published), stores), sinkLimit);
         next.published.addAll(published);
         next.table.putAll(table);
         next.changes.addAll(changes);

@@ -10,7 +10,8 @@ import java.util.function.Supplier;
 
 /**
  * The agent's Prometheus meters: records published per topic, events held during a snapshot, loss per
- * cause, resyncs, NAT entries currently published, and the last snapshot's size.
+ * cause, resyncs, NAT entries currently published, failed reads of the earlier NAT keys, and the last
+ * snapshot's size.
  */
 public final class AgentMetrics {
     private final MeterRegistry registry;
@@ -18,6 +19,7 @@ public final class AgentMetrics {
     private final Counter publishedNat;
     private final Counter tombstones;
     private final Counter resyncs;
+    private final Counter natKeysReadFailures;
     private final Map<LossCause, Counter> lost = new EnumMap<>(LossCause.class);
     final AtomicLong snapshotSockets = new AtomicLong();
     final AtomicLong snapshotMillis = new AtomicLong();
@@ -30,6 +32,8 @@ public final class AgentMetrics {
                 .description("records handed to Kafka and acknowledged").register(registry);
         tombstones = Counter.builder("conntrail_producer_nat_tombstones").description("NAT tombstones published").register(registry);
         resyncs = Counter.builder("conntrail_producer_resyncs").description("snapshots taken after a loss").register(registry);
+        natKeysReadFailures = Counter.builder("conntrail_producer_nat_keys_read_failures")
+                .description("failed reads of this host's NAT keys back from conntrack-nat at start (retried)").register(registry);
         for (LossCause c : LossCause.values()) {
             lost.put(c, Counter.builder("conntrail_producer_lost").tag("cause", c.label)
                     .description("events or records that could not be delivered").register(registry));
@@ -55,6 +59,14 @@ public final class AgentMetrics {
 
     void resync() {
         resyncs.increment();
+    }
+
+    void natKeysReadFailed() {
+        natKeysReadFailures.increment();
+    }
+
+    public double natKeysReadFailures() {
+        return natKeysReadFailures.count();
     }
 
     void lost(LossCause cause, long n) {

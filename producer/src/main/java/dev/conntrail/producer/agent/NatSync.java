@@ -137,6 +137,26 @@ final class NatSync implements ConntrackListener, AutoCloseable {
         converge(firstDump, netns); // a new namespace: publish what it holds, nothing was lost
     }
 
+    /**
+     * Keys an earlier run left live on the topic, read back after the start (the read at start
+     * failed): those this run has not published are not in the kernel's table (the first dump and
+     * every NEW since are published), so they are tombstoned now.
+     */
+    synchronized int adoptEarlierKeys(Map<String, Long> earlierKeys) {
+        if (!running) {
+            return 0;
+        }
+        int stale = 0;
+        for (String key : earlierKeys.keySet()) {
+            if (!published.containsKey(key)) {
+                publisher.tombstoneNat(key);
+                stale++;
+            }
+        }
+        LOG.info("{} NAT keys of an earlier run read back late: {} no longer in the kernel's table, tombstoned", earlierKeys.size(), stale);
+        return stale;
+    }
+
     synchronized int entries() {
         return published.size();
     }

@@ -14,9 +14,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -49,6 +50,7 @@ public final class ProducerAgent implements AutoCloseable {
     private final EventPublisher publisher;
     private EventSource source;
     private NatSync nat;
+    private NatKeysReader natKeys;
     private MetricsServer metricsServer;
     private Thread thread;
     private volatile boolean running = true;
@@ -106,8 +108,14 @@ public final class ProducerAgent implements AutoCloseable {
         loss.startedAt(System.nanoTime());
         String natState = "off";
         if (options.conntrack() != null) {
-            nat = NatSync.start(options.conntrack(), publisher, loss, options.host(),
-                    NatKeysReader.liveKeys(options.clientProperties(), options.natTopic(), options.host(), Duration.ofSeconds(30)));
+            natKeys = new NatKeysReader(options.clientProperties(), options.natTopic(), options.host(), metrics,
+                    NatKeysReader.Policy.defaults());
+            Optional<Map<String, Long>> earlier = natKeys.tryOnce();
+            nat = NatSync.start(options.conntrack(), publisher, loss, options.host(), earlier.orElse(Map.of()));
+            if (earlier.isEmpty() && nat != null) {
+                NatSync sync = nat;
+                natKeys.retryInBackground(sync::adoptEarlierKeys); // design rule 7: stale keys still get their tombstones
+            }
             natState = nat == null ? "unavailable" : options.conntrack().name().toLowerCase() + " namespace(s), " + nat.entries()
                     + " entries";
         }
@@ -282,6 +290,9 @@ public final class ProducerAgent implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (natKeys != null) {
+            natKeys.close(); // before the publisher closes: a late read hands its tombstones to it
         }
         if (nat != null) {
             nat.close();

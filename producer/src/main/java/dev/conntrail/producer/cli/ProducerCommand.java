@@ -28,7 +28,7 @@ public final class ProducerCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
-    @Option(names = "--host-id", paramLabel = "ID", description = "This host's id (key prefix of every record; no '|'). "
+    @Option(names = "--host-id", paramLabel = "ID", description = "This host's id (key prefix of every record; no '|', at most 255 bytes). "
             + "Default: the hostname (uname -n, no DNS lookup); a name hosts share, such as localhost, is refused.")
     String hostId;
 

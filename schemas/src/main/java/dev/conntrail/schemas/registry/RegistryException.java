@@ -4,7 +4,8 @@ import dev.conntrail.schemas.SchemaSerdeException;
 
 /**
  * The schema registry answered with an error this client has no more specific type for. Transient
- * when the registry said so with a 5xx status (it may recover), permanent otherwise.
+ * when the registry said so with a 5xx status (it may recover), or asked us to slow down (429) or
+ * timed the request out (408); permanent otherwise.
  */
 public class RegistryException extends SchemaSerdeException {
     private static final long serialVersionUID = 1L;
@@ -29,6 +30,6 @@ public class RegistryException extends SchemaSerdeException {
 
     @Override
     public boolean isTransient() {
-        return status >= 500;
+        return status >= 500 || status == 429 || status == 408;
     }
 }

@@ -76,8 +76,13 @@ public final class TopologyCommand implements Callable<Integer> {
     StateStore stateStore = StateStore.memory;
 
     @Option(names = "--registry-timeout", converter = DurationConverter.class, defaultValue = "2m", paramLabel = "DURATION",
-            description = "Stop with an error when the schema registry has been unreachable this long (records are retried meanwhile). Default: ${DEFAULT-VALUE}.")
+            description = "Stop with an error when a schema registry call has failed this long (unreachable, 5xx, 429, 401/403; the stream thread waits and retries meanwhile, nothing is dead-lettered). Default: ${DEFAULT-VALUE}.")
     Duration registryTimeout = Duration.ofMinutes(2);
+
+    @Option(names = "--registry-unknown-id-grace", converter = DurationConverter.class, defaultValue = "5s", paramLabel = "DURATION",
+            description = "How long a schema id the registry says it does not know is asked again (a lagging registry replica) before "
+                    + "records naming it are dead-lettered. Default: ${DEFAULT-VALUE}.")
+    Duration registryUnknownIdGrace = Duration.ofSeconds(5);
 
     @Option(names = "--events-topic", defaultValue = "tcp-events", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
     String eventsTopic = "tcp-events";
@@ -129,6 +134,6 @@ public final class TopologyCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--window: " + e.getMessage());
         }
         return new TopologyApp.Options(kafka.clientProperties(), applicationId, processingGuarantee.name(), stateDir, partitions,
-                replicationFactor, settings, metricsPort, registryTimeout, metricsAddress);
+                replicationFactor, settings, metricsPort, registryTimeout, registryUnknownIdGrace, metricsAddress);
     }
 }

@@ -6,7 +6,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import dev.conntrail.topology.errors.InputRejectedException;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -14,13 +16,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * The topology's Prometheus metrics (names as Prometheus shows them, after Micrometer's renaming):
  * {@code conntrail_topology_rows{state=open|closed}}, {@code conntrail_topology_rows_opened_total},
  * {@code conntrail_topology_rows_closed_total{reason}}, {@code conntrail_topology_rows_expired_total},
- * {@code conntrail_topology_dead_lettered_total{stage}}, {@code conntrail_topology_nat_matches_total},
+ * {@code conntrail_topology_dead_lettered_total{stage,reason}}, {@code conntrail_topology_nat_matches_total},
  * {@code conntrail_topology_hosts{state=seen|lost}}, {@code conntrail_topology_hosts_lost_total},
  * {@code conntrail_topology_punctuation_lag_seconds}, {@code conntrail_topology_tombstone_lateness_seconds},
  * {@code conntrail_topology_registry_unreachable_total}, {@code conntrail_topology_input_ignored_total{why}},
  * {@code conntrail_topology_rows_restored_total}, {@code conntrail_topology_rows_restore_records_total},
  * {@code conntrail_topology_rows_restore_seconds}, {@code conntrail_topology_rows_restore_failures_total},
- * {@code conntrail_topology_rows_restored_without_header_total}.
+ * {@code conntrail_topology_rows_restored_without_header_total}, {@code conntrail_topology_rows_restore_skipped_total{reason}}.
  * Row and host gauges are sums over this instance's tasks.
  */
 public final class TopologyMetrics {
@@ -36,8 +38,6 @@ public final class TopologyMetrics {
     private final Counter opened;
     private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
     private final Counter expired;
-    private final Counter deadLetteredInput;
-    private final Counter deadLetteredProcessing;
     private final Counter natMatches;
     private final Counter hostsLost;
     private final Counter registryUnreachable;
@@ -68,13 +68,19 @@ public final class TopologyMetrics {
             }
         }
         expired = Counter.builder("conntrail.topology.rows.expired").description("CLOSED rows tombstoned at their window boundary").register(registry);
-        deadLetteredInput = Counter.builder("conntrail.topology.dead.lettered").tag("stage", "deserialization")
-                .description("input records sent to the dead-letter topic").register(registry);
-        deadLetteredProcessing = Counter.builder("conntrail.topology.dead.lettered").tag("stage", "processing")
-                .description("input records sent to the dead-letter topic").register(registry);
+        // every reason at zero from the start, so a rate exists before the first dead letter
+        for (String reason : List.of("bad-magic-byte", "malformed", "unknown-schema-id", "error")) deadLettered("deserialization", reason, 0);
+        for (String reason : List.of(InputRejectedException.NO_KEY, InputRejectedException.NULL_VALUE, InputRejectedException.WRONG_TYPE,
+                InputRejectedException.TOO_LONG, InputRejectedException.NOT_AN_ADDRESS, InputRejectedException.BAD_HOST, InputRejectedException.HOST_MISMATCH,
+                InputRejectedException.BAD_KEY, InputRejectedException.MISSING_FIELD, InputRejectedException.WRONG_PARTITION,
+                InputRejectedException.ROW_TOO_LARGE, "contract", "error")) {
+            deadLettered("processing", reason, 0);
+        }
+        for (String reason : List.of(InputRejectedException.ROW_TOO_LARGE, "unserializable")) deadLettered("production", reason, 0);
         natMatches = Counter.builder("conntrail.topology.nat.matches").description("rows given (or changed to) a NAT entry").register(registry);
         hostsLost = Counter.builder("conntrail.topology.hosts.lost.events").description("hosts declared lost (HOST_LOST)").register(registry);
-        registryUnreachable = Counter.builder("conntrail.topology.registry.unreachable").description("records that could not be (de)serialized because the schema registry was unreachable (retried)").register(registry);
+        registryUnreachable = Counter.builder("conntrail.topology.registry.unreachable")
+                .description("schema registry calls that failed and were retried (unreachable, 5xx, 429, 401/403, an id not known yet)").register(registry);
         tombstoneLateness = Timer.builder("conntrail.topology.tombstone.lateness").description("tombstone time minus its window boundary")
                 .publishPercentiles(0.5, 0.99).register(registry);
         rowsRestored = Counter.builder("conntrail.topology.rows.restored").description("rows rebuilt from connections at task initialisation")
@@ -125,12 +131,25 @@ public final class TopologyMetrics {
         tombstoneLateness.record(Duration.ofMillis(Math.max(0, lateMs)));
     }
 
-    public void deadLetteredInput() {
-        deadLetteredInput.increment();
+    /**
+     * An input record sent to the dead-letter topic (or, at {@code stage="production"}, a row change
+     * the broker refused): {@code stage} deserialization, processing or production; {@code reason} a
+     * short code (docs/design.md rule 8).
+     */
+    public void deadLettered(String stage, String reason) {
+        deadLettered(stage, reason, 1);
     }
 
-    public void deadLetteredProcessing() {
-        deadLetteredProcessing.increment();
+    private void deadLettered(String stage, String reason, int n) {
+        Counter.builder("conntrail.topology.dead.lettered").tag("stage", stage).tag("reason", reason)
+                .description("input records sent to the dead-letter topic, by stage and reason").register(registry).increment(n);
+    }
+
+    /** A record of connections the restore could not use (undecodable, another type, beyond the bounds): skipped. */
+    public void restoreSkipped(String reason) {
+        Counter.builder("conntrail.topology.rows.restore.skipped").tag("reason", reason)
+                .description("connections records skipped while rebuilding rows (undecodable, another type, beyond the bounds)")
+                .register(registry).increment();
     }
 
     public void natMatched() {
@@ -150,8 +169,8 @@ public final class TopologyMetrics {
                 .register(registry).increment();
     }
 
+    /** The sum of the counters of that name with those tags (whatever their other tags). */
     public double count(String name, String... tags) {
-        Counter c = registry.find(name).tags(tags).counter();
-        return c == null ? 0 : c.count();
+        return registry.find(name).tags(tags).counters().stream().mapToDouble(Counter::count).sum();
     }
 }

@@ -102,7 +102,7 @@ public final class KafkaRowsRestorer implements RowsRestorer {
             while (position < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     if (r.offset() >= end) break;
-                    each.accept(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), r.value(), r.headers());
+                    each.accept(r.offset(), r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), r.value(), r.headers());
                     handed++;
                 }
                 long now = System.nanoTime();

@@ -11,10 +11,10 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
  */
 public interface RowsRestorer extends AutoCloseable {
 
-    /** One record as read: the key, the value bytes (null: a tombstone), its headers. */
+    /** One record as read: its offset, the key, the value bytes (null: a tombstone), its headers. */
     @FunctionalInterface
     interface RecordHandler {
-        void accept(String key, byte[] value, Headers headers);
+        void accept(long offset, String key, byte[] value, Headers headers);
     }
 
     /**

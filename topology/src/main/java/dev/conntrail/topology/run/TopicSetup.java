@@ -12,8 +12,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
@@ -108,6 +111,38 @@ public final class TopicSetup {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new UserFacingException("cannot set up the topics (" + cause + "): check --bootstrap-servers and that the "
                     + "client may describe and create topics", cause);
+        }
+    }
+
+    /** The largest record {@code connections} and the dead-letter topic accept ({@code max.message.bytes}). */
+    public record Limits(int connectionsMaxMessageBytes, int deadLettersMaxMessageBytes) {
+    }
+
+    /** The record limits of {@code connections} and the dead-letter topic; Kafka's default (1 MiB) for one that cannot be read. */
+    public static Limits limits(Admin admin, TopicNames names, Duration timeout) {
+        ConfigResource connections = new ConfigResource(ConfigResource.Type.TOPIC, names.connections());
+        ConfigResource deadLetters = new ConfigResource(ConfigResource.Type.TOPIC, names.deadLetters());
+        int fallback = 1024 * 1024 + 12;
+        try {
+            Map<ConfigResource, Config> configs = admin.describeConfigs(List.of(connections, deadLetters)).all()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return new Limits(maxMessageBytes(configs.get(connections), fallback), maxMessageBytes(configs.get(deadLetters), fallback));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserFacingException("interrupted while reading the topics' configs");
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("cannot read max.message.bytes of {} and {} ({}); assuming Kafka's default", names.connections(), names.deadLetters(),
+                    e instanceof ExecutionException ? e.getCause() : e);
+            return new Limits(fallback, fallback);
+        }
+    }
+
+    private static int maxMessageBytes(Config config, int fallback) {
+        ConfigEntry e = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+        try {
+            return e == null || e.value() == null ? fallback : Integer.parseInt(e.value());
+        } catch (NumberFormatException x) {
+            return fallback;
         }
     }
 

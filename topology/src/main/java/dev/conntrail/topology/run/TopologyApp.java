@@ -12,7 +12,11 @@ import dev.conntrail.topology.ConnectionTopology;
 import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
+import dev.conntrail.schemas.RecordBounds;
+import dev.conntrail.schemas.registry.RetryingSchemaRegistry;
+import dev.conntrail.topology.errors.DeadLetters;
 import dev.conntrail.topology.errors.RegistryOutageHandler;
+import dev.conntrail.topology.errors.SinkLimit;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.KafkaRowsRestorer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -31,6 +35,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -48,16 +53,31 @@ import org.slf4j.LoggerFactory;
 public final class TopologyApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TopologyApp.class);
 
-    /** Everything {@code conntrail topology} can set; {@link #defaults} gives the command's defaults. */
+    /**
+     * Everything {@code conntrail topology} can set; {@link #defaults} gives the command's defaults.
+     *
+     * @param registryGiveUp         how long a registry call may keep failing (the stream thread waits and retries meanwhile)
+     *                               before the topology stops with an error
+     * @param registryUnknownIdGrace how long a schema id the registry answers 404 for is retried (a lagging replica)
+     *                               before records naming it are dead-lettered
+     */
     public record Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
             int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp,
-            String metricsAddress) {
+            Duration registryUnknownIdGrace, String metricsAddress) {
 
-        /** As the canonical constructor, with /metrics and /healthz on {@link MetricsServer#DEFAULT_ADDRESS}. */
+        /** As the canonical constructor, with the default unknown-id grace and /metrics on {@link MetricsServer#DEFAULT_ADDRESS}. */
         public Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
                 int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp) {
             this(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings, metricsPort,
-                    registryGiveUp, MetricsServer.DEFAULT_ADDRESS);
+                    registryGiveUp, RetryingSchemaRegistry.Policy.DEFAULT_UNKNOWN_ID_GRACE, MetricsServer.DEFAULT_ADDRESS);
+        }
+
+        /** As the canonical constructor, with /metrics on {@link MetricsServer#DEFAULT_ADDRESS}. */
+        public Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
+                int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp,
+                Duration registryUnknownIdGrace) {
+            this(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings, metricsPort,
+                    registryGiveUp, registryUnknownIdGrace, MetricsServer.DEFAULT_ADDRESS);
         }
 
         public static Options defaults(String bootstrapServers, String registryUrl, Duration window) {
@@ -68,29 +88,34 @@ public final class TopologyApp implements AutoCloseable {
                     TopologySettings.defaults(window), -1, Duration.ofMinutes(2));
         }
 
+        public Options withRegistryTimeouts(Duration giveUp, Duration unknownIdGrace) {
+            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
+                    metricsPort, giveUp, unknownIdGrace, metricsAddress);
+        }
+
         public Options withMetricsPort(int port) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    port, registryGiveUp, metricsAddress);
+                    port, registryGiveUp, registryUnknownIdGrace, metricsAddress);
         }
 
         public Options withMetricsAddress(String address) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, address);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, address);
         }
 
         public Options withStateDir(Path dir) {
             return new Options(clientProperties, applicationId, processingGuarantee, dir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, metricsAddress);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress);
         }
 
         public Options withApplicationId(String id) {
             return new Options(clientProperties, id, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, metricsAddress);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress);
         }
 
         public Options withPartitions(int n) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, n, replicationFactor, settings,
-                    metricsPort, registryGiveUp, metricsAddress);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress);
         }
     }
 
@@ -100,11 +125,13 @@ public final class TopologyApp implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final TopologyMetrics metrics;
     private final KafkaRowsRestorer restorer;
+    private final ValueSerdes serdes;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private TopologyApp(KafkaStreams streams, MetricsServer metricsServer, RegistryOutageHandler outageHandler,
-            PrometheusMeterRegistry registry, TopologyMetrics metrics, KafkaRowsRestorer restorer) {
+            PrometheusMeterRegistry registry, TopologyMetrics metrics, KafkaRowsRestorer restorer, ValueSerdes serdes) {
         this.restorer = restorer;
+        this.serdes = serdes;
         this.streams = streams;
         this.metricsServer = metricsServer;
         this.outageHandler = outageHandler;
@@ -117,22 +144,41 @@ public final class TopologyApp implements AutoCloseable {
         return start(Options.defaults(bootstrapServers, registryUrl, window));
     }
 
+    /** With the registry-backed serdes, waiting out registry failures as the options say. */
     public static TopologyApp start(Options o) {
-        return start(o, ValueSerdes.registry());
+        return start(o, null);
     }
 
+    /** @param serdes null: the registry-backed serdes, waiting out registry failures as the options say */
     public static TopologyApp start(Options o, ValueSerdes serdes) {
         TopicNames topics = o.settings().topics();
         int partitions;
+        TopicSetup.Limits limits;
         Map<String, Object> adminProps = new HashMap<>(o.clientProperties());
         adminProps.remove("schema.registry.url");
         try (Admin admin = Admin.create(adminProps)) {
             partitions = TopicSetup.ensure(admin, topics, o.partitions(), o.replicationFactor(), Duration.ofSeconds(30));
+            limits = TopicSetup.limits(admin, topics, Duration.ofSeconds(30));
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         TopologyMetrics metrics = new TopologyMetrics(registry);
+        if (serdes == null) {
+            serdes = ValueSerdes.registry(RetryingSchemaRegistry.Policy.of(o.registryGiveUp(), o.registryUnknownIdGrace()),
+                    (call, failure, failingFor) -> metrics.registryUnreachable());
+        }
+        int maxRequest = maxRequestSize(o.clientProperties());
+        SinkLimit sinkLimit = new SinkLimit(Math.min(maxRequest, limits.connectionsMaxMessageBytes()) - RECORD_FRAMING_BYTES);
+        if (sinkLimit.mustMeasure()) {
+            log.warn("{} takes records of at most {} bytes but a row change may be up to {}: row changes that do not fit are measured and "
+                    + "dead-lettered (row-too-large); raise max.message.bytes of {} (and max.request.size) to at least {}", topics.connections(),
+                    sinkLimit.maxRecordBytes(), RecordBounds.ROW_RECORD_MAX_BYTES, topics.connections(),
+                    RecordBounds.ROW_RECORD_MAX_BYTES + RECORD_FRAMING_BYTES);
+        }
+        int deadLetterValues = Math.max(1024, Math.min(maxRequest, limits.deadLettersMaxMessageBytes()) - DEAD_LETTER_ROOM_BYTES);
+        DeadLetters deadLetters = new DeadLetters(topics.deadLetters(), metrics, sinkLimit, deadLetterValues);
+        ValueSerdes values = serdes;
         Serde<TcpEvent> events = serdes.forValues(TcpEvent.class, o.clientProperties());
         Serde<NatEntry> nat = serdes.forValues(NatEntry.class, o.clientProperties());
         Serde<Connection> connections = serdes.forValues(Connection.class, o.clientProperties());
@@ -143,23 +189,24 @@ public final class TopologyApp implements AutoCloseable {
         }
         TopologySettings settings = o.settings().withInputPartitions(partitions);
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
-                settings, metrics);
+                settings, metrics, deadLetters);
         KafkaRowsRestorer restorer = new KafkaRowsRestorer(props);
-        Topology topology = ConnectionTopology.build(settings, events, nat, connections, metrics, restorer);
-        RegistryOutageHandler outage = new RegistryOutageHandler(o.registryGiveUp(), Clock.systemUTC(), metrics.processed::get);
+        Topology topology = ConnectionTopology.build(settings, events, nat, connections, metrics, restorer, sinkLimit);
+        RegistryOutageHandler outage = new RegistryOutageHandler(o.registryGiveUp(), Clock.systemUTC(), metrics.processed::get, sinkLimit);
         KafkaStreams streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(outage);
         new KafkaStreamsMetrics(streams).bindTo(registry);
         MetricsServer server = null;
         if (o.metricsPort() >= 0) {
             try {
-                server = new MetricsServer(o.metricsAddress(), o.metricsPort(), registry, () -> health(streams.state(), outage));
+                server = new MetricsServer(o.metricsAddress(), o.metricsPort(), registry,
+                        () -> health(streams.state(), outage, values::registryFailingForMillis));
             } catch (IOException e) {
                 throw new UserFacingException("cannot serve metrics on " + o.metricsAddress() + ":" + o.metricsPort() + " (" + e
                         + "): choose another --metrics-address or --metrics-port, or --metrics-port -1 for none", e);
             }
         }
-        TopologyApp app = new TopologyApp(streams, server, outage, registry, metrics, restorer);
+        TopologyApp app = new TopologyApp(streams, server, outage, registry, metrics, restorer, serdes);
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) app.stopped.countDown();
         });
@@ -184,6 +231,14 @@ public final class TopologyApp implements AutoCloseable {
         return outageHandler.fatalError();
     }
 
+    /**
+     * How long a stream thread has been waiting for a failing schema registry, in milliseconds; -1 when
+     * none is (a waiting thread processes nothing until the registry answers or {@code --registry-timeout}).
+     */
+    public long registryFailingForMillis() {
+        return serdes.registryFailingForMillis();
+    }
+
     public KafkaStreams streams() {
         return streams;
     }
@@ -203,6 +258,7 @@ public final class TopologyApp implements AutoCloseable {
     /** Clean stop: Streams commits the open transaction and closes; then the metrics server stops. */
     @Override
     public void close() {
+        serdes.abandon(); // a stream thread waiting for the registry stops waiting
         // leave the group: a restarted or remaining instance takes the tasks over at once instead of
         // after the session timeout
         streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
@@ -212,16 +268,32 @@ public final class TopologyApp implements AutoCloseable {
         registry.close();
     }
 
+    /** Batch and record framing around a row change's key, value and headers (a one-record batch: 61 + about 20 bytes). */
+    static final int RECORD_FRAMING_BYTES = 100;
+    /** Room in a dead letter for its key (at most 512 bytes) and error headers (stack trace and message are cut). */
+    static final int DEAD_LETTER_ROOM_BYTES = 20 * 1024;
+
+    /** The topology producer's {@code max.request.size} (Kafka's default 1 MiB unless set). */
+    static int maxRequestSize(Map<String, Object> client) {
+        Object v = client.get(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        if (v == null) v = client.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        try {
+            return v == null ? 1024 * 1024 : Integer.parseInt(String.valueOf(v).trim());
+        } catch (NumberFormatException e) {
+            return 1024 * 1024;
+        }
+    }
+
     /**
      * What {@code /healthz} says: unhealthy unless Kafka Streams is running or rebalancing; degraded while the
      * schema registry is unreachable (records are retried; after {@code --registry-timeout} the topology stops,
      * and is then unhealthy); ok otherwise.
      */
-    static Health health(KafkaStreams.State state, RegistryOutageHandler outage) {
+    static Health health(KafkaStreams.State state, RegistryOutageHandler outage, java.util.function.LongSupplier registryWaitMillis) {
         if (!state.isRunningOrRebalancing()) {
             return Health.unhealthy("Kafka Streams is " + state + (outage.fatalError() == null ? "" : ": " + outage.fatalError()));
         }
-        long outageMillis = outage.outageMillis();
+        long outageMillis = Math.max(outage.outageMillis(), registryWaitMillis.getAsLong());
         if (outageMillis >= 0) {
             return Health.degraded("the schema registry has been unreachable for " + outageMillis / 1000 + " s (records are retried)");
         }

@@ -40,20 +40,24 @@ class TopologyHealthTest {
     @Test
     void degradedWhileTheRegistryIsUnreachableUnhealthyOnceStreamsStops() {
         RegistryOutageHandler outage = new RegistryOutageHandler(Duration.ofSeconds(60), clock, processed::get);
-        assertThat(TopologyApp.health(KafkaStreams.State.RUNNING, outage)).isEqualTo(Health.OK);
-        assertThat(TopologyApp.health(KafkaStreams.State.REBALANCING, outage)).isEqualTo(Health.OK);
+        assertThat(TopologyApp.health(KafkaStreams.State.RUNNING, outage, () -> -1)).isEqualTo(Health.OK);
+        assertThat(TopologyApp.health(KafkaStreams.State.REBALANCING, outage, () -> -1)).isEqualTo(Health.OK);
 
         outage.handle(new StreamsException(new SerializationException("reading tcp-events",
                 new RegistryUnavailableException("schema registry unreachable", 0, new java.net.ConnectException()))));
         now.addAndGet(25_000);
-        Health h = TopologyApp.health(KafkaStreams.State.RUNNING, outage);
+        Health h = TopologyApp.health(KafkaStreams.State.RUNNING, outage, () -> -1);
         assertThat(h.httpStatus()).isEqualTo(200);
         assertThat(h.body()).isEqualTo("degraded: the schema registry has been unreachable for 25 s (records are retried)\n");
 
         processed.incrementAndGet(); // a record got through: the outage is over
-        assertThat(TopologyApp.health(KafkaStreams.State.RUNNING, outage)).isEqualTo(Health.OK);
+        assertThat(TopologyApp.health(KafkaStreams.State.RUNNING, outage, () -> -1)).isEqualTo(Health.OK);
 
-        Health stopped = TopologyApp.health(KafkaStreams.State.ERROR, outage);
+        // a stream thread waiting out the registry in place (RetryingSchemaRegistry) is an outage too
+        assertThat(TopologyApp.health(KafkaStreams.State.RUNNING, outage, () -> 12_000).body())
+                .isEqualTo("degraded: the schema registry has been unreachable for 12 s (records are retried)\n");
+
+        Health stopped = TopologyApp.health(KafkaStreams.State.ERROR, outage, () -> -1);
         assertThat(stopped.httpStatus()).isEqualTo(503);
         assertThat(stopped.body()).isEqualTo("unhealthy: Kafka Streams is ERROR\n");
     }
