@@ -4,6 +4,7 @@ import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.HostPartitioner;
+import dev.conntrail.topology.liveness.InputProgress;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.StateSerdes;
@@ -62,14 +63,16 @@ public final class ConnectionTopology {
     /**
      * @param restorer reads a task's partition of {@code connections} back at initialisation
      *                 (in-memory mode; unused with {@code persistentStores})
+     * @param progress how far each task is proven to have read its input: the evidence on which hosts are judged
+     *                 lost (design rule 5); {@link InputProgress#SYNCHRONOUS} in TopologyTestDriver
      */
     public static Topology build(TopologySettings settings, Serde<TcpEvent> events, Serde<NatEntry> natEntries,
-            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer) {
+            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer, InputProgress progress) {
         TopicNames topics = settings.topics();
         Topology topology = new Topology();
         topology.addSource(EVENTS_SOURCE, Serdes.String().deserializer(), events.deserializer(), topics.events());
         topology.addSource(NAT_SOURCE, Serdes.String().deserializer(), natEntries.deserializer(), topics.nat());
-        topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics, restorer, connections.deserializer()),
+        topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics, restorer, connections.deserializer(), progress),
                 EVENTS_SOURCE, NAT_SOURCE);
         if (settings.persistentStores()) {
             topology.addStateStore(store(ROWS_STORE, StateSerdes.rows(), settings), TABLE);

@@ -9,6 +9,7 @@ import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.avro.TcpState;
 import dev.conntrail.schemas.Keys;
+import dev.conntrail.topology.liveness.InputProgress;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.run.ValueSerdes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -39,6 +40,10 @@ import org.apache.kafka.streams.test.TestRecord;
  * helpers that emit records the way a producer does (agentEpoch, increasing seq).
  * {@link #restarted()} stops the driver and starts a new one whose tasks rebuild their rows from
  * what this one published ({@link ReplayRowsRestorer}).
+ *
+ * <p>Liveness (design rule 5): by default the task is always read through ({@link InputProgress#SYNCHRONOUS}, true
+ * of the driver). After {@link #observeInputs()} it is judged on {@link FakeInputs} (offsets read every second of
+ * wall clock), so a test can make the task lag or the broker unreachable.
  */
 final class TableFixture implements AutoCloseable {
     static final Duration W = Duration.ofSeconds(10);
@@ -66,6 +71,8 @@ final class TableFixture implements AutoCloseable {
     final Path stateDir;
     long epoch = 1;
     long seq = 0;
+    /** Null: always read through; else the offsets a watcher would read. */
+    FakeInputs inputs;
 
     TableFixture(Instant wallClock) {
         this(wallClock, TopologySettings.defaults(W).withPersistentStores(false));
@@ -76,6 +83,12 @@ final class TableFixture implements AutoCloseable {
     }
 
     private TableFixture(Instant wallClock, TopologySettings settings, String registryUrl, ReplayRowsRestorer restorer) {
+        this(wallClock, settings, registryUrl, restorer, null);
+    }
+
+    private TableFixture(Instant wallClock, TopologySettings settings, String registryUrl, ReplayRowsRestorer restorer, FakeInputs inputs) {
+        this.inputs = inputs;
+        if (inputs != null) inputs.observe(wallClock.toEpochMilli());
         this.settings = settings;
         this.registryUrl = registryUrl;
         this.wall = wallClock;
@@ -95,7 +108,9 @@ final class TableFixture implements AutoCloseable {
                 stateDir, settings, metrics);
         // the tombstone budget is per thread: an earlier fixture's spending at the same mocked instant must not count here
         ExpiryBudget.forgetThisThread();
-        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics, restorer), props,
+        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics, restorer,
+                (partition, now) -> this.inputs == null ? InputProgress.SYNCHRONOUS.readThrough(partition, now)
+                        : this.inputs.ledger.readThrough(partition, now)), props,
                 wallClock);
         events = driver.createInputTopic(TOPICS.events(), new StringSerializer(), eventSerde.serializer());
         nat = driver.createInputTopic(TOPICS.nat(), new StringSerializer(), natSerde.serializer());
@@ -150,7 +165,15 @@ final class TableFixture implements AutoCloseable {
     void send(TcpEvent... es) {
         for (TcpEvent e : es) {
             events.pipeInput(new TestRecord<>(Keys.of(e), e, e.getTimestamp()));
+            if (inputs != null) inputs.processedOne();
         }
+    }
+
+    /** From now on the task is judged on offsets ({@link FakeInputs}), observed at each second of wall clock. */
+    FakeInputs observeInputs() {
+        inputs = new FakeInputs(settings.topics(), settings.window().toMillis());
+        inputs.observe(wall.toEpochMilli());
+        return inputs;
     }
 
     void connect(Sock s, Instant at) {
@@ -190,8 +213,19 @@ final class TableFixture implements AutoCloseable {
     }
 
     void advance(Duration d) {
-        driver.advanceWallClockTime(d);
-        wall = wall.plus(d);
+        if (inputs == null) {
+            driver.advanceWallClockTime(d);
+            wall = wall.plus(d);
+            return;
+        }
+        // the watcher checks the offsets every second, before the punctuation that follows
+        while (!d.isZero()) {
+            Duration step = d.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : d;
+            wall = wall.plus(step);
+            inputs.observe(wall.toEpochMilli());
+            driver.advanceWallClockTime(step);
+            d = d.minus(step);
+        }
     }
 
     /** The table as a read_committed reader of {@code connections} sees it now. */
@@ -215,6 +249,11 @@ final class TableFixture implements AutoCloseable {
      * its other stores from what this one held. The table view and the producer's epoch/seq go on.
      */
     TableFixture restarted() {
+        return restartedAfter(Duration.ZERO);
+    }
+
+    /** As {@link #restarted()}, the new one starting {@code down} later on the wall clock (the topology was down meanwhile). */
+    TableFixture restartedAfter(Duration down) {
         table();
         Map<String, List<KeyValue<String, Object>>> stores = new LinkedHashMap<>();
         for (String name : List.of(ConnectionTopology.ROW_MARKS_STORE, ConnectionTopology.NAT_STORE, ConnectionTopology.HOSTS_STORE)) {
@@ -227,7 +266,9 @@ final class TableFixture implements AutoCloseable {
             stores.put(name, entries);
         }
         close();
-        TableFixture next = new TableFixture(wall, settings, registryUrl, new ReplayRowsRestorer(new ArrayList<>(published), stores));
+        wall = wall.plus(down);
+        TableFixture next = new TableFixture(wall, settings, registryUrl, new ReplayRowsRestorer(new ArrayList<>(published), stores),
+                inputs == null ? null : inputs.restarted(settings.topics(), settings.window().toMillis()));
         next.published.addAll(published);
         next.table.putAll(table);
         next.changes.addAll(changes);

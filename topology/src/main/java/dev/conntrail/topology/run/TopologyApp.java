@@ -12,6 +12,7 @@ import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.errors.RegistryOutageHandler;
+import dev.conntrail.topology.liveness.OffsetWatcher;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.KafkaRowsRestorer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -87,11 +88,13 @@ public final class TopologyApp implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final TopologyMetrics metrics;
     private final KafkaRowsRestorer restorer;
+    private final OffsetWatcher watcher;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private TopologyApp(KafkaStreams streams, MetricsServer metricsServer, RegistryOutageHandler outageHandler,
-            PrometheusMeterRegistry registry, TopologyMetrics metrics, KafkaRowsRestorer restorer) {
+            PrometheusMeterRegistry registry, TopologyMetrics metrics, KafkaRowsRestorer restorer, OffsetWatcher watcher) {
         this.restorer = restorer;
+        this.watcher = watcher;
         this.streams = streams;
         this.metricsServer = metricsServer;
         this.outageHandler = outageHandler;
@@ -132,7 +135,11 @@ public final class TopologyApp implements AutoCloseable {
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
                 settings, metrics);
         KafkaRowsRestorer restorer = new KafkaRowsRestorer(props);
-        Topology topology = ConnectionTopology.build(settings, events, nat, connections, metrics, restorer);
+        // design rule 5 (convergence): hosts are judged lost only on offsets that prove the input read through
+        OffsetWatcher watcher = new OffsetWatcher(adminProps, o.applicationId(), List.of(topics.events(), topics.nat()), partitions,
+                settings.window());
+        metrics.watchLiveness(watcher.ledger()::oldestProof, watcher::failedChecks);
+        Topology topology = ConnectionTopology.build(settings, events, nat, connections, metrics, restorer, watcher.ledger());
         RegistryOutageHandler outage = new RegistryOutageHandler(o.registryGiveUp(), Clock.systemUTC(), metrics.processed::get);
         KafkaStreams streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(outage);
@@ -146,7 +153,7 @@ public final class TopologyApp implements AutoCloseable {
                         + "): choose another --metrics-port, or -1 for none", e);
             }
         }
-        TopologyApp app = new TopologyApp(streams, server, outage, registry, metrics, restorer);
+        TopologyApp app = new TopologyApp(streams, server, outage, registry, metrics, restorer, watcher);
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) app.stopped.countDown();
         });
@@ -158,6 +165,7 @@ public final class TopologyApp implements AutoCloseable {
                 server == null ? "off" : ":" + server.port() + "/metrics");
         log.debug("client properties {}", KafkaOptions.redacted(o.clientProperties()));
         streams.start();
+        watcher.start();
         return app;
     }
 
@@ -194,6 +202,7 @@ public final class TopologyApp implements AutoCloseable {
         // after the session timeout
         streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         stopped.countDown();
+        watcher.close();
         restorer.close();
         if (metricsServer != null) metricsServer.close();
         registry.close();
