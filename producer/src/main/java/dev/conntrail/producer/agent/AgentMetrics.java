@@ -18,6 +18,7 @@ public final class AgentMetrics {
     private final Counter publishedNat;
     private final Counter tombstones;
     private final Counter resyncs;
+    private final Counter publishStalls;
     private final Map<LossCause, Counter> lost = new EnumMap<>(LossCause.class);
     final AtomicLong snapshotSockets = new AtomicLong();
     final AtomicLong snapshotMillis = new AtomicLong();
@@ -29,7 +30,9 @@ public final class AgentMetrics {
         publishedNat = Counter.builder("conntrail_producer_published").tag("topic", "nat")
                 .description("records handed to Kafka and acknowledged").register(registry);
         tombstones = Counter.builder("conntrail_producer_nat_tombstones").description("NAT tombstones published").register(registry);
-        resyncs = Counter.builder("conntrail_producer_resyncs").description("snapshots taken after a loss").register(registry);
+        resyncs = Counter.builder("conntrail_producer_resyncs").description("snapshots taken after a loss or a publish stall").register(registry);
+        publishStalls = Counter.builder("conntrail_producer_publish_stalls")
+                .description("publish stalls longer than the window (a record acknowledged, or a heartbeat sent, more than W late), each answered by a resync").register(registry);
         for (LossCause c : LossCause.values()) {
             lost.put(c, Counter.builder("conntrail_producer_lost").tag("cause", c.label)
                     .description("events or records that could not be delivered").register(registry));
@@ -55,6 +58,14 @@ public final class AgentMetrics {
 
     void resync() {
         resyncs.increment();
+    }
+
+    void publishStall() {
+        publishStalls.increment();
+    }
+
+    public double publishStalls() {
+        return publishStalls.count();
     }
 
     void lost(LossCause cause, long n) {

@@ -21,15 +21,17 @@ import java.util.Map;
  * @param queueCapacity     events the hand-off queue holds (also the hold buffer during a snapshot)
  * @param metricsPort       Prometheus /metrics and /healthz port (-1: none, 0: any free port)
  * @param topicWait         how long to wait for a missing topic before giving up (it is retried meanwhile)
+ * @param clockOffset       test only (zero otherwise): added to every time the agent publishes, as if the host's clock
+ *                          were off by that much
  */
 public record AgentOptions(String host, Map<String, Object> clientProperties, String eventsTopic, String natTopic,
         Duration heartbeatInterval, Duration window, AcceptPidMode acceptPid, ConntrackReader.Scope conntrack,
-        Duration pollInterval, boolean allowBpf, int queueCapacity, int metricsPort, Duration topicWait) {
+        Duration pollInterval, boolean allowBpf, int queueCapacity, int metricsPort, Duration topicWait, Duration clockOffset) {
 
     public static AgentOptions defaults(String host, Map<String, Object> clientProperties) {
         return new AgentOptions(host, Map.copyOf(clientProperties), "tcp-events", "conntrack-nat", Duration.ofSeconds(5),
                 Duration.ofSeconds(10), AcceptPidMode.DEFAULT, ConntrackReader.Scope.ROOT, Duration.ofSeconds(1), true,
-                65_536, 9464, Duration.ofMinutes(10));
+                65_536, 9464, Duration.ofMinutes(10), Duration.ZERO);
     }
 
     public AgentOptions {
@@ -44,41 +46,46 @@ public record AgentOptions(String host, Map<String, Object> clientProperties, St
 
     public AgentOptions withTopics(String events, String nat) {
         return new AgentOptions(host, clientProperties, events, nat, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait);
+                allowBpf, queueCapacity, metricsPort, topicWait, clockOffset);
     }
 
     public AgentOptions withIntervals(Duration heartbeat, Duration window, Duration poll) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeat, window, acceptPid, conntrack, poll,
-                allowBpf, queueCapacity, metricsPort, topicWait);
+                allowBpf, queueCapacity, metricsPort, topicWait, clockOffset);
     }
 
     public AgentOptions withAcceptPid(AcceptPidMode mode) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, mode, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait);
+                allowBpf, queueCapacity, metricsPort, topicWait, clockOffset);
     }
 
     public AgentOptions withConntrack(ConntrackReader.Scope scope) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, scope, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait);
+                allowBpf, queueCapacity, metricsPort, topicWait, clockOffset);
     }
 
     public AgentOptions withBpf(boolean allow) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allow, queueCapacity, metricsPort, topicWait);
+                allow, queueCapacity, metricsPort, topicWait, clockOffset);
     }
 
     public AgentOptions withQueueCapacity(int n) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, n, metricsPort, topicWait);
+                allowBpf, n, metricsPort, topicWait, clockOffset);
     }
 
     public AgentOptions withMetricsPort(int port) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, port, topicWait);
+                allowBpf, queueCapacity, port, topicWait, clockOffset);
     }
 
     public AgentOptions withTopicWait(Duration wait) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, wait);
+                allowBpf, queueCapacity, metricsPort, wait, clockOffset);
+    }
+
+    public AgentOptions withClockOffset(Duration offset) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
+                allowBpf, queueCapacity, metricsPort, topicWait, offset);
     }
 }

@@ -18,7 +18,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * The one idempotent Kafka producer of the agent ({@code acks=all}, {@code enable.idempotence},
  * {@link HostPartitioner}, string keys per {@link Keys}, Confluent-wire Avro values). {@code seq} is
  * assigned here, under the same lock as the send, so it strictly increases in publish order. A send
- * that fails (after {@code delivery.timeout.ms}) is counted as loss and asks for a resync.
+ * that fails (after {@code delivery.timeout.ms}) is counted as loss and asks for a resync; one acknowledged more
+ * than a window after it was sent is a publish stall ({@link PublishStalls}), which asks for one too.
+ *
+ * <p>{@code clockOffset} (test only, zero in production) shifts every time it publishes, as a host clock that is
+ * off by that much would.
  */
 public final class EventPublisher implements AutoCloseable {
     private final KafkaProducer<String, Object> producer;
@@ -26,6 +30,8 @@ public final class EventPublisher implements AutoCloseable {
     private final String natTopic;
     private final AgentMetrics metrics;
     private final LossTracker loss;
+    private final PublishStalls stalls;
+    private final long clockOffsetMicros;
     private long seq;
 
     public EventPublisher(AgentOptions options, AgentMetrics metrics, LossTracker loss) {
@@ -33,6 +39,8 @@ public final class EventPublisher implements AutoCloseable {
         this.natTopic = options.natTopic();
         this.metrics = metrics;
         this.loss = loss;
+        this.stalls = new PublishStalls(options.window().toNanos(), loss, metrics);
+        this.clockOffsetMicros = options.clockOffset().toNanos() / 1000;
         Map<String, Object> props = producerProperties(options.clientProperties());
         Serializer<Object> values = new ConfluentAvroSerializer();
         values.configure(props, false);
@@ -55,18 +63,20 @@ public final class EventPublisher implements AutoCloseable {
     public void publish(TcpEvent event) {
         synchronized (this) {
             event.setSeq(++seq);
+            if (clockOffsetMicros != 0) event.setTimestamp(event.getTimestamp().plus(clockOffsetMicros, java.time.temporal.ChronoUnit.MICROS));
             send(eventsTopic, Keys.of(event), event, event.getTimestamp().toEpochMilli(), false);
         }
     }
 
     /** Publishes a NAT entry under its key. */
     public void publishNat(NatEntry entry) {
+        if (clockOffsetMicros != 0) entry.setTimestamp(entry.getTimestamp().plus(clockOffsetMicros, java.time.temporal.ChronoUnit.MICROS));
         send(natTopic, Keys.of(entry), entry, entry.getTimestamp().toEpochMilli(), true);
     }
 
     /** Publishes a tombstone for a NAT key (the entry is gone). */
     public void tombstoneNat(String natKey) {
-        send(natTopic, natKey, null, System.currentTimeMillis(), true);
+        send(natTopic, natKey, null, System.currentTimeMillis() + clockOffsetMicros / 1000, true);
         metrics.tombstone();
     }
 
@@ -75,9 +85,17 @@ public final class EventPublisher implements AutoCloseable {
         return seq;
     }
 
+    /** Where publish stalls are tracked (the agent thread reports heartbeats and resyncs to it). */
+    PublishStalls stalls() {
+        return stalls;
+    }
+
     private void send(String topic, String key, Object value, long timestampMillis, boolean nat) {
+        long sentAt = System.nanoTime();
         try {
+            stalls.sent(sentAt);
             producer.send(new ProducerRecord<>(topic, null, timestampMillis, key, value), (meta, error) -> {
+                stalls.answered(sentAt, System.nanoTime(), error == null);
                 if (error == null) {
                     metrics.published(nat);
                 } else {
@@ -85,6 +103,7 @@ public final class EventPublisher implements AutoCloseable {
                 }
             });
         } catch (RuntimeException e) {
+            stalls.answered(sentAt, System.nanoTime(), false);
             // serialization (registry) failures and a closed producer surface here, not in the callback
             loss.lost(LossCause.SEND_FAILED, 1, topic + ": " + e);
         }
