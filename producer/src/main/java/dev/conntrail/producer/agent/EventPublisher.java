@@ -39,9 +39,9 @@ public final class EventPublisher implements AutoCloseable {
         this.natTopic = options.natTopic();
         this.metrics = metrics;
         this.loss = loss;
-        this.stalls = new PublishStalls(options.window().toNanos(), loss, metrics);
+        this.stalls = new PublishStalls(options.window().toNanos(), metrics);
         this.clockOffsetMicros = options.clockOffset().toNanos() / 1000;
-        Map<String, Object> props = producerProperties(options.clientProperties());
+        Map<String, Object> props = producerProperties(options.clientProperties(), options.window());
         Serializer<Object> values = new ConfluentAvroSerializer();
         values.configure(props, false);
         this.producer = new KafkaProducer<>(props, new StringSerializer(), values);
@@ -49,7 +49,25 @@ public final class EventPublisher implements AutoCloseable {
 
     /** The user's client settings plus what the contract fixes (these win). */
     static Map<String, Object> producerProperties(Map<String, Object> client) {
+        return producerProperties(client, null);
+    }
+
+    /**
+     * As {@link #producerProperties(Map)}, with defaults derived from the window W (when not null) so that a
+     * partition from the broker is noticed, and left, within about a window: a request unanswered for W closes the
+     * connection (the client's default, 30 s, leaves it to TCP's retransmission backoff, which after a 10 s
+     * outage took up to 4.4 s more to resume), and each attempt to connect again lasts at most W, so after the
+     * partition heals the next attempt comes within about a second or two. Design rule 5 (convergence): the
+     * resync after the stall can only start once records flow again.
+     */
+    static Map<String, Object> producerProperties(Map<String, Object> client, Duration window) {
         Map<String, Object> props = new HashMap<>(client);
+        if (window != null) {
+            long w = window.toMillis();
+            props.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, Math.min(w, 30_000)));
+            props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.max(1000, Math.min(w, 10_000)));
+            props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Math.max(1000, Math.min(w, 30_000)));
+        }
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HostPartitioner.class.getName());

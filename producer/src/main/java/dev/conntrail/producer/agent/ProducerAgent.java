@@ -198,6 +198,9 @@ public final class ProducerAgent implements AutoCloseable {
                     loss.flushLog(now);
                     nextLossCheck = now + LOSS_CHECK_NANOS;
                 }
+                if (publisher.stalls().takeWanted()) {
+                    loss.requestResync();
+                }
                 if (loss.takeResync(now)) {
                     resync();
                     nextHeartbeat = System.nanoTime(); // the time the resync took is not a stall: a heartbeat now

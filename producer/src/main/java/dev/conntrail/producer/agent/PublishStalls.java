@@ -1,5 +1,6 @@
 package dev.conntrail.producer.agent;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +22,8 @@ import org.slf4j.LoggerFactory;
 final class PublishStalls {
     private static final Logger LOG = LoggerFactory.getLogger(PublishStalls.class);
     private final long windowNanos;
-    private final LossTracker loss;
     private final AgentMetrics metrics;
+    private final AtomicBoolean wanted = new AtomicBoolean();
     private volatile long resyncStarted;
     private final AtomicLong outstanding = new AtomicLong();
     private volatile long lastCompletion;
@@ -31,9 +32,8 @@ final class PublishStalls {
     /** The longest acknowledgement of a stall not yet reported, in ns (0: none). */
     private final AtomicLong pending = new AtomicLong();
 
-    PublishStalls(long windowNanos, LossTracker loss, AgentMetrics metrics) {
+    PublishStalls(long windowNanos, AgentMetrics metrics) {
         this.windowNanos = windowNanos;
-        this.loss = loss;
         this.metrics = metrics;
         long now = System.nanoTime();
         this.resyncStarted = now - 1;
@@ -52,7 +52,7 @@ final class PublishStalls {
         long took = now - sentAt;
         if (acknowledged && took > windowNanos && sentAt - resyncStarted >= 0) {
             pending.accumulateAndGet(took, Math::max);
-            loss.requestResync();
+            wanted.set(true);
         }
     }
 
@@ -60,13 +60,23 @@ final class PublishStalls {
     void heartbeat(long lateBy) {
         if (lateBy > windowNanos) {
             pending.accumulateAndGet(lateBy, Math::max);
-            loss.requestResync();
+            wanted.set(true);
         }
+    }
+
+    /**
+     * Whether a stall asks for a resync (the agent thread then asks the loss tracker, which grants one per window).
+     * A resync that starts clears it, so acknowledgements of records sent before that resync, arriving while it is
+     * being granted, do not ask for another.
+     */
+    boolean takeWanted() {
+        return wanted.getAndSet(false);
     }
 
     /** The resync the stalls asked for begins now: its records follow everything sent before. */
     void resyncStarting(long now) {
         resyncStarted = now;
+        wanted.set(false);
         long took = pending.getAndSet(0);
         if (took > 0) {
             metrics.publishStall();

@@ -76,7 +76,13 @@ public final class OffsetWatcher implements AutoCloseable {
         while (running) {
             long started = System.currentTimeMillis();
             try {
+                long gapsBefore = ledger.gaps();
+                long previous = ledger.lastObservation();
                 check(started);
+                if (ledger.gaps() > gapsBefore && failingSince == Long.MIN_VALUE) {
+                    log.warn("input offsets read {} ms after the previous read (more than the window; this one took {} ms): hosts' silence is "
+                            + "counted from now", started - previous, System.currentTimeMillis() - started);
+                }
                 if (failingSince != Long.MIN_VALUE) {
                     log.info("input offsets readable again after {} ms: hosts' silence is counted from now", started - failingSince);
                     failingSince = Long.MIN_VALUE;
@@ -116,6 +122,7 @@ public final class OffsetWatcher implements AutoCloseable {
             if (o != null) positions.put(tp, o.offset());
         });
         ledger.observe(at, endOffsets, positions);
+        if (Boolean.getBoolean("conntrail.debug.watcher")) log.info("TMPDEBUG check at {} took {} ms: ends {} committed {} proof0 {} proof1 {}", at, System.currentTimeMillis() - at, endOffsets, positions, ledger.readThrough(0, at), ledger.readThrough(1, at));
     }
 
     private static String rootMessage(Throwable e) {
