@@ -122,7 +122,6 @@ public final class OffsetWatcher implements AutoCloseable {
             if (o != null) positions.put(tp, o.offset());
         });
         ledger.observe(at, endOffsets, positions);
-        if (Boolean.getBoolean("conntrail.debug.watcher")) log.info("TMPDEBUG check at {} took {} ms: ends {} committed {} proof0 {} proof1 {}", at, System.currentTimeMillis() - at, endOffsets, positions, ledger.readThrough(0, at), ledger.readThrough(1, at));
     }
 
     private static String rootMessage(Throwable e) {
