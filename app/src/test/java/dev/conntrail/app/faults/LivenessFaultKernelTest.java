@@ -329,6 +329,8 @@ class LivenessFaultKernelTest {
                 long gone = s.watch.await(t -> t.values().stream().noneMatch(c -> s.ours(c, a.host())
                         && (churned.contains(c.getLport()) || churned.contains(c.getRport()))), Duration.ofSeconds(30));
                 assertThat(gone).as("%s: churned rows tombstoned", a.host()).isPositive();
+                log.info("clock {}: churned rows tombstoned {} ms after the close (W = {} s)", a.host().endsWith("ahead") ? "2 min ahead"
+                        : "2 min behind", gone - closedAt, W.toSeconds());
                 assertThat(gone - closedAt).as("%s: within 2 W + the tolerance of the close, not minutes", a.host())
                         .isLessThanOrEqualTo(2 * W.toMillis() + TopologySettings.DEFAULT_CLOCK_TOLERANCE.toMillis() + 1000);
                 assertThat(checkChurned(s, a.host(), churned)).as("%s: churned rows tombstoned: %s", a.host(), s.watch.changes().stream()
