@@ -1,6 +1,7 @@
 package dev.conntrail.app;
 
 import dev.conntrail.cli.Cli;
+import dev.conntrail.producer.cli.DoctorCommand;
 import dev.conntrail.producer.cli.ProducerCommand;
 import dev.conntrail.producer.cli.SnapshotCommand;
 import dev.conntrail.producer.cli.TraceCommand;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "conntrail", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Every TCP connection of a fleet: eBPF on each host, Kafka in the middle, one live table.",
         subcommands = {LocalCommand.class, TraceCommand.class, SnapshotCommand.class, ProducerCommand.class,
-                TopologyCommand.class, TableCommand.class, CommandLine.HelpCommand.class},
+                TopologyCommand.class, TableCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Every option can also come from the environment: --bootstrap-servers reads CONNTRAIL_BOOTSTRAP_SERVERS.",
                 "Exit codes: 0 done, 1 runtime failure, 2 bad usage."})
 public final class Main implements Runnable {

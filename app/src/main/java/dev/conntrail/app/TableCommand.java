@@ -1,9 +1,12 @@
 package dev.conntrail.app;
 
+import static dev.conntrail.cli.TerminalText.cell;
+
 import dev.conntrail.avro.Connection;
 import dev.conntrail.cli.KafkaOptions;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
+import dev.conntrail.cli.TerminalText;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.schemas.RecordJson;
 import java.io.PrintStream;
@@ -126,6 +129,7 @@ public final class TableCommand implements Callable<Integer> {
         Map<String, Object> props = kafka.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a mistyped --topic must not create one
         props.put("specific.avro.reader", "true");
         props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "conntrail-table");
         Deserializer<Object> values = newDeserializer(String.valueOf(props.getOrDefault("value.deserializer",
@@ -155,7 +159,11 @@ public final class TableCommand implements Callable<Integer> {
         consumer.seekToBeginning(parts);
     }
 
-    /** The table as it stands: row id → latest value, rendered newest change first. */
+    /**
+     * The table as it stands: row id → latest value, rendered newest change first. Every text of a row comes from
+     * the network (a host's id, a process name any local user can choose): each is shown through
+     * {@link TerminalText#cell}, so none can drive the terminal.
+     */
     static final class TableView {
         private final Map<String, Connection> rows = new java.util.HashMap<>();
         private long changes;
@@ -179,17 +187,16 @@ public final class TableCommand implements Callable<Integer> {
             long open = rows.values().stream().filter(c -> "OPEN".equals(String.valueOf(c.getState()))).count();
             StringBuilder sb = new StringBuilder();
             sb.append(String.format("conntrail table — %s — %d rows (%d open, %d closed), %d changes, %d deletes, %s%n",
-                    topic, rows.size(), open, rows.size() - open, changes, deletes, Instant.now()));
+                    cell(topic), rows.size(), open, rows.size() - open, changes, deletes, Instant.now()));
             sb.append(String.format("%-12s %-6s %-5s %-40s %-40s %-8s %-15s %-7s %s%n", "HOST", "STATE", "DIR",
                     "LOCAL", "REMOTE", "PID", "COMM", "NAT", "UPDATED"));
             rows.values().stream()
                     .sorted((a, b) -> b.getUpdatedAt().compareTo(a.getUpdatedAt()))
                     .limit(maxRows)
                     .forEach(c -> sb.append(String.format("%-12s %-6s %-5s %-40s %-40s %-8s %-15s %-7s %s%n",
-                            c.getHost(), c.getState(), dir(c), endpoint(c.getLaddr(), c.getLport()),
-                            endpoint(c.getRaddr(), c.getRport()), c.getPid() == null ? "-" : c.getPid(),
-                            c.getComm() == null ? "-" : c.getComm(), c.getNat() == null ? "-" : "yes",
-                            c.getUpdatedAt())));
+                            cell(c.getHost(), "-"), cell(c.getState(), "-"), dir(c), endpoint(c.getLaddr(), c.getLport()),
+                            endpoint(c.getRaddr(), c.getRport()), cell(c.getPid(), "-"), cell(c.getComm(), "-"),
+                            c.getNat() == null ? "-" : "yes", cell(c.getUpdatedAt(), "-"))));
             if (rows.size() > maxRows) {
                 sb.append(String.format("… %d more rows (--max-rows)%n", rows.size() - maxRows));
             }
@@ -208,7 +215,7 @@ public final class TableCommand implements Callable<Integer> {
             if (addr == null) {
                 return "-";
             }
-            String a = addr.indexOf(':') >= 0 ? "[" + addr + "]" : addr;
+            String a = addr.indexOf(':') >= 0 ? "[" + cell(addr) + "]" : cell(addr);
             return a + ":" + (port == null ? "?" : port);
         }
     }

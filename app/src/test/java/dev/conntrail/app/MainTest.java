@@ -20,9 +20,16 @@ class MainTest {
     }
 
     @Test
-    void helpListsAllSixCommands() {
+    void helpListsAllSevenCommands() {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("local", "trace", "snapshot", "producer", "topology", "table");
+        assertThat(out.toString()).containsPattern("\n  doctor +What this host offers the agent");
+    }
+
+    @Test
+    void doctorWithABadFormatIsBadUsage() {
+        assertThat(run("doctor", "--format", "yaml")).isEqualTo(Cli.USAGE);
+        assertThat(err.toString()).contains("--format").contains("yaml");
     }
 
     @Test

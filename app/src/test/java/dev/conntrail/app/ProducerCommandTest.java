@@ -10,6 +10,8 @@ import dev.conntrail.testkit.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +42,22 @@ class ProducerCommandTest {
         assertThat(err.toString()).contains("--conntrack-netns");
         assertThat(run("producer", "--heartbeat-interval", "10s", "--window", "10s")).isEqualTo(Cli.USAGE);
         assertThat(err.toString()).contains("must be less than --window");
+    }
+
+    @Test
+    void aConfigFileThatCannotBeReadIsBadUsageNamingTheFileAndWhy() throws Exception {
+        Path missing = Path.of(System.getProperty("java.io.tmpdir"), "conntrail-no-such-" + System.nanoTime() + ".properties");
+        assertThat(run("producer", "--host-id", "h", "--config", missing.toString())).isEqualTo(Cli.USAGE);
+        assertThat(err.toString()).contains("conntrail producer: cannot read --config " + missing + ": no such file")
+                .doesNotContain("--host-id");
+        Path dir = Files.createTempDirectory("conntrail-config-dir");
+        try {
+            err.getBuffer().setLength(0);
+            assertThat(run("topology", "--config", dir.toString())).isEqualTo(Cli.USAGE);
+            assertThat(err.toString()).contains("conntrail topology: cannot read --config " + dir + ": it is a directory");
+        } finally {
+            Files.delete(dir);
+        }
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.conntrail.cli;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -30,15 +32,19 @@ public final class KafkaOptions {
             description = "One Kafka client property; repeatable; wins over --config.")
     public Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
-    /** The client properties: file, then flags, then bootstrap servers and registry URL. */
+    /**
+     * The client properties: file, then flags, then bootstrap servers and registry URL.
+     *
+     * @throws UsageException the {@code --config} file cannot be read: the message names the file and why
+     */
     public Map<String, Object> clientProperties() {
         Map<String, Object> props = new LinkedHashMap<>();
         if (configFile != null) {
             Properties file = new Properties();
             try (Reader reader = Files.newBufferedReader(configFile)) {
                 file.load(reader);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read --config " + configFile + ": " + e.getMessage(), e);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new UsageException("cannot read --config " + configFile + ": " + why(e));
             }
             file.stringPropertyNames().forEach(k -> props.put(k, file.getProperty(k)));
         }
@@ -48,20 +54,19 @@ public final class KafkaOptions {
         return props;
     }
 
-    /** Values that must never reach a log line. */
-    public static boolean isSecret(String key) {
-        String k = key.toLowerCase(java.util.Locale.ROOT);
-        return k.contains("password") || k.contains("secret") || k.contains("jaas") || k.contains("user.info")
-                || k.contains("token") || k.endsWith(".key");
-    }
-
-    /** The properties as text safe for logs: secrets replaced by {@code [hidden]}. */
-    public static String redacted(Map<String, ?> props) {
-        StringBuilder sb = new StringBuilder("{");
-        props.forEach((k, v) -> {
-            if (sb.length() > 1) sb.append(", ");
-            sb.append(k).append('=').append(isSecret(k) ? "[hidden]" : v);
-        });
-        return sb.append('}').toString();
+    private static String why(Exception e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.charset.CharacterCodingException) {
+            return "not UTF-8 text";
+        }
+        if (e instanceof IOException && e.getMessage() != null && e.getMessage().contains("Is a directory")) {
+            return "it is a directory";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 }

@@ -87,7 +87,13 @@ public final class RecordJson {
         }
     }
 
-    /** A JSON string literal with the escapes RFC 8259 requires. */
+    /**
+     * A JSON string literal with the escapes RFC 8259 requires, and more: a process name or a key is anyone's
+     * choice, and JSON lines often end up on a terminal. So DEL, the C1 controls, U+2028 and U+2029 (line breaks
+     * to JavaScript and to some terminals), the other format characters (the bidirectional overrides among them)
+     * and lone surrogates are written as {@code \}{@code uXXXX} too: the same string to any JSON reader, nothing a
+     * terminal acts on.
+     */
     public static void string(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
@@ -99,7 +105,9 @@ public final class RecordJson {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                        sb.append(c).append(s.charAt(++i)); // a character beyond the BMP, as it is
+                    } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c > 0x9f && escapedAbove(c))) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);
@@ -108,5 +116,13 @@ public final class RecordJson {
             }
         }
         sb.append('"');
+    }
+
+    private static boolean escapedAbove(char c) {
+        return switch (Character.getType(c)) {
+            case Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> true;
+            case Character.SURROGATE -> true; // a lone one: pairs are written as they are
+            default -> false;
+        };
     }
 }

@@ -35,6 +35,22 @@ class RecordJsonTest {
         assertThat(n.size()).isEqualTo(TcpEvent.getClassSchema().getFields().size() + 1);
     }
 
+    /**
+     * A process name is anyone's choice: in JSON, C0, DEL, C1, U+2028/U+2029 and the bidirectional overrides are
+     * escaped (nothing a terminal acts on reaches it), and every JSON reader gets the same string back.
+     */
+    @Test
+    void controlAndFormatCharactersAreEscapedAndReadBackTheSame() throws Exception {
+        TcpEvent e = Samples.fullEvent();
+        String comm = "\u001b[2J\u001b]0;t\u0007\u009b\u007f\u2028\u2029\u202e\ud800x😀é";
+        e.setComm(comm);
+        String line = RecordJson.toJson(e);
+        assertThat(line).contains("\"comm\":\"\\u001b[2J\\u001b]0;t\\u0007\\u009b\\u007f\\u2028\\u2029\\u202e\\ud800x😀é\"");
+        assertThat(line.codePoints()).allMatch(cp -> cp >= 0x20 && (cp < 0x7f || cp > 0x9f) && cp != 0x2028 && cp != 0x2029
+                && cp != 0x202e);
+        assertThat(JSON.readTree(line).get("comm").asText()).isEqualTo(comm);
+    }
+
     @Test
     void nullsStayNullAndMillisAreMillis() throws Exception {
         JsonNode hb = JSON.readTree(RecordJson.toJson(Samples.heartbeat()));

@@ -8,9 +8,11 @@ import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -18,9 +20,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * The one idempotent Kafka producer of the agent ({@code acks=all}, {@code enable.idempotence},
  * {@link HostPartitioner}, string keys per {@link Keys}, Confluent-wire Avro values). {@code seq} is
  * assigned here, under the same lock as the send, so it strictly increases in publish order. A send
- * that fails (after {@code delivery.timeout.ms}) is counted as loss and asks for a resync; one acknowledged more
- * than a window after it was sent is a publish stall ({@link PublishStalls}), which asks for one too.
- *
+ * that fails (after {@code delivery.timeout.ms}) is counted as loss and asks for a resync; a send to a topic that
+ * is missing says so. How long sends have been failing is what {@code /healthz} reports ({@link #failingNanos}).
+ * One acknowledged more than a window after it was sent is a publish stall ({@link PublishStalls}), which asks for
+ * a resync too.
+ * <p>Kafka's producer client has no {@code allow.auto.create.topics} (only the consumer has): its metadata requests
+ * always ask the broker to create a missing topic. So a topic deleted while the agent runs stays deleted only on
+ * brokers with {@code auto.create.topics.enable=false}; {@link TopicWaiter} warns at start when the broker has it on.
  * <p>{@code clockOffset} (test only, zero in production) shifts every time it publishes, as a host clock that is
  * off by that much would.
  */
@@ -33,6 +39,10 @@ public final class EventPublisher implements AutoCloseable {
     private final PublishStalls stalls;
     private final long clockOffsetMicros;
     private long seq;
+    /** Send time of the oldest failed send since the last acknowledged one; {@link #NONE} while sends succeed. */
+    private final AtomicLong failingSince = new AtomicLong(NONE);
+    private volatile String lastFailure;
+    private static final long NONE = Long.MIN_VALUE;
 
     public EventPublisher(AgentOptions options, AgentMetrics metrics, LossTracker loss) {
         this.eventsTopic = options.eventsTopic();
@@ -116,15 +126,45 @@ public final class EventPublisher implements AutoCloseable {
                 stalls.answered(sentAt, System.nanoTime(), error == null);
                 if (error == null) {
                     metrics.published(nat);
+                    failingSince.set(NONE);
                 } else {
-                    loss.lost(LossCause.SEND_FAILED, 1, topic + ": " + error);
+                    failed(sentAt, topic, error);
                 }
             });
         } catch (RuntimeException e) {
             stalls.answered(sentAt, System.nanoTime(), false);
             // serialization (registry) failures and a closed producer surface here, not in the callback
-            loss.lost(LossCause.SEND_FAILED, 1, topic + ": " + e);
+            failed(sentAt, topic, e);
         }
+    }
+
+    private void failed(long sentAt, String topic, Throwable error) {
+        String why = describe(topic, error);
+        lastFailure = why;
+        failingSince.accumulateAndGet(sentAt, (since, at) -> since == NONE || at - since < 0 ? at : since);
+        loss.lost(LossCause.SEND_FAILED, 1, why);
+    }
+
+    /** A failed send in words; a missing topic says so, and who creates topics. */
+    static String describe(String topic, Throwable error) {
+        String text = String.valueOf(error);
+        if (error instanceof UnknownTopicOrPartitionException
+                || (error instanceof org.apache.kafka.common.errors.TimeoutException && text.contains("not present in metadata"))) {
+            return "topic " + topic + " is missing (producers never create topics: start `conntrail topology` or create it; "
+                    + text + ")";
+        }
+        return topic + ": " + text;
+    }
+
+    /** How long sends have been failing without one succeeding since (0: the last send was acknowledged). */
+    public long failingNanos(long nowNanos) {
+        long since = failingSince.get();
+        return since == NONE ? 0 : Math.max(1, nowNanos - since);
+    }
+
+    /** The last failed send, in words (null before the first). */
+    public String lastFailure() {
+        return lastFailure;
     }
 
     public void flush() {

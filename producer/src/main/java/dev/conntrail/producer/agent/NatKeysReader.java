@@ -33,6 +33,7 @@ final class NatKeysReader {
         Map<String, Object> props = new HashMap<>(clientProperties);
         props.keySet().removeIf(k -> k.startsWith("schema.registry") || k.contains("serializer") || k.contains("deserializer"));
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // producers never create topics
         props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "conntrail-producer-nat-keys");
         Map<String, Long> live = new HashMap<>();
         String prefix = host + Keys.SEPARATOR;

@@ -3,8 +3,9 @@ package dev.conntrail.producer.agent;
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.cli.KafkaOptions;
+import dev.conntrail.cli.Health;
 import dev.conntrail.cli.MetricsServer;
+import dev.conntrail.cli.Redaction;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.producer.bpf.BpfUnavailableException;
 import dev.conntrail.schemas.registry.RegistryAdmin;
@@ -89,12 +90,14 @@ public final class ProducerAgent implements AutoCloseable {
         metrics.gauge("conntrail_producer_held", "events held while a snapshot is taken", () -> snapshotting ? queue.size() : 0);
         metrics.gauge("conntrail_producer_queued", "events waiting in the hand-off queue", queue::size);
         metrics.gauge("conntrail_producer_nat_entries", "NAT entries currently published", () -> nat == null ? 0 : nat.entries());
+        metrics.gauge("conntrail_producer_send_failing_seconds", "how long Kafka sends have been failing without one succeeding (0: they succeed)",
+                () -> publisher.failingNanos(System.nanoTime()) / 1e9);
         if (options.metricsPort() >= 0) {
             try {
-                metricsServer = new MetricsServer(options.metricsPort(), meters, () -> running && thread != null && thread.isAlive());
+                metricsServer = new MetricsServer(options.metricsAddress(), options.metricsPort(), meters, this::health);
             } catch (IOException e) {
-                throw new UserFacingException("cannot serve metrics on port " + options.metricsPort() + " (" + e.getMessage()
-                        + "): choose another --metrics-port, or -1 for none", e);
+                throw new UserFacingException("cannot serve metrics on " + options.metricsAddress() + ":" + options.metricsPort() + " ("
+                        + e + "): choose another --metrics-address or --metrics-port, or --metrics-port -1 for none", e);
             }
         }
         boolean registryOk = RegistryAdmin.fromConfig(options.clientProperties())
@@ -117,10 +120,11 @@ public final class ProducerAgent implements AutoCloseable {
         LOG.info("conntrail producer {} (epoch {}): {}; snapshot {} sockets, {} listeners ({} seeded) in {} ms; topics {}, {} "
                         + "(NAT: {}); registry {}{}; heartbeat {} s, window {} s; metrics {}",
                 options.host(), agentEpoch, source.describe(), first.sockets(), first.listeners(), first.seeded(), first.millis(),
-                options.eventsTopic(), options.natTopic(), natState, redactedUrl(options.clientProperties().get("schema.registry.url")),
+                options.eventsTopic(), options.natTopic(), natState,
+                Redaction.redact(String.valueOf(options.clientProperties().get("schema.registry.url"))),
                 registryOk ? "" : " (compatibility not set)", options.heartbeatInterval().toSeconds(), options.window().toSeconds(),
-                metricsServer == null ? "off" : ":" + metricsServer.port() + "/metrics");
-        LOG.debug("client properties {}", KafkaOptions.redacted(options.clientProperties()));
+                metricsServer == null ? "off" : metricsServer.endpoint() + "/metrics");
+        LOG.debug("client properties {}", Redaction.redact(options.clientProperties()));
     }
 
     private EventSource openSource() {
@@ -256,6 +260,24 @@ public final class ProducerAgent implements AutoCloseable {
         return metricsServer == null ? -1 : metricsServer.port();
     }
 
+    /**
+     * What {@code /healthz} says: unhealthy when the agent thread stopped, or when Kafka sends (to a broker, or
+     * through the schema registry the serializer needs) have failed for {@code unhealthyAfter} with none
+     * succeeding since; degraded while they have failed for less, and while the start-up snapshot is taken; ok
+     * otherwise.
+     */
+    public Health health() {
+        if (!isRunning()) {
+            return thread == null && running ? Health.degraded("starting (snapshot)") : Health.unhealthy("the agent thread stopped");
+        }
+        long failing = publisher.failingNanos(System.nanoTime());
+        if (failing == 0) {
+            return Health.OK;
+        }
+        String why = "Kafka sends failing for " + TimeUnit.NANOSECONDS.toSeconds(failing) + " s (last: " + publisher.lastFailure() + ")";
+        return failing >= options.unhealthyAfter().toNanos() ? Health.unhealthy(why) : Health.degraded(why);
+    }
+
     /** True while the agent thread runs. */
     public boolean isRunning() {
         return running && thread != null && thread.isAlive();
@@ -288,12 +310,5 @@ public final class ProducerAgent implements AutoCloseable {
         }
         meters.close();
         LOG.info("conntrail producer {} stopped: last seq {}", options.host(), publisher.lastSeq());
-    }
-
-    static String redactedUrl(Object url) {
-        String s = String.valueOf(url);
-        int at = s.indexOf('@');
-        int scheme = s.indexOf("://");
-        return at > 0 && scheme >= 0 && at > scheme ? s.substring(0, scheme + 3) + "[hidden]" + s.substring(at) : s;
     }
 }

@@ -3,6 +3,7 @@ package dev.conntrail.producer.agent;
 import dev.conntrail.cli.UserFacingException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,13 +12,20 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Producers never create topics (docs/design.md, "Topics", who creates topics): before the first send the agent
  * waits until its topics exist, saying which are missing and retrying, so the producer's metadata
- * requests cannot auto-create them on a broker that allows it.
+ * requests cannot auto-create them on a broker that allows it. Kafka's producer client cannot be told not to ask
+ * for auto-creation (it has no {@code allow.auto.create.topics}), so a topic deleted while the agent runs comes
+ * back, with the broker's default partition count, wherever the broker has {@code auto.create.topics.enable=true}:
+ * once the topics exist, the agent looks at that broker setting and warns when it is on.
  */
 final class TopicWaiter {
     private static final Logger LOG = LoggerFactory.getLogger(TopicWaiter.class);
@@ -39,6 +47,7 @@ final class TopicWaiter {
                     Set<String> names = admin.listTopics().names().get(10, TimeUnit.SECONDS);
                     missing.removeAll(names);
                     if (missing.isEmpty()) {
+                        warnIfBrokerCreatesTopics(admin, topics);
                         return;
                     }
                     if (!warned) {
@@ -64,6 +73,30 @@ final class TopicWaiter {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserFacingException("interrupted while waiting for topics " + topics);
+        }
+    }
+
+    /** One warning when the broker would create a deleted topic again for the producer (its default is to). */
+    static void warnIfBrokerCreatesTopics(Admin admin, List<String> topics) {
+        try {
+            Collection<Node> nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS);
+            if (nodes.isEmpty()) {
+                return;
+            }
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(nodes.iterator().next().id()));
+            Config config = admin.describeConfigs(List.of(broker)).all().get(10, TimeUnit.SECONDS).get(broker);
+            ConfigEntry entry = config == null ? null : config.get("auto.create.topics.enable");
+            if (entry != null && "true".equalsIgnoreCase(entry.value())) {
+                ConfigEntry partitions = config.get("num.partitions");
+                LOG.warn("the broker has auto.create.topics.enable=true: if {} is deleted while producers run, Kafka's producer "
+                        + "client creates it again with the broker's default of {} partition(s), which breaks partitioning by host; "
+                        + "set auto.create.topics.enable=false on the brokers (producers never create topics)", topics,
+                        partitions == null ? "?" : partitions.value());
+            }
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            LOG.debug("cannot read the broker's auto.create.topics.enable ({})", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -6,7 +6,9 @@ import java.nio.file.Path;
 
 /** This process's effective capabilities, from /proc/self/status (CapEff). */
 public final class Capabilities {
+    public static final int CAP_DAC_READ_SEARCH = 2;
     public static final int CAP_NET_ADMIN = 12;
+    public static final int CAP_SYS_PTRACE = 19;
     public static final int CAP_SYS_ADMIN = 21;
     public static final int CAP_PERFMON = 38;
     public static final int CAP_BPF = 39;
@@ -28,7 +30,12 @@ public final class Capabilities {
     }
 
     public static boolean has(int cap) {
-        return (effective() & (1L << cap)) != 0;
+        return has(effective(), cap);
+    }
+
+    /** Whether the capability set {@code set} (a CapEff-style bit mask) holds {@code cap}. */
+    public static boolean has(long set, int cap) {
+        return (set & (1L << cap)) != 0;
     }
 
     /** CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON (tracing programs need both). */

@@ -75,6 +75,8 @@ public interface Libbpf extends Library {
     Pointer libbpf_set_print(PrintFn fn);
     int libbpf_strerror(int err, byte[] buf, long size);
     int libbpf_num_possible_cpus();
+    int libbpf_major_version();
+    int libbpf_minor_version();
 
     long BPF_ANY = 0;
     long BPF_NOEXIST = 1;

@@ -21,7 +21,7 @@ import java.util.Random;
  * <p>The records younger than the cut are moved out of the kernel's rings into a hold in Java memory (merged
  * with the rings at the next drain), so the rings end a drain empty and the reader can sleep in poll():
  * left in a ring, they would make poll() return at once, and the reader would wake every 10 ms instead of
- * ~10 times a second at 10k connections/s (BENCHMARKS.md, "Tracer", session 6). Two holds alternate: the
+ * ~10 times a second at 10k connections/s (BENCHMARKS.md, "Tracer"). Two holds alternate: the
  * one filled in a drain is merged and emptied in the next.
  */
 final class PerCpuRings implements RecordSource {

@@ -194,6 +194,16 @@ public final class Tracer implements AutoCloseable {
         return cookies;
     }
 
+    /** How many BPF ring buffers the programs write to (one per possible CPU). */
+    public int ringBuffers() {
+        return rings.fds().length;
+    }
+
+    /** The size of each ring buffer in bytes. */
+    public int ringBufferBytes() {
+        return rings.ringBytes();
+    }
+
     /** Names of the attached programs. */
     public synchronized List<String> attachedPrograms() {
         return links.stream().map(BpfLink::program).toList();

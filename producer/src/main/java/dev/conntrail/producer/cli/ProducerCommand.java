@@ -3,12 +3,14 @@ package dev.conntrail.producer.cli;
 import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.DurationConverter;
 import dev.conntrail.cli.KafkaOptions;
+import dev.conntrail.cli.MetricsServer;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.producer.agent.AgentOptions;
 import dev.conntrail.producer.agent.ProducerAgent;
 import dev.conntrail.producer.bpf.AcceptPidMode;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +28,8 @@ public final class ProducerCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
-    @Option(names = "--host-id", paramLabel = "ID", description = "This host's id (key prefix of every record; no '|'). Default: the hostname.")
+    @Option(names = "--host-id", paramLabel = "ID", description = "This host's id (key prefix of every record; no '|'). "
+            + "Default: the hostname (uname -n, no DNS lookup); a name hosts share, such as localhost, is refused.")
     String hostId;
 
     @Option(names = "--accept-pid", paramLabel = "MODE", defaultValue = "default",
@@ -62,6 +65,16 @@ public final class ProducerCommand implements Callable<Integer> {
             description = "Prometheus /metrics and /healthz (-1: none). Default: ${DEFAULT-VALUE}.")
     int metricsPort;
 
+    @Option(names = "--metrics-address", defaultValue = MetricsServer.DEFAULT_ADDRESS, paramLabel = "ADDRESS",
+            description = "Address /metrics and /healthz listen on (loopback: this host only; in Kubernetes the pod IP, "
+                    + "deploy/conntrail-producer-daemonset.yaml). Default: ${DEFAULT-VALUE}.")
+    String metricsAddress;
+
+    @Option(names = "--unhealthy-after", converter = DurationConverter.class, defaultValue = "5m", paramLabel = "DURATION",
+            description = "/healthz says unhealthy (503) once Kafka sends have failed this long with none succeeding "
+                    + "(degraded before). Default: ${DEFAULT-VALUE}.")
+    Duration unhealthyAfter;
+
     @Option(names = "--queue-size", defaultValue = "65536", paramLabel = "N", hidden = true,
             description = "Events the hand-off queue holds (also during a snapshot); more is counted loss.")
     int queueSize;
@@ -89,13 +102,15 @@ public final class ProducerCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--heartbeat-interval (" + heartbeat
                     + ") must be less than --window (" + window + "), or the topology may declare this host lost");
         }
-        AgentOptions options = options(kafka, hostId == null ? HostIds.defaultHostId() : hostId)
+        AgentOptions options = options(kafka, HostIds.producerHostId(hostId))
                 .withAcceptPid(acceptPid)
                 .withIntervals(heartbeat, window, pollInterval)
                 .withConntrack(scope(conntrackNetns))
                 .withBpf(!noBpf)
                 .withQueueCapacity(queueSize)
                 .withMetricsPort(metricsPort)
+                .withMetricsAddress(metricsAddress)
+                .withUnhealthyAfter(unhealthyAfter)
                 .withTopics(eventsTopic, natTopic)
                 .withClockOffset(clockOffset.startsWith("-") ? DurationConverter.parse(clockOffset.substring(1)).negated()
                         : DurationConverter.parse(clockOffset));
@@ -104,8 +119,9 @@ public final class ProducerCommand implements Callable<Integer> {
     }
 
     static AgentOptions options(KafkaOptions kafka, String host) {
+        Map<String, Object> client = kafka.clientProperties(); // a --config file that cannot be read says so itself
         try {
-            return AgentOptions.defaults(host, kafka.clientProperties());
+            return AgentOptions.defaults(host, client);
         } catch (IllegalArgumentException e) {
             throw new UserFacingException(e.getMessage() + ": pass --host-id");
         }

@@ -3,7 +3,9 @@ package dev.conntrail.producer.cli;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.OutputFormat;
+import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.RunOptions;
+import dev.conntrail.cli.TerminalText;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.producer.bpf.BpfUnavailableException;
 import dev.conntrail.producer.conntrack.ConntrackEntry;
@@ -16,7 +18,6 @@ import dev.conntrail.producer.snapshot.SocketSnapshotter;
 import dev.conntrail.producer.snapshot.TcpStates;
 import dev.conntrail.schemas.RecordJson;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -58,7 +59,7 @@ public final class SnapshotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String host = hostId != null ? hostId : InetAddress.getLocalHost().getHostName();
+        String host = hostId != null ? hostId : HostIds.defaultHostId();
         if (host.contains("|")) {
             throw new UserFacingException("--host-id must not contain '|'");
         }
@@ -110,12 +111,13 @@ public final class SnapshotCommand implements Callable<Integer> {
             }
             out.print(sb);
         } else {
+            // the process name is anyone's choice: every text goes through TerminalText.cell
             out.printf("%-11s %-11s %-8s %-45s %-45s %7s %-15s %6s %s%n",
                     "NETNS", "STATE", "DIR", "LOCAL", "PEER", "PID", "COMM", "UID", "COOKIE");
             for (SocketEntry e : snap.sockets()) {
                 out.printf("%-11d %-11s %-8s %-45s %-45s %7s %-15s %6d %s%n", e.netns(), TcpStates.toAvro(e.state()),
                         e.direction(), endpoint(e.laddr(), e.lport()), endpoint(e.raddr(), e.rport()),
-                        e.pid() == null ? "-" : e.pid(), e.comm() == null ? "-" : e.comm(), e.uid(),
+                        e.pid() == null ? "-" : e.pid(), TerminalText.cell(e.comm(), "-"), e.uid(),
                         e.cookie() == null ? "-" : Long.toUnsignedString(e.cookie()));
             }
             if (nat) {
@@ -133,6 +135,6 @@ public final class SnapshotCommand implements Callable<Integer> {
     }
 
     private static String endpoint(String addr, int port) {
-        return addr.indexOf(':') >= 0 ? "[" + addr + "]:" + port : addr + ":" + port;
+        return addr.indexOf(':') >= 0 ? "[" + TerminalText.cell(addr) + "]:" + port : TerminalText.cell(addr) + ":" + port;
     }
 }

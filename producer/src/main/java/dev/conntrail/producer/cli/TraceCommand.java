@@ -4,6 +4,7 @@ import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
+import dev.conntrail.cli.TerminalText;
 import dev.conntrail.producer.bpf.AcceptPidMode;
 import dev.conntrail.producer.bpf.Tracer;
 import dev.conntrail.producer.bpf.TracerCounters;
@@ -184,18 +185,19 @@ public final class TraceCommand implements Callable<Integer> {
         }
     }
 
-    private static String table(TcpEvent e) {
+    /** One table line; the process name is anyone's choice, so every text goes through {@link TerminalText#cell}. */
+    static String table(TcpEvent e) {
         return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %s", TIME.format(e.getTimestamp()), e.getType(),
                 orDash(e.getPid()), orDash(e.getTid()), orDash(e.getComm()), orDash(e.getUid()), orDash(e.getNetns()),
                 endpoint(e.getLaddr(), e.getLport()), endpoint(e.getRaddr(), e.getRport()), orDash(e.getCookie()));
     }
 
     private static String endpoint(String addr, Integer port) {
-        return (addr.indexOf(':') >= 0 ? "[" + addr + "]" : addr) + ":" + port;
+        return (addr.indexOf(':') >= 0 ? "[" + TerminalText.cell(addr) + "]" : TerminalText.cell(addr)) + ":" + port;
     }
 
     private static String orDash(Object o) {
-        return o == null ? "-" : o.toString();
+        return TerminalText.cell(o, "-");
     }
 
 }

@@ -1,6 +1,7 @@
 package dev.conntrail.producer.privilege;
 
 import dev.conntrail.cli.Cli;
+import dev.conntrail.producer.cli.DoctorCommand;
 import dev.conntrail.producer.cli.SnapshotCommand;
 import dev.conntrail.producer.cli.TraceCommand;
 import java.util.Arrays;
@@ -12,6 +13,7 @@ public final class CommandProbe {
         Object command = switch (args[0]) {
             case "snapshot" -> new SnapshotCommand();
             case "trace" -> new TraceCommand();
+            case "doctor" -> new DoctorCommand();
             default -> throw new IllegalArgumentException(args[0]);
         };
         System.exit(Cli.commandLine(command).execute(rest));

@@ -2,6 +2,7 @@ package dev.conntrail.topology.cli;
 
 import dev.conntrail.cli.DurationConverter;
 import dev.conntrail.cli.KafkaOptions;
+import dev.conntrail.cli.MetricsServer;
 import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.topology.StreamsSettings;
@@ -57,6 +58,11 @@ public final class TopologyCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", defaultValue = "9465", paramLabel = "PORT",
             description = "Serve /metrics (Prometheus) and /healthz here; -1: off. Default: ${DEFAULT-VALUE}.")
     int metricsPort = 9465;
+
+    @Option(names = "--metrics-address", defaultValue = MetricsServer.DEFAULT_ADDRESS, paramLabel = "ADDRESS",
+            description = "Address /metrics and /healthz listen on (loopback: this host only; in a container its own address, "
+                    + "or 0.0.0.0). Default: ${DEFAULT-VALUE}.")
+    String metricsAddress = MetricsServer.DEFAULT_ADDRESS;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the state stores live. Default: Kafka Streams' (java.io.tmpdir/kafka-streams).")
     Path stateDir;
@@ -123,6 +129,6 @@ public final class TopologyCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--window: " + e.getMessage());
         }
         return new TopologyApp.Options(kafka.clientProperties(), applicationId, processingGuarantee.name(), stateDir, partitions,
-                replicationFactor, settings, metricsPort, registryTimeout);
+                replicationFactor, settings, metricsPort, registryTimeout, metricsAddress);
     }
 }

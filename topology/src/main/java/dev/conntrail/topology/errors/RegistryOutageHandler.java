@@ -56,6 +56,18 @@ public final class RegistryOutageHandler implements StreamsUncaughtExceptionHand
         return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
 
+    /**
+     * How long the registry outage in progress has lasted, in milliseconds: from its first failure, while no record
+     * was processed since the last one; -1 when there is none.
+     */
+    public long outageMillis() {
+        long since = outageSince.get();
+        if (since < 0 || progress.getAsLong() != progressAtFailure.get()) {
+            return -1;
+        }
+        return Math.max(0, clock.millis() - since);
+    }
+
     /** Why the client shut itself down; null while it has not. */
     public String fatalError() {
         return fatal.get();

@@ -3,8 +3,9 @@ package dev.conntrail.topology.run;
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.cli.KafkaOptions;
+import dev.conntrail.cli.Health;
 import dev.conntrail.cli.MetricsServer;
+import dev.conntrail.cli.Redaction;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.schemas.registry.RegistryAdmin;
 import dev.conntrail.topology.ConnectionTopology;
@@ -21,7 +22,6 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,7 +51,15 @@ public final class TopologyApp implements AutoCloseable {
 
     /** Everything {@code conntrail topology} can set; {@link #defaults} gives the command's defaults. */
     public record Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
-            int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp) {
+            int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp,
+            String metricsAddress) {
+
+        /** As the canonical constructor, with /metrics and /healthz on {@link MetricsServer#DEFAULT_ADDRESS}. */
+        public Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
+                int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp) {
+            this(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings, metricsPort,
+                    registryGiveUp, MetricsServer.DEFAULT_ADDRESS);
+        }
 
         public static Options defaults(String bootstrapServers, String registryUrl, Duration window) {
             Map<String, Object> client = new HashMap<>();
@@ -63,22 +71,27 @@ public final class TopologyApp implements AutoCloseable {
 
         public Options withMetricsPort(int port) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    port, registryGiveUp);
+                    port, registryGiveUp, metricsAddress);
+        }
+
+        public Options withMetricsAddress(String address) {
+            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
+                    metricsPort, registryGiveUp, address);
         }
 
         public Options withStateDir(Path dir) {
             return new Options(clientProperties, applicationId, processingGuarantee, dir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp);
+                    metricsPort, registryGiveUp, metricsAddress);
         }
 
         public Options withApplicationId(String id) {
             return new Options(clientProperties, id, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp);
+                    metricsPort, registryGiveUp, metricsAddress);
         }
 
         public Options withPartitions(int n) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, n, replicationFactor, settings,
-                    metricsPort, registryGiveUp);
+                    metricsPort, registryGiveUp, metricsAddress);
         }
     }
 
@@ -147,10 +160,10 @@ public final class TopologyApp implements AutoCloseable {
         MetricsServer server = null;
         if (o.metricsPort() >= 0) {
             try {
-                server = new MetricsServer(o.metricsPort(), registry, () -> streams.state().isRunningOrRebalancing());
+                server = new MetricsServer(o.metricsAddress(), o.metricsPort(), registry, () -> health(streams.state(), outage));
             } catch (IOException e) {
-                throw new UserFacingException("cannot serve metrics on port " + o.metricsPort() + " (" + e.getMessage()
-                        + "): choose another --metrics-port, or -1 for none", e);
+                throw new UserFacingException("cannot serve metrics on " + o.metricsAddress() + ":" + o.metricsPort() + " (" + e
+                        + "): choose another --metrics-address or --metrics-port, or --metrics-port -1 for none", e);
             }
         }
         TopologyApp app = new TopologyApp(streams, server, outage, registry, metrics, restorer, watcher);
@@ -159,11 +172,11 @@ public final class TopologyApp implements AutoCloseable {
         });
         log.info("conntrail topology {}: {} + {} -> {} (dead letters: {}), {} partitions; registry {}; window {}; {}; rows {}; state {}; metrics {}",
                 o.applicationId(), topics.events(), topics.nat(), topics.connections(), topics.deadLetters(), partitions,
-                redactedUrl(String.valueOf(o.clientProperties().get("schema.registry.url"))), o.settings().window(),
+                Redaction.redact(String.valueOf(o.clientProperties().get("schema.registry.url"))), o.settings().window(),
                 o.processingGuarantee(), settings.persistentStores() ? "in RocksDB (logged store)" : "on the heap (changelog: " + topics.connections() + ")",
                 o.stateDir() == null ? "default" : o.stateDir(),
-                server == null ? "off" : ":" + server.port() + "/metrics");
-        log.debug("client properties {}", KafkaOptions.redacted(o.clientProperties()));
+                server == null ? "off" : server.endpoint() + "/metrics");
+        log.debug("client properties {}", Redaction.redact(o.clientProperties()));
         streams.start();
         watcher.start();
         return app;
@@ -208,16 +221,19 @@ public final class TopologyApp implements AutoCloseable {
         registry.close();
     }
 
-    static String redactedUrl(String url) {
-        try {
-            URI u = URI.create(url);
-            if (u.getUserInfo() != null) {
-                return new URI(u.getScheme(), "[hidden]", u.getHost(), u.getPort(), u.getPath(), u.getQuery(), u.getFragment()).toString();
-            }
-        } catch (Exception e) {
-            // not a URI we can parse: print as given only if it has no '@'
-            return url.contains("@") ? "[hidden]" : url;
+    /**
+     * What {@code /healthz} says: unhealthy unless Kafka Streams is running or rebalancing; degraded while the
+     * schema registry is unreachable (records are retried; after {@code --registry-timeout} the topology stops,
+     * and is then unhealthy); ok otherwise.
+     */
+    static Health health(KafkaStreams.State state, RegistryOutageHandler outage) {
+        if (!state.isRunningOrRebalancing()) {
+            return Health.unhealthy("Kafka Streams is " + state + (outage.fatalError() == null ? "" : ": " + outage.fatalError()));
         }
-        return url;
+        long outageMillis = outage.outageMillis();
+        if (outageMillis >= 0) {
+            return Health.degraded("the schema registry has been unreachable for " + outageMillis / 1000 + " s (records are retried)");
+        }
+        return Health.OK;
     }
 }

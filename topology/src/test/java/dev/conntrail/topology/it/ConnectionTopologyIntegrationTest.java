@@ -67,61 +67,23 @@ class ConnectionTopologyIntegrationTest {
         String prefix = prefix();
         Path state = Files.createTempDirectory("conntrail-it-state");
         Kit kit = new Kit(prefix, 2);
-        int sockets = 1500;
+        ChurnLoad load = new ChurnLoad(kit, 1500);
         Process first = startChild(prefix, state);
-        Instant killedAt = null;
-        AtomicBoolean done = new AtomicBoolean();
-        Thread load = new Thread(() -> {
-            // sockets open and close over ~5 s, from 3 hosts, event time = now
-            for (int i = 0; i < sockets; i++) {
-                String host = "host-" + (i % 3);
-                kit.send(kit.event(EventType.CONNECT, host, 20000 + i, Instant.now()));
-                if (i >= 10) kit.send(kit.event(EventType.CLOSE, "host-" + ((i - 10) % 3), 20000 + i - 10, Instant.now()));
-                if (i % 100 == 0) sleep(300);
-            }
-            for (int i = sockets - 10; i < sockets; i++) {
-                kit.send(kit.event(EventType.CLOSE, "host-" + (i % 3), 20000 + i, Instant.now()));
-            }
-            kit.producer.flush();
-            done.set(true);
-        });
         Process second = null;
         try {
             load.start();
             // kill it mid-stream: once some changes are committed, the rest still to come
             List<ConsumerRecord<String, byte[]>> some = kit.readCommitted(prefix + "connections", 200, Duration.ofSeconds(90));
             assertThat(some).hasSizeGreaterThanOrEqualTo(200);
-            assertThat(done).as("killed mid-stream").isFalse();
+            assertThat(load.done()).as("killed mid-stream").isFalse();
             first.destroyForcibly(); // SIGKILL
             first.waitFor();
-            killedAt = Instant.now();
+            Instant killedAt = Instant.now();
             second = startChild(prefix, state);
             load.join();
-            List<ConsumerRecord<String, byte[]>> all = kit.readCommitted(prefix + "connections", 3 * sockets, Duration.ofSeconds(120));
-            Map<String, List<String>> byKey = new HashMap<>();
-            int closedAfterTheKill = 0;
-            int tombstonedAfterTheKill = 0;
-            Map<String, Instant> closedAt = new HashMap<>();
-            for (ConsumerRecord<String, byte[]> r : all) {
-                Connection c = kit.decode(r);
-                byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(c == null ? "TOMBSTONE" : c.getState().name());
-                assertThat(r.partition()).as("a row change goes to its host's partition").isEqualTo(kit.partitionOf(r.key()));
-                if (c != null && c.getState() == dev.conntrail.avro.ConnectionState.CLOSED) {
-                    assertThat(c.getOpenedAt()).as("CLOSED row of %s keeps the open fields", r.key()).isNotNull();
-                    assertThat(c.getPid()).as("pid of %s", r.key()).isEqualTo(c.getLport());
-                    assertThat(c.getComm()).isEqualTo("it");
-                    assertThat(r.headers().lastHeader("conntrail-row-state")).isNotNull();
-                    closedAt.put(r.key(), c.getClosedAt());
-                    if (c.getClosedAt().isAfter(killedAt) && c.getOpenedAt().isBefore(killedAt)) closedAfterTheKill++;
-                } else if (c == null && closedAt.get(r.key()).isBefore(killedAt)) {
-                    tombstonedAfterTheKill++; // closed before the kill, due >= 5 s later: tombstoned by the restarted child
-                }
-            }
-            assertThat(byKey).hasSize(sockets);
-            assertThat(byKey.values()).as("every socket: exactly one OPEN, one CLOSED, then one tombstone")
-                    .allMatch(changes -> changes.equals(List.of("OPEN", "CLOSED", "TOMBSTONE")));
-            assertThat(closedAfterTheKill).as("sockets opened before the kill and closed after it").isPositive();
-            assertThat(tombstonedAfterTheKill).as("rows closed before the kill, tombstoned after it").isPositive();
+            ChurnLoad.Outcome outcome = load.verify(prefix + "connections", killedAt);
+            assertThat(outcome.closedAfterTheFault()).as("sockets opened before the kill and closed after it").isPositive();
+            assertThat(outcome.tombstonedAfterTheFault()).as("rows closed before the kill, tombstoned after it").isPositive();
             second.destroy(); // SIGTERM: the shutdown hook closes Streams cleanly, then the JVM exits
             assertThat(second.waitFor(40, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
         } finally {

@@ -2,6 +2,7 @@ package dev.conntrail.topology.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conntrail.cli.Health;
 import dev.conntrail.cli.MetricsServer;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -21,7 +22,8 @@ class MetricsServerTest {
         metrics.openRows.set(3);
         metrics.expired(12);
         AtomicBoolean running = new AtomicBoolean(false);
-        try (MetricsServer server = new MetricsServer(0, registry, running::get)) {
+        try (MetricsServer server = new MetricsServer("127.0.0.1", 0, registry,
+                () -> running.get() ? Health.OK : Health.unhealthy("Kafka Streams is NOT_RUNNING"))) {
             HttpClient http = HttpClient.newHttpClient();
             String base = "http://127.0.0.1:" + server.port();
             HttpResponse<String> scrape = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
@@ -30,11 +32,15 @@ class MetricsServerTest {
             assertThat(scrape.body()).contains("conntrail_topology_rows{state=\"open\"} 3.0", "conntrail_topology_rows_expired_total 1.0",
                     "conntrail_topology_dead_lettered_total", "conntrail_topology_nat_matches_total", "conntrail_topology_hosts{state=\"lost\"}",
                     "conntrail_topology_punctuation_lag_seconds");
-            assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(), HttpResponse.BodyHandlers.ofString())
-                    .statusCode()).isEqualTo(503);
+            HttpResponse<String> down = http.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(down.statusCode()).isEqualTo(503);
+            assertThat(down.body()).isEqualTo("unhealthy: Kafka Streams is NOT_RUNNING\n");
             running.set(true);
-            assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(), HttpResponse.BodyHandlers.ofString())
-                    .statusCode()).isEqualTo(200);
+            HttpResponse<String> up = http.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(up.statusCode()).isEqualTo(200);
+            assertThat(up.body()).isEqualTo("ok\n");
         }
     }
 }
