@@ -12,6 +12,7 @@ import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.topology.errors.InputRejectedException;
 import dev.conntrail.topology.errors.SinkLimit;
+import dev.conntrail.topology.liveness.InputProgress;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.HostState;
@@ -70,6 +71,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private final Deserializer<Connection> connections;
     private final Serializer<Connection> connectionWriter;
     private final SinkLimit sinkLimit;
+    private final InputProgress progress;
     private final long window;
     /** True while a punctuation runs: a row change then has no input record to dead-letter. */
     private boolean inPunctuation;
@@ -91,26 +93,29 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private long openRows;
     private long closedRows;
     private long lostHosts;
-    private long lastRecordWall;
-    private long lastRecordTime = Long.MIN_VALUE;
     private long lastPunctuation;
+    /** Wall-clock ms of the last warning about a host clock ahead of ours (at most one a window per task). */
+    private long lastSkewWarning = Long.MIN_VALUE;
 
-    ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections) {
-        this(settings, metrics, restorer, connections, null, SinkLimit.unlimited());
+    ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections,
+            InputProgress progress) {
+        this(settings, metrics, restorer, connections, progress, null, SinkLimit.unlimited());
     }
 
     /**
+     * @param progress         how far the task is proven to have read its input (design rule 5)
      * @param connectionWriter the sink's value serializer, to measure a row change when the sink's
      *                         record limit is below what a row may take ({@link SinkLimit#mustMeasure})
      */
     ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections,
-            Serializer<Connection> connectionWriter, SinkLimit sinkLimit) {
+            InputProgress progress, Serializer<Connection> connectionWriter, SinkLimit sinkLimit) {
         this.settings = settings;
         this.metrics = metrics;
         this.restorer = restorer;
         this.connections = connections;
         this.connectionWriter = connectionWriter;
         this.sinkLimit = sinkLimit;
+        this.progress = progress;
         this.window = settings.window().toMillis();
     }
 
@@ -156,7 +161,6 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         metrics.hostsSeen.addAndGet(hosts.size());
         metrics.hostsLostNow.addAndGet(lostHosts);
         long now = context.currentSystemTimeMs();
-        lastRecordWall = now;
         lastPunctuation = now;
         context.schedule(settings.punctuateEvery(), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
         log.debug("task {}: {} open rows, {} closed rows, {} hosts restored", context.taskId(), openRows, closedRows, hosts.size());
@@ -165,8 +169,6 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     @Override
     public void process(Record<String, Object> record) {
         long now = context.currentSystemTimeMs();
-        lastRecordWall = now;
-        lastRecordTime = record.timestamp();
         metrics.processed.incrementAndGet();
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(settings.topics().events());
         // docs/design.md rule 8: keyed, of the topic's type, within the bounds, of the key's host; else dead-lettered with the reason
@@ -441,16 +443,29 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         inPunctuation = true;
         try {
             expireDue(now);
-            if (caughtUp(now)) {
-                for (Map.Entry<String, HostState> e : hosts.entrySet()) {
-                    HostState h = e.getValue();
-                    if (!h.lost && now - h.lastSeen > 3 * window) {
-                        hostLost(e.getKey(), h, now);
-                    }
-                }
-            }
+            judgeHosts(now);
         } finally {
             inPunctuation = false;
+        }
+    }
+
+    /**
+     * Design rule 5 (convergence): a host is lost when the task's input is proven read through ({@link InputProgress})
+     * over more than 3 W after the host's last record, with no record of the host in it. Silence the topology
+     * caused itself proves nothing: while the task lags, everything after its position is unknown; while the
+     * offsets cannot be read (broker unreachable) or before they were first read (a restart), the proof breaks and
+     * silence is counted again from where it resumes. Event times play no part: a host clock ahead or behind
+     * cannot make a task look caught up or behind.
+     */
+    private void judgeHosts(long now) {
+        if (hosts.isEmpty()) return;
+        InputProgress.ReadThrough proof = progress.readThrough(context.taskId().partition(), now);
+        if (proof == null) return;
+        for (Map.Entry<String, HostState> e : hosts.entrySet()) {
+            HostState h = e.getValue();
+            if (!h.lost && proof.at() - Math.max(h.lastSeen, proof.since()) > 3 * window) {
+                hostLost(e.getKey(), h, now, proof);
+            }
         }
     }
 
@@ -495,17 +510,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         }
     }
 
-    /**
-     * The task has caught up with its input when the last record it processed is recent (event
-     * time within one window of the wall clock) or when it has had nothing to process for a whole
-     * window. Right after a restart neither holds until the backlog is read, so hosts whose records
-     * are still in the backlog are not declared lost.
-     */
-    private boolean caughtUp(long now) {
-        return (lastRecordTime != Long.MIN_VALUE && now - lastRecordTime <= window) || now - lastRecordWall >= window;
-    }
-
-    private void hostLost(String host, HostState h, long now) {
+    private void hostLost(String host, HostState h, long now, InputProgress.ReadThrough proof) {
         List<KeyValue<String, RowState>> open = new ArrayList<>();
         for (KeyValue<String, RowState> kv : rows.ofHost(host)) {
             if (kv.value.isOpen()) open.add(kv);
@@ -519,7 +524,8 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         metrics.hostsLostNow.incrementAndGet();
         metrics.hostLost();
         persist(host, h);
-        log.warn("host {} silent for {} ms (3 windows): closed its {} open rows (HOST_LOST)", host, now - h.lastSeen, open.size());
+        log.warn("host {} silent for {} ms (more than 3 windows) while its partition was read through: closed its {} open rows (HOST_LOST)",
+                host, proof.at() - Math.max(h.lastSeen, proof.since()), open.size());
     }
 
     // ---- row bookkeeping --------------------------------------------------------------------
@@ -531,12 +537,28 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         s.row.setClosedAt(closedAt);
         s.row.setUpdatedAt(Instant.ofEpochMilli(now));
         s.closeAppliedAt = now;
+        noteClockAhead(s.row.getHost(), closedAt.toEpochMilli(), now);
         s.tombstoneAt = settings.tombstoneAt(closedAt.toEpochMilli(), now);
         if (!store(rk, s, ts)) return false;
         schedule(s.tombstoneAt, rk);
         count(-1, 1);
         metrics.closed(reason);
         return true;
+    }
+
+    /**
+     * Design rule 4 (windows): a close time further ahead of the topology's clock than the tolerance is a host clock
+     * ahead of ours; the window counts from the tolerance (the row keeps the host's time). Counted, and said at
+     * most once a window.
+     */
+    private void noteClockAhead(String host, long eventMs, long now) {
+        if (settings.windowTime(eventMs, now) == eventMs) return;
+        metrics.clockAhead();
+        if (lastSkewWarning == Long.MIN_VALUE || now - lastSkewWarning >= window) {
+            lastSkewWarning = now;
+            log.warn("host {}: a close time {} ms ahead of the topology's clock (more than the {} ms tolerated): its tombstone counts "
+                    + "from the topology's clock; check the host's clock (NTP)", host, eventMs - now, settings.clockTolerance().toMillis());
+        }
     }
 
     /** A refresh: publish only if a field other than updatedAt changed; a pure duplicate only updates the bookkeeping. */

@@ -5,6 +5,7 @@ import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.topology.errors.SinkLimit;
+import dev.conntrail.topology.liveness.InputProgress;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.StateSerdes;
@@ -64,10 +65,12 @@ public final class ConnectionTopology {
     /**
      * @param restorer reads a task's partition of {@code connections} back at initialisation
      *                 (in-memory mode; unused with {@code persistentStores})
+     * @param progress how far each task is proven to have read its input: the evidence on which hosts are judged
+     *                 lost (design rule 5); {@link InputProgress#SYNCHRONOUS} in TopologyTestDriver
      */
     public static Topology build(TopologySettings settings, Serde<TcpEvent> events, Serde<NatEntry> natEntries,
-            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer) {
-        return build(settings, events, natEntries, connections, metrics, restorer, SinkLimit.unlimited());
+            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer, InputProgress progress) {
+        return build(settings, events, natEntries, connections, metrics, restorer, progress, SinkLimit.unlimited());
     }
 
     /**
@@ -75,13 +78,13 @@ public final class ConnectionTopology {
      *                  dead-lettered at the processor instead of failing the sink
      */
     public static Topology build(TopologySettings settings, Serde<TcpEvent> events, Serde<NatEntry> natEntries,
-            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer, SinkLimit sinkLimit) {
+            Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer, InputProgress progress, SinkLimit sinkLimit) {
         TopicNames topics = settings.topics();
         Topology topology = new Topology();
         topology.addSource(EVENTS_SOURCE, Serdes.String().deserializer(), events.deserializer(), topics.events());
         topology.addSource(NAT_SOURCE, Serdes.String().deserializer(), natEntries.deserializer(), topics.nat());
         topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics, restorer, connections.deserializer(),
-                        connections.serializer(), sinkLimit),
+                        progress, connections.serializer(), sinkLimit),
                 EVENTS_SOURCE, NAT_SOURCE);
         if (settings.persistentStores()) {
             topology.addStateStore(store(ROWS_STORE, StateSerdes.rows(), settings), TABLE);

@@ -275,15 +275,19 @@ class ConnectionTopologyTest {
 
     @Test
     void hostsAreNotJudgedLostWhileTheTaskIsBehindItsInput() {
-        // the topology reads a backlog: every record it processes is minutes old. host-a's later
-        // records may still be in it, so host-a is not declared lost however long that takes.
+        // the topology reads a backlog: every record it processes is minutes old, and the input's end offset
+        // is far ahead of what it has processed. host-a's later records may still be in it, so host-a is
+        // not declared lost however long that takes.
+        FakeInputs inputs = f.observeInputs();
+        inputs.backlog = 1000;
         f.connect(A, T0.minusSeconds(600));
         for (int i = 1; i <= 40; i++) {
             f.advance(Duration.ofSeconds(1));
             f.heartbeat("host-b", T0.minusSeconds(600 - i));
         }
         assertThat(f.row(A).getState()).isEqualTo(ConnectionState.OPEN);
-        // caught up: host-b's records are now current; host-a has been silent for 40 s > 3 W
+        // caught up: the backlog is read; host-a has been silent for 40 s > 3 W
+        inputs.backlog = 0;
         f.heartbeat("host-b", T0.plusSeconds(41));
         f.advance(Duration.ofSeconds(1));
         assertThat(f.row(A).getCloseReason()).isEqualTo(CloseReason.HOST_LOST);

@@ -12,6 +12,7 @@ import dev.conntrail.schemas.Keys;
 import dev.conntrail.schemas.registry.RetryingSchemaRegistry;
 import dev.conntrail.topology.errors.DeadLetters;
 import dev.conntrail.topology.errors.SinkLimit;
+import dev.conntrail.topology.liveness.InputProgress;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.run.ValueSerdes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -42,6 +43,10 @@ import org.apache.kafka.streams.test.TestRecord;
  * helpers that emit records the way a producer does (agentEpoch, increasing seq).
  * {@link #restarted()} stops the driver and starts a new one whose tasks rebuild their rows from
  * what this one published ({@link ReplayRowsRestorer}).
+ *
+ * <p>Liveness (design rule 5): by default the task is always read through ({@link InputProgress#SYNCHRONOUS}, true
+ * of the driver). After {@link #observeInputs()} it is judged on {@link FakeInputs} (offsets read every second of
+ * wall clock), so a test can make the task lag or the broker unreachable.
  */
 final class TableFixture implements AutoCloseable {
     static final Duration W = Duration.ofSeconds(10);
@@ -74,6 +79,8 @@ final class TableFixture implements AutoCloseable {
     final Path stateDir;
     long epoch = 1;
     long seq = 0;
+    /** Null: always read through; else the offsets a watcher would read. */
+    FakeInputs inputs;
 
     TableFixture(Instant wallClock) {
         this(wallClock, TopologySettings.defaults(W).withPersistentStores(false));
@@ -85,10 +92,13 @@ final class TableFixture implements AutoCloseable {
 
     /** With a limit on the row changes the sink takes (a topic with a small max.message.bytes). */
     TableFixture(Instant wallClock, TopologySettings settings, SinkLimit sinkLimit) {
-        this(wallClock, settings, "mock://ttd-" + java.util.UUID.randomUUID(), new ReplayRowsRestorer(List.of(), Map.of()), sinkLimit);
+        this(wallClock, settings, "mock://ttd-" + java.util.UUID.randomUUID(), new ReplayRowsRestorer(List.of(), Map.of()), sinkLimit, null);
     }
 
-    private TableFixture(Instant wallClock, TopologySettings settings, String registryUrl, ReplayRowsRestorer restorer, SinkLimit sinkLimit) {
+    private TableFixture(Instant wallClock, TopologySettings settings, String registryUrl, ReplayRowsRestorer restorer, SinkLimit sinkLimit,
+            FakeInputs inputs) {
+        this.inputs = inputs;
+        if (inputs != null) inputs.observe(wallClock.toEpochMilli());
         this.settings = settings;
         this.sinkLimit = sinkLimit;
         this.registryUrl = registryUrl;
@@ -110,8 +120,10 @@ final class TableFixture implements AutoCloseable {
                 stateDir, settings, metrics, new DeadLetters(TOPICS.deadLetters(), metrics, sinkLimit, StreamsSettings.DEFAULT_DEAD_LETTER_VALUE_BYTES));
         // the tombstone budget is per thread: an earlier fixture's spending at the same mocked instant must not count here
         ExpiryBudget.forgetThisThread();
-        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics, restorer, sinkLimit),
-                props, wallClock);
+        driver = new TopologyTestDriver(ConnectionTopology.build(settings, eventSerde, natSerde, connectionSerde, metrics, restorer,
+                (partition, now) -> this.inputs == null ? InputProgress.SYNCHRONOUS.readThrough(partition, now)
+                        : this.inputs.ledger.readThrough(partition, now), sinkLimit), props,
+                wallClock);
         this.eventSerde = eventSerde;
         this.natSerde = natSerde;
         this.connectionSerde = connectionSerde;
@@ -169,7 +181,15 @@ final class TableFixture implements AutoCloseable {
     void send(TcpEvent... es) {
         for (TcpEvent e : es) {
             events.pipeInput(new TestRecord<>(Keys.of(e), e, e.getTimestamp()));
+            if (inputs != null) inputs.processedOne();
         }
+    }
+
+    /** From now on the task is judged on offsets ({@link FakeInputs}), observed at each second of wall clock. */
+    FakeInputs observeInputs() {
+        inputs = new FakeInputs(settings.topics(), settings.window().toMillis());
+        inputs.observe(wall.toEpochMilli());
+        return inputs;
     }
 
     void connect(Sock s, Instant at) {
@@ -209,8 +229,19 @@ final class TableFixture implements AutoCloseable {
     }
 
     void advance(Duration d) {
-        driver.advanceWallClockTime(d);
-        wall = wall.plus(d);
+        if (inputs == null) {
+            driver.advanceWallClockTime(d);
+            wall = wall.plus(d);
+            return;
+        }
+        // the watcher checks the offsets every second, before the punctuation that follows
+        while (!d.isZero()) {
+            Duration step = d.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : d;
+            wall = wall.plus(step);
+            inputs.observe(wall.toEpochMilli());
+            driver.advanceWallClockTime(step);
+            d = d.minus(step);
+        }
     }
 
     /** The table as a read_committed reader of {@code connections} sees it now. */
@@ -234,6 +265,11 @@ final class TableFixture implements AutoCloseable {
      * its other stores from what this one held. The table view and the producer's epoch/seq go on.
      */
     TableFixture restarted() {
+        return restartedAfter(Duration.ZERO);
+    }
+
+    /** As {@link #restarted()}, the new one starting {@code down} later on the wall clock (the topology was down meanwhile). */
+    TableFixture restartedAfter(Duration down) {
         table();
         Map<String, List<KeyValue<String, Object>>> stores = new LinkedHashMap<>();
         for (String name : List.of(ConnectionTopology.ROW_MARKS_STORE, ConnectionTopology.NAT_STORE, ConnectionTopology.HOSTS_STORE)) {
@@ -246,7 +282,9 @@ final class TableFixture implements AutoCloseable {
             stores.put(name, entries);
         }
         close();
-        TableFixture next = new TableFixture(wall, settings, registryUrl, new ReplayRowsRestorer(new ArrayList<>(published), stores), sinkLimit);
+        wall = wall.plus(down);
+        TableFixture next = new TableFixture(wall, settings, registryUrl, new ReplayRowsRestorer(new ArrayList<>(published), stores), sinkLimit,
+                inputs == null ? null : inputs.restarted(settings.topics(), settings.window().toMillis()));
         next.published.addAll(published);
         next.table.putAll(table);
         next.changes.addAll(changes);

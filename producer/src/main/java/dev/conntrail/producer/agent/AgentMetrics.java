@@ -20,6 +20,7 @@ public final class AgentMetrics {
     private final Counter tombstones;
     private final Counter resyncs;
     private final Counter natKeysReadFailures;
+    private final Counter publishStalls;
     private final Map<LossCause, Counter> lost = new EnumMap<>(LossCause.class);
     final AtomicLong snapshotSockets = new AtomicLong();
     final AtomicLong snapshotMillis = new AtomicLong();
@@ -31,9 +32,11 @@ public final class AgentMetrics {
         publishedNat = Counter.builder("conntrail_producer_published").tag("topic", "nat")
                 .description("records handed to Kafka and acknowledged").register(registry);
         tombstones = Counter.builder("conntrail_producer_nat_tombstones").description("NAT tombstones published").register(registry);
-        resyncs = Counter.builder("conntrail_producer_resyncs").description("snapshots taken after a loss").register(registry);
+        resyncs = Counter.builder("conntrail_producer_resyncs").description("snapshots taken after a loss or a publish stall").register(registry);
         natKeysReadFailures = Counter.builder("conntrail_producer_nat_keys_read_failures")
                 .description("failed reads of this host's NAT keys back from conntrack-nat at start (retried)").register(registry);
+        publishStalls = Counter.builder("conntrail_producer_publish_stalls")
+                .description("publish stalls longer than the window (a record acknowledged, or a heartbeat sent, more than W late), each answered by a resync").register(registry);
         for (LossCause c : LossCause.values()) {
             lost.put(c, Counter.builder("conntrail_producer_lost").tag("cause", c.label)
                     .description("events or records that could not be delivered").register(registry));
@@ -67,6 +70,14 @@ public final class AgentMetrics {
 
     public double natKeysReadFailures() {
         return natKeysReadFailures.count();
+    }
+
+    void publishStall() {
+        publishStalls.increment();
+    }
+
+    public double publishStalls() {
+        return publishStalls.count();
     }
 
     void lost(LossCause cause, long n) {

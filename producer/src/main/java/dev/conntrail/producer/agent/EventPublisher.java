@@ -22,9 +22,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * assigned here, under the same lock as the send, so it strictly increases in publish order. A send
  * that fails (after {@code delivery.timeout.ms}) is counted as loss and asks for a resync; a send to a topic that
  * is missing says so. How long sends have been failing is what {@code /healthz} reports ({@link #failingNanos}).
+ * One acknowledged more than a window after it was sent is a publish stall ({@link PublishStalls}), which asks for
+ * a resync too.
  * <p>Kafka's producer client has no {@code allow.auto.create.topics} (only the consumer has): its metadata requests
  * always ask the broker to create a missing topic. So a topic deleted while the agent runs stays deleted only on
  * brokers with {@code auto.create.topics.enable=false}; {@link TopicWaiter} warns at start when the broker has it on.
+ * <p>{@code clockOffset} (test only, zero in production) shifts every time it publishes, as a host clock that is
+ * off by that much would.
  */
 public final class EventPublisher implements AutoCloseable {
     private final KafkaProducer<String, Object> producer;
@@ -32,6 +36,8 @@ public final class EventPublisher implements AutoCloseable {
     private final String natTopic;
     private final AgentMetrics metrics;
     private final LossTracker loss;
+    private final PublishStalls stalls;
+    private final long clockOffsetMicros;
     private long seq;
     /** Send time of the oldest failed send since the last acknowledged one; {@link #NONE} while sends succeed. */
     private final AtomicLong failingSince = new AtomicLong(NONE);
@@ -43,7 +49,9 @@ public final class EventPublisher implements AutoCloseable {
         this.natTopic = options.natTopic();
         this.metrics = metrics;
         this.loss = loss;
-        Map<String, Object> props = producerProperties(options.clientProperties());
+        this.stalls = new PublishStalls(options.window().toNanos(), metrics);
+        this.clockOffsetMicros = options.clockOffset().toNanos() / 1000;
+        Map<String, Object> props = producerProperties(options.clientProperties(), options.window());
         Serializer<Object> values = new ConfluentAvroSerializer();
         values.configure(props, false);
         this.producer = new KafkaProducer<>(props, new StringSerializer(), values);
@@ -51,7 +59,25 @@ public final class EventPublisher implements AutoCloseable {
 
     /** The user's client settings plus what the contract fixes (these win). */
     static Map<String, Object> producerProperties(Map<String, Object> client) {
+        return producerProperties(client, null);
+    }
+
+    /**
+     * As {@link #producerProperties(Map)}, with defaults derived from the window W (when not null) so that a
+     * partition from the broker is noticed, and left, within about a window: a request unanswered for W closes the
+     * connection (the client's default, 30 s, leaves it to TCP's retransmission backoff, which after a 10 s
+     * outage took up to 4.4 s more to resume), and each attempt to connect again lasts at most W, so after the
+     * partition heals the next attempt comes within about a second or two. Design rule 5 (convergence): the
+     * resync after the stall can only start once records flow again.
+     */
+    static Map<String, Object> producerProperties(Map<String, Object> client, Duration window) {
         Map<String, Object> props = new HashMap<>(client);
+        if (window != null) {
+            long w = window.toMillis();
+            props.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, Math.min(w, 30_000)));
+            props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.max(1000, Math.min(w, 10_000)));
+            props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Math.max(1000, Math.min(w, 30_000)));
+        }
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HostPartitioner.class.getName());
@@ -65,18 +91,20 @@ public final class EventPublisher implements AutoCloseable {
     public void publish(TcpEvent event) {
         synchronized (this) {
             event.setSeq(++seq);
+            if (clockOffsetMicros != 0) event.setTimestamp(event.getTimestamp().plus(clockOffsetMicros, java.time.temporal.ChronoUnit.MICROS));
             send(eventsTopic, Keys.of(event), event, event.getTimestamp().toEpochMilli(), false);
         }
     }
 
     /** Publishes a NAT entry under its key. */
     public void publishNat(NatEntry entry) {
+        if (clockOffsetMicros != 0) entry.setTimestamp(entry.getTimestamp().plus(clockOffsetMicros, java.time.temporal.ChronoUnit.MICROS));
         send(natTopic, Keys.of(entry), entry, entry.getTimestamp().toEpochMilli(), true);
     }
 
     /** Publishes a tombstone for a NAT key (the entry is gone). */
     public void tombstoneNat(String natKey) {
-        send(natTopic, natKey, null, System.currentTimeMillis(), true);
+        send(natTopic, natKey, null, System.currentTimeMillis() + clockOffsetMicros / 1000, true);
         metrics.tombstone();
     }
 
@@ -85,10 +113,17 @@ public final class EventPublisher implements AutoCloseable {
         return seq;
     }
 
+    /** Where publish stalls are tracked (the agent thread reports heartbeats and resyncs to it). */
+    PublishStalls stalls() {
+        return stalls;
+    }
+
     private void send(String topic, String key, Object value, long timestampMillis, boolean nat) {
         long sentAt = System.nanoTime();
         try {
+            stalls.sent(sentAt);
             producer.send(new ProducerRecord<>(topic, null, timestampMillis, key, value), (meta, error) -> {
+                stalls.answered(sentAt, System.nanoTime(), error == null);
                 if (error == null) {
                     metrics.published(nat);
                     failingSince.set(NONE);
@@ -97,6 +132,7 @@ public final class EventPublisher implements AutoCloseable {
                 }
             });
         } catch (RuntimeException e) {
+            stalls.answered(sentAt, System.nanoTime(), false);
             // serialization (registry) failures and a closed producer surface here, not in the callback
             failed(sentAt, topic, e);
         }

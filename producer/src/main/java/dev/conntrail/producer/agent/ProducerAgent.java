@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <li>the snapshot: SNAPSHOT records, then SNAPSHOT_END (key host); the listener map is seeded;</li>
  * <li>NAT: conntrack subscribe, dump, publish;</li>
  * <li>the agent thread releases held events in order, then publishes as they come, a HEARTBEAT every
- * interval, and a resync (steps 3 and 4 again) after any loss, at most once per window.</li>
+ * interval, and a resync (steps 3 and 4 again) after any loss or publish stall longer than a window
+ * ({@link PublishStalls}), at most once per window.</li>
  * </ol>
  */
 public final class ProducerAgent implements AutoCloseable {
@@ -121,6 +122,9 @@ public final class ProducerAgent implements AutoCloseable {
         }
         thread = new Thread(this::run, "conntrail-agent");
         thread.start();
+        if (!options.clockOffset().isZero()) {
+            LOG.warn("test option: every published time is shifted by {} (a host clock off by that much)", options.clockOffset());
+        }
         LOG.info("conntrail producer {} (epoch {}): {}; snapshot {} sockets, {} listeners ({} seeded) in {} ms; topics {}, {} "
                         + "(NAT: {}); registry {}{}; heartbeat {} s, window {} s; metrics {}",
                 options.host(), agentEpoch, source.describe(), first.sockets(), first.listeners(), first.seeded(), first.millis(),
@@ -196,16 +200,22 @@ public final class ProducerAgent implements AutoCloseable {
                 }
                 now = System.nanoTime();
                 if (now - nextHeartbeat >= 0) {
+                    publisher.stalls().heartbeat(now - nextHeartbeat); // this thread held up for more than W: a stall
                     publisher.publish(marker(EventType.HEARTBEAT, source.heartbeatSource(), null));
                     nextHeartbeat = now + heartbeatNanos;
                 }
                 if (now - nextLossCheck >= 0) {
                     checkSourceLoss();
+                    publisher.stalls().check(now);
                     loss.flushLog(now);
                     nextLossCheck = now + LOSS_CHECK_NANOS;
                 }
+                if (publisher.stalls().takeWanted()) {
+                    loss.requestResync();
+                }
                 if (loss.takeResync(now)) {
                     resync();
+                    nextHeartbeat = System.nanoTime(); // the time the resync took is not a stall: a heartbeat now
                 }
             }
         } catch (InterruptedException ie) {
@@ -226,6 +236,7 @@ public final class ProducerAgent implements AutoCloseable {
 
     private void resync() {
         metrics.resync();
+        publisher.stalls().resyncStarting(System.nanoTime());
         try {
             EventSource.Taken t = snapshot();
             int natEntries = nat == null ? 0 : nat.dumpAndConverge();

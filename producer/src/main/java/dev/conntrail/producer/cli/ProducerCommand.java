@@ -79,6 +79,10 @@ public final class ProducerCommand implements Callable<Integer> {
             description = "Events the hand-off queue holds (also during a snapshot); more is counted loss.")
     int queueSize;
 
+    @Option(names = "--clock-offset", defaultValue = "0s", paramLabel = "[-]DURATION", hidden = true,
+            description = "Test only: shift every published time by this much (e.g. 2m, -2m), as a host clock that is off would.")
+    String clockOffset;
+
     @Option(names = "--events-topic", defaultValue = "tcp-events", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
     String eventsTopic;
 
@@ -107,7 +111,9 @@ public final class ProducerCommand implements Callable<Integer> {
                 .withMetricsPort(metricsPort)
                 .withMetricsAddress(metricsAddress)
                 .withUnhealthyAfter(unhealthyAfter)
-                .withTopics(eventsTopic, natTopic);
+                .withTopics(eventsTopic, natTopic)
+                .withClockOffset(clockOffset.startsWith("-") ? DurationConverter.parse(clockOffset.substring(1)).negated()
+                        : DurationConverter.parse(clockOffset));
         return runUntilStopped(cancelled -> ProducerAgent.start(options, cancelled), duration,
                 agent -> agent.isRunning() ? null : "the agent stopped (see the log above)");
     }

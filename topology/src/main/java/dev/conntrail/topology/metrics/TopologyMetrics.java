@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code conntrail_topology_registry_unreachable_total}, {@code conntrail_topology_input_ignored_total{why}},
  * {@code conntrail_topology_rows_restored_total}, {@code conntrail_topology_rows_restore_records_total},
  * {@code conntrail_topology_rows_restore_seconds}, {@code conntrail_topology_rows_restore_failures_total},
- * {@code conntrail_topology_rows_restored_without_header_total}, {@code conntrail_topology_rows_restore_skipped_total{reason}}.
+ * {@code conntrail_topology_rows_restored_without_header_total}, {@code conntrail_topology_rows_restore_skipped_total{reason}},
+ * {@code conntrail_topology_clock_ahead_total},
+ * {@code conntrail_topology_liveness_proof_age_seconds}, {@code conntrail_topology_liveness_checks_failed_total}.
  * Row and host gauges are sums over this instance's tasks.
  */
 public final class TopologyMetrics {
@@ -47,6 +49,7 @@ public final class TopologyMetrics {
     private final Timer restoreTime;
     private final Counter restoreFailures;
     private final Counter restoredWithoutHeader;
+    private final Counter clockAhead;
 
     public TopologyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -93,6 +96,26 @@ public final class TopologyMetrics {
                 .description("task initialisations whose rows could not be rebuilt from connections").register(registry);
         restoredWithoutHeader = Counter.builder("conntrail.topology.rows.restored.without.header")
                 .description("rows rebuilt from a record without the conntrail-row-state header (bookkeeping guessed)").register(registry);
+        clockAhead = Counter.builder("conntrail.topology.clock.ahead")
+                .description("closes whose time was further ahead of the topology's clock than tolerated (a host clock ahead): their window counts from the topology's clock")
+                .register(registry);
+    }
+
+    /**
+     * Design rule 5 (convergence): how old the newest proof that the inputs were read through is, for the partition
+     * where it is oldest (hosts are judged on it), and the offset checks that failed.
+     */
+    public void watchLiveness(java.util.function.LongSupplier oldestProofMs, java.util.function.LongSupplier failedChecks) {
+        Gauge.builder("conntrail.topology.liveness.proof.age", oldestProofMs, s -> {
+            long at = s.getAsLong();
+            return at == Long.MIN_VALUE ? Double.NaN : (System.currentTimeMillis() - at) / 1000.0;
+        }).baseUnit("seconds").description("age of the proof that every input partition was read through (NaN: none yet)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("conntrail.topology.liveness.checks.failed", failedChecks, s -> s.getAsLong())
+                .description("reads of the input and committed offsets that failed (no host is judged lost on them)").register(registry);
+    }
+
+    public void clockAhead() {
+        clockAhead.increment();
     }
 
     public void restored(long records, long rows, double seconds) {

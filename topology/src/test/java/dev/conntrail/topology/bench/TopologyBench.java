@@ -173,9 +173,12 @@ public final class TopologyBench {
                 .withInputPartitions(PARTITIONS).withTopics(new TopicNames(IN, NAT, "bench-connections-" + suffix, "bench-dlq-" + suffix));
     }
 
+    /** Throughput runs judge no host lost (no offset watcher): design rule 5's liveness is not what they measure. */
+    static final dev.conntrail.topology.liveness.InputProgress NO_JUDGEMENT = (partition, now) -> null;
+
     static java.util.function.BiFunction<String, Properties, Topology> topology(boolean cache, boolean rocks) {
         return (suffix, props) -> ConnectionTopology.build(settings(cache, rocks, suffix), EVENTS, NATS, CONNECTIONS,
-                new TopologyMetrics(new SimpleMeterRegistry()), new KafkaRowsRestorer(props));
+                new TopologyMetrics(new SimpleMeterRegistry()), new KafkaRowsRestorer(props), NO_JUDGEMENT);
     }
 
     record Result(String name, long events, double seconds, double appCpu, double jvmCpu, double load) {
@@ -350,7 +353,7 @@ public final class TopologyBench {
                 new TopologyMetrics(new SimpleMeterRegistry()));
         p.put("replication.factor", 1);
         KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry()),
-                new KafkaRowsRestorer(p)), p);
+                new KafkaRowsRestorer(p), NO_JUDGEMENT), p);
         streams.start();
         List<long[]> latencies = Collections.synchronizedList(new ArrayList<>());
         List<Long> tombstonesSeen = Collections.synchronizedList(new ArrayList<>());
@@ -504,7 +507,7 @@ public final class TopologyBench {
                 new TopologyMetrics(new SimpleMeterRegistry()));
         p.put("replication.factor", 1);
         KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry()),
-                new KafkaRowsRestorer(p)), p);
+                new KafkaRowsRestorer(p), NO_JUDGEMENT), p);
         streams.start();
         waitCaughtUpOn(bootstrap, "bench-state", in, events);
         streams.close(Duration.ofSeconds(30));
@@ -534,7 +537,7 @@ public final class TopologyBench {
             TopologyMetrics metrics = new TopologyMetrics(new SimpleMeterRegistry());
             long startedAt = System.nanoTime();
             try (KafkaRowsRestorer restorer = new KafkaRowsRestorer(p)) {
-                KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, metrics, restorer), p);
+                KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, metrics, restorer, NO_JUDGEMENT), p);
                 streams.start();
                 if (run == 0) {
                     waitCaughtUpOn(bootstrap, "bench-restore", in, events);

@@ -1,0 +1,105 @@
+package dev.conntrail.app.faults;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A child process (python3) that listens on a loopback port and holds both ends of quiet TCP connections to it:
+ * {@link #open} adds held ones, {@link #churn} opens and closes some. Each connection is named by its client port.
+ */
+final class HeldConnections implements AutoCloseable {
+    private static final String SCRIPT = String.join("\n",
+            "import json, socket, sys, time",
+            "srv = socket.socket()",
+            "srv.bind(('127.0.0.1', 0))",
+            "srv.listen(256)",
+            "port = srv.getsockname()[1]",
+            "held = []",
+            "def pair():",
+            "    c = socket.create_connection(('127.0.0.1', port))",
+            "    a, _ = srv.accept()",
+            "    return c, a",
+            "def say(kind, ports):",
+            "    print(json.dumps({'kind': kind, 'port': port, 'clients': ports}), flush=True)",
+            "def hold(n):",
+            "    ps = []",
+            "    for _ in range(n):",
+            "        c, a = pair()",
+            "        held.append((c, a))",
+            "        ps.append(c.getsockname()[1])",
+            "    return ps",
+            "say('held', hold(int(sys.argv[1])))",
+            "for line in sys.stdin:",
+            "    cmd, n = line.split()",
+            "    n = int(n)",
+            "    if cmd == 'open':",
+            "        say('open', hold(n))",
+            "    elif cmd == 'churn':",
+            "        ps = []",
+            "        for _ in range(n):",
+            "            c, a = pair()",
+            "            ps.append(c.getsockname()[1])",
+            "            time.sleep(0.05)",
+            "            c.close()",
+            "            a.close()",
+            "        say('churn', ps)",
+            "");
+
+    private final Process process;
+    private final BufferedReader out;
+    private final Writer in;
+    final int port;
+    /** Client ports of the connections held now. */
+    final List<Integer> held = new ArrayList<>();
+
+    HeldConnections(int n) throws IOException {
+        process = new ProcessBuilder("python3", "-c", SCRIPT, String.valueOf(n)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        Reply r = reply();
+        port = r.port;
+        held.addAll(r.clients);
+    }
+
+    private record Reply(int port, List<Integer> clients) {
+    }
+
+    private Reply reply() throws IOException {
+        String line = out.readLine();
+        if (line == null) throw new IOException("the connection holder died");
+        int port = Integer.parseInt(line.replaceAll(".*\"port\": (\\d+).*", "$1"));
+        List<Integer> clients = new ArrayList<>();
+        String list = line.replaceAll(".*\"clients\": \\[([^]]*)].*", "$1").trim();
+        if (!list.isEmpty()) for (String p : list.split(",\\s*")) clients.add(Integer.parseInt(p.trim()));
+        return new Reply(port, clients);
+    }
+
+    /** Opens and holds {@code n} more connections; their client ports. */
+    synchronized List<Integer> open(int n) throws IOException {
+        in.write("open " + n + "\n");
+        in.flush();
+        List<Integer> ports = reply().clients;
+        held.addAll(ports);
+        return ports;
+    }
+
+    /** Opens and closes {@code n} connections, one after the other; their client ports. */
+    synchronized List<Integer> churn(int n) throws IOException {
+        in.write("churn " + n + "\n");
+        in.flush();
+        return reply().clients;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+}
