@@ -103,7 +103,7 @@ public final class FleetBench implements Callable<Integer> {
                     matched ? "yes, " + result.rowsExpected() + " rows" : "NO", settledAfter, loadAtStart, loadAverage());
             System.out.printf("fates: %d open, %d closed, %d host lost, %d open again after their host returned; sends failed: %d%n",
                     model.count(Fate.OPEN), model.count(Fate.CLOSED), model.count(Fate.HOST_LOST), model.count(Fate.HOST_LOST_THEN_OPEN), sender.failed());
-            if (!matched) System.out.println(result);
+            System.out.println(result);
             return matched && sender.failed() == 0 ? 0 : 1;
         }
     }

@@ -26,6 +26,7 @@ final class FleetModel {
     private final Map<String, NatEntry> nat = new HashMap<>();
     /** Connections that were open when their host vanished: their rows went HOST_LOST on the way, whatever came after. */
     private final Set<String> lostOnce = new HashSet<>();
+    private final Set<String> returnedHosts = new HashSet<>();
 
     synchronized void opened(FleetConnection c) {
         fates.put(c.id, Fate.OPEN);
@@ -39,6 +40,15 @@ final class FleetModel {
     synchronized void hostLost(FleetConnection c) {
         fates.put(c.id, Fate.HOST_LOST);
         lostOnce.add(c.id);
+    }
+
+    /** A vanished host came back (its connections' histories depend on whether the topology judged it lost meanwhile). */
+    synchronized void returned(String host) {
+        returnedHosts.add(host);
+    }
+
+    synchronized boolean hasReturned(String host) {
+        return returnedHosts.contains(host);
     }
 
     synchronized void reopened(FleetConnection c) {

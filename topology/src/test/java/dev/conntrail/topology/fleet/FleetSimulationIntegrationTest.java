@@ -44,6 +44,8 @@ class FleetSimulationIntegrationTest {
             fleet.heartbeatUntil(() -> false, W.multipliedBy(3).plusSeconds(1));
             TableCheck.Result after = TableCheck.check(model, watcher);
             assertThat(after.ok()).as("3 W later: %s", after).isTrue();
+            assertThat(after.hostsJudgedLost()).as("both vanished hosts judged lost (6 W away: the returning one too)")
+                    .containsExactlyInAnyOrder("fleet-host-00018", "fleet-host-00019");
             assertThat(sender.failed()).as("sends failed: %s", sender.firstFailure()).isZero();
             // the scenario played out: each fate has its rows
             assertThat(model.count(Fate.OPEN)).as("open at the end").isGreaterThan(150);
