@@ -19,11 +19,13 @@ final class FleetConnection {
     final long cgroupId;
     /** null when no DNAT translated it. */
     final NatEntry nat;
-    /** Nanos (System.nanoTime) at which it closes; Long.MAX_VALUE for the ones open from the start, which stay open. */
+    /** Nanos (System.nanoTime) at which it closes, unless {@link #staysOpen}. */
     final long closesAt;
+    /** The ones open from the start stay open. */
+    final boolean staysOpen;
 
     FleetConnection(String id, long netns, String laddr, int lport, String raddr, int rport, long cookie, Direction direction, Integer pid,
-            String comm, long uid, long cgroupId, NatEntry nat, long closesAt) {
+            String comm, long uid, long cgroupId, NatEntry nat, long closesAt, boolean staysOpen) {
         this.id = id;
         this.netns = netns;
         this.laddr = laddr;
@@ -38,5 +40,11 @@ final class FleetConnection {
         this.cgroupId = cgroupId;
         this.nat = nat;
         this.closesAt = closesAt;
+        this.staysOpen = staysOpen;
+    }
+
+    /** Closed by {@code now} (System.nanoTime). */
+    boolean closedBy(long now) {
+        return !staysOpen && closesAt - now <= 0;
     }
 }

@@ -67,8 +67,10 @@ final class FleetHost {
         return epoch;
     }
 
-    /** A new socket on this host: outgoing (70 %, some through a DNAT) or accepted on the service port. */
-    FleetConnection newConnection(double natShare, long closesAt) {
+    /** A new socket on this host: outgoing (70 %, some through a DNAT) or accepted on the service port; a null close time: it stays open. */
+    FleetConnection newConnection(double natShare, Long closesAt) {
+        long closeTime = closesAt == null ? 0 : closesAt;
+        boolean staysOpen = closesAt == null;
         long cookie = nextCookie++;
         long r = nextRemote++;
         int lport = nextPort;
@@ -85,12 +87,12 @@ final class FleetHost {
             String id = Keys.connectionId(name, netns, laddr, lport, raddr, rport, cookie);
             NatEntry entry = nat ? natEntry(laddr, lport, raddr, rport, "172.17." + (r % 250) + "." + (1 + (r / 250) % 250), 8080) : null;
             return new FleetConnection(id, netns, laddr, lport, raddr, rport, cookie, Direction.OUTGOING, pid, COMMS[pid % COMMS.length],
-                    1000, 7000 + pid % 7, entry, closesAt);
+                    1000, 7000 + pid % 7, entry, closeTime, staysOpen);
         }
         String raddr = "192.168." + (r % 250) + "." + (1 + (r / 250) % 250);
         String id = Keys.connectionId(name, netns, laddr, 8080, raddr, lport, cookie);
         return new FleetConnection(id, netns, laddr, 8080, raddr, lport, cookie, Direction.INCOMING, LISTENER_PID, "nginx", 33, 6000, null,
-                closesAt);
+                closeTime, staysOpen);
     }
 
     /** conntrack's NAT-translated entry of a connection to a service address: replies come from the backend. */

@@ -160,6 +160,11 @@ final class FleetSimulator {
         return (churnEndedAt - steadyAt) / 1e9;
     }
 
+    /** Wall-clock time the last host had started (the churn's start). */
+    long steadyAtMillis() {
+        return System.currentTimeMillis() - (System.nanoTime() - steadyAt) / 1_000_000L;
+    }
+
     /** Seconds the start-ups took (the last host's snapshot sent). */
     double startupSeconds() {
         return (steadyAt - startedAt) / 1e9;
@@ -231,7 +236,7 @@ final class FleetSimulator {
     /** An agent's start: SNAPSHOT records and SNAPSHOT_END, then its NAT dump; heartbeats and churn from then on. */
     private void start(FleetHost h, long now) {
         for (int i = 0; i < plan.snapshotPerHost(); i++) {
-            FleetConnection c = h.newConnection(plan.natShare(), Long.MAX_VALUE);
+            FleetConnection c = h.newConnection(plan.natShare(), null);
             h.open.put(c.id, c);
             model.opened(c);
         }
@@ -249,7 +254,7 @@ final class FleetSimulator {
      */
     private void comeBack(FleetHost h, long now) {
         h.restartAgent(System.currentTimeMillis() * 1000 + h.index);
-        h.open.values().removeIf(c -> c.closesAt - now <= 0);
+        h.open.values().removeIf(c -> c.closedBy(now));
         model.returned(h.name);
         for (FleetConnection c : h.open.values()) model.reopened(c);
         for (TcpEvent e : h.snapshot()) send(e);

@@ -49,7 +49,8 @@ final class TableWatcher implements AutoCloseable {
     private final String topic;
     private final int partitions;
     private final Map<String, RowHistory> history = new HashMap<>();
-    private final List<Long> closeToRowMillis = new ArrayList<>();
+    /** Per CLOSED row read: its closedAt and the milliseconds from then to when it was read. */
+    private final List<long[]> closeToRow = new ArrayList<>();
     private final AtomicLong changes = new AtomicLong();
     private final Thread thread;
     private volatile boolean running = true;
@@ -108,7 +109,10 @@ final class TableWatcher implements AutoCloseable {
                     : nat(row.getNat().getOrigSrc(), row.getNat().getOrigSport(), row.getNat().getOrigDst(), row.getNat().getOrigDport(),
                             row.getNat().getReplySrc(), row.getNat().getReplySport());
             h.changes++;
-            if (kind == RowHistory.CLOSED && row.getClosedAt() != null) closeToRowMillis.add(now - row.getClosedAt().toEpochMilli());
+            if (kind == RowHistory.CLOSED && row.getClosedAt() != null) {
+                long closedAt = row.getClosedAt().toEpochMilli();
+                closeToRow.add(new long[] {closedAt, now - closedAt});
+            }
         }
         changes.incrementAndGet();
     }
@@ -129,9 +133,9 @@ final class TableWatcher implements AutoCloseable {
         return reader.apply(history);
     }
 
-    /** Milliseconds from each CLOSE's time to when its CLOSED row was read, sorted. */
-    synchronized long[] closeToRowMillis() {
-        return closeToRowMillis.stream().mapToLong(Long::longValue).sorted().toArray();
+    /** Milliseconds from each CLOSE's time to when its CLOSED row was read, sorted: of the closes at or after {@code fromMillis}. */
+    synchronized long[] closeToRowMillis(long fromMillis) {
+        return closeToRow.stream().filter(c -> c[0] >= fromMillis).mapToLong(c -> c[1]).sorted().toArray();
     }
 
     @Override
