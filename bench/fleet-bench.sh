@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The fleet benchmark: simulated hosts (each an agent: epoch, seq, snapshot, heartbeats, churn, NAT,
+# hosts that vanish and return) through the real topology, with the testkit's KRaft broker and
+# Apicurio registry, all in one JVM (topology test class dev.conntrail.topology.fleet.FleetBench).
+# Prints progress once a second, then a table; exits 1 when the table did not come to what the
+# simulator's model says.
+#   bench/fleet-bench.sh [--hosts 1000] [--snapshot 100] [--churn 1] [--churn-for 120s] [--rate 20000] ...  (--help: all)
+# Run under the bench lock when the figures matter: flock /tmp/conntrail-bench.lock bench/fleet-bench.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+cpfile="$(mktemp -t conntrail-fleet-cp.XXXXXX)"
+trap 'rm -f "$cpfile"' EXIT
+./mvnw -B -q -pl topology -am -DskipTests test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test >&2
+cp="topology/target/test-classes:topology/target/classes:schemas/target/classes:cli/target/classes:testkit/target/classes:$(cat "$cpfile")"
+echo "$(uname -r); load average at start: $(cut -d" " -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
+# the topology's recommended pause goal (docs/design.md, "Operating it")
+java -Xmx3g -XX:MaxGCPauseMillis=50 ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.conntrail.topology.fleet.FleetBench "$@" 2> >(grep -v ' INFO \| DEBUG ' >&2)
