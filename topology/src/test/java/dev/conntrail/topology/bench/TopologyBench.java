@@ -9,7 +9,7 @@ import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.topology.ConnectionTopology;
-import dev.conntrail.topology.HeapFootprint;
+import dev.conntrail.topology.rows.HeapFootprint;
 import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;

@@ -1,6 +1,8 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import dev.conntrail.avro.Connection;
+import dev.conntrail.topology.ConnectionTopology;
+import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.RowState;
@@ -38,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * created or deleted. The tuple index is built on the first NAT entry a task sees (most tasks of a
  * fleet without NAT never need it; profiled at ~3 % of the stream thread).
  */
-final class HeapRowTable implements RowTable {
+public final class HeapRowTable implements RowTable {
     /** Records of {@code connections} a restore could not use: how many, and the first. */
     private static final class Skipped {
         long count;
@@ -107,7 +109,7 @@ final class HeapRowTable implements RowTable {
      * Reads the task's partition of {@code connections} (same partition number as the task: see
      * {@link ConnectionTopology}), then lays the {@code row-marks} store over it.
      */
-    static HeapRowTable restore(ProcessorContext<?, ?> context, RowsRestorer restorer, String topic, Deserializer<Connection> values,
+    public static HeapRowTable restore(ProcessorContext<?, ?> context, RowsRestorer restorer, String topic, Deserializer<Connection> values,
             KeyValueStore<String, byte[]> marks, TopologySettings settings, TopologyMetrics metrics) {
         long start = System.nanoTime();
         int partition = context.taskId().partition();
