@@ -6,6 +6,7 @@ import dev.conntrail.topology.liveness.InputProgress;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.rows.HeapRowTable;
+import dev.conntrail.topology.rows.KeptTables;
 import dev.conntrail.topology.rows.RowTable;
 import dev.conntrail.topology.rows.StoreRowTable;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -42,6 +43,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
     private final Serializer<Connection> connectionWriter;
     private final SinkLimit sinkLimit;
     private final InputProgress progress;
+    private final KeptTables kept;
 
     private ProcessorContext<String, Connection> context;
     private RowCounts counts;
@@ -54,16 +56,17 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
 
     ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections,
             InputProgress progress) {
-        this(settings, metrics, restorer, connections, progress, null, SinkLimit.unlimited());
+        this(settings, metrics, restorer, connections, progress, null, SinkLimit.unlimited(), new KeptTables());
     }
 
     /**
      * @param progress         how far the task is proven to have read its input (design rule 5)
      * @param connectionWriter the sink's value serializer, to measure a row change when the sink's
      *                         record limit is below what a row may take ({@link SinkLimit#mustMeasure})
+     * @param kept             restored tables of this instance not changed since (shared by its tasks)
      */
     ConnectionTableProcessor(TopologySettings settings, TopologyMetrics metrics, RowsRestorer restorer, Deserializer<Connection> connections,
-            InputProgress progress, Serializer<Connection> connectionWriter, SinkLimit sinkLimit) {
+            InputProgress progress, Serializer<Connection> connectionWriter, SinkLimit sinkLimit, KeptTables kept) {
         this.settings = settings;
         this.metrics = metrics;
         this.restorer = restorer;
@@ -71,6 +74,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         this.connectionWriter = connectionWriter;
         this.sinkLimit = sinkLimit;
         this.progress = progress;
+        this.kept = kept;
     }
 
     @Override
@@ -81,7 +85,7 @@ final class ConnectionTableProcessor implements Processor<String, Object, String
         // rows first: a test's stand-in restorer refills the other stores, as Streams does from their changelogs
         RowTable rows = settings.persistentStores() ? new StoreRowTable(context.getStateStore(ConnectionTopology.ROWS_STORE))
                 : HeapRowTable.restore(context, restorer, settings.topics().connections(), connections,
-                        context.getStateStore(ConnectionTopology.ROW_MARKS_STORE), settings, metrics);
+                        context.getStateStore(ConnectionTopology.ROW_MARKS_STORE), settings, metrics, kept);
         expiry = new Expiry(context, rows, counts, metrics, settings.punctuateEvery().toMillis());
         changes = new RowChanges(context, rows, counts, expiry, settings, metrics, connectionWriter, sinkLimit);
         hosts = new HostLiveness(context, context.getStateStore(ConnectionTopology.HOSTS_STORE), rows, changes, progress, settings, metrics);

@@ -64,7 +64,8 @@ final class TaskParts {
         KeyValueStore<String, byte[]> marks = store(ConnectionTopology.ROW_MARKS_STORE, Serdes.ByteArray());
         natStore = store(ConnectionTopology.NAT_STORE, StateSerdes.natEntries());
         hostStore = store(ConnectionTopology.HOSTS_STORE, StateSerdes.hosts());
-        rows = HeapRowTable.restore(context, (ctx, topic, partition, each) -> 0, settings.topics().connections(), null, marks, settings, metrics);
+        rows = HeapRowTable.restore(context, (ctx, topic, partition, from, each) -> 0, settings.topics().connections(), null, marks, settings,
+                metrics, null);
         expiry = new Expiry(context, rows, counts, metrics, settings.punctuateEvery().toMillis());
         changes = new RowChanges(context, rows, counts, expiry, settings, metrics, sinkSerde == null ? null : sinkSerde.serializer(), sinkLimit);
         hosts = new HostLiveness(context, hostStore, rows, changes, (partition, now) -> readThrough, settings, metrics);
