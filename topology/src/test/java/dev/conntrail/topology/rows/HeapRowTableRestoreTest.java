@@ -140,12 +140,14 @@ class HeapRowTableRestoreTest {
         for (int port = 1; port <= 10; port++) p.row(port, ConnectionState.OPEN);
         HeapRowTable first = restore(p);
         p.row(11, ConnectionState.OPEN);
-        p.startOffset = 11; // everything before was deleted
+        p.row(12, ConnectionState.OPEN);
+        p.startOffset = 11; // the records before row 12 were deleted, row 11 (offset 10) among them
 
         HeapRowTable next = restore(p);
 
         assertThat(next).isNotSameAs(first);
         assertThat(next.size()).isEqualTo(1);
+        assertThat(next.get(id(12))).isNotNull();
     }
 
     private Partition freshCopyOf(Partition p) {
