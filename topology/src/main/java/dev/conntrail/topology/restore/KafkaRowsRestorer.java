@@ -26,8 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a task's partition of {@code connections} from its beginning to its end with a
- * {@code read_committed} consumer of its own (bytes; the caller decodes).
+ * Reads a task's partition of {@code connections} from its beginning (or from where an earlier
+ * replay ended) to its end with a {@code read_committed} consumer of its own (bytes; the caller
+ * decodes). Progress is logged every 5 s; a replay that outlasts the stream thread's limits is
+ * told ({@link RestoreLimits}).
  *
  * <p>Why the committed topic is exactly the task's state: under {@code exactly_once_v2} a task's
  * row changes and its input offsets commit in one transaction, and only this task writes this

@@ -174,6 +174,8 @@ public final class HeapRowTable implements RowTable {
             TopologySettings settings, TopologyMetrics metrics) {
         Restore r = new Restore();
         r.from = replayedUpTo;
+        lastKey = null; // its row may be replaced below
+        lastRow = null;
         try {
             r.records = restorer.replay(context, topic, partition, replayedUpTo, (offset, id, value, headers) -> {
                 replayedUpTo = Math.max(replayedUpTo, offset + 1);

@@ -120,6 +120,23 @@ class HeapRowTableRestoreTest {
     }
 
     @Test
+    void aRowLookedUpBeforeTheTableWasContinuedIsWrittenWhereTheContinuedTableHasIt() {
+        Partition p = new Partition();
+        p.row(1, ConnectionState.OPEN);
+        HeapRowTable first = restore(p);
+        RowState looked = first.get(id(1)); // a record that changed nothing
+        p.row(1, ConnectionState.CLOSED);
+        HeapRowTable again = restore(p);
+        assertThat(again).isSameAs(first);
+
+        looked.row.setComm("changed");
+        again.put(id(1), looked);
+
+        assertThat(again.get(id(1)).row.getComm()).isEqualTo("changed");
+        assertThat(again.ofHost("h")).singleElement().satisfies(kv -> assertThat(kv.value.row.getComm()).isEqualTo("changed"));
+    }
+
+    @Test
     void aChangedTableIsNotKeptAndTheNextRestoreReadsThePartitionWhole() {
         Partition p = new Partition();
         for (int port = 1; port <= 10; port++) p.row(port, ConnectionState.OPEN);
