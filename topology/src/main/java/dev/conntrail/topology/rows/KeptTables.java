@@ -1,6 +1,7 @@
 package dev.conntrail.topology.rows;
 
 import java.lang.ref.SoftReference;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -9,30 +10,38 @@ import java.util.Map;
  * on this instance continues its restore where the last one ended instead of reading the partition
  * again. That is what bounds a restore longer than {@code max.poll.interval.ms}: the member leaves its
  * group during it, the task is closed before it processes anything and given back, and without this
- * every attempt would read the whole partition and leave the group again (observed on a real broker:
- * 23 restores of one partition in two minutes, no input processed).
+ * every attempt would read the whole partition and leave the group again (on a real broker: 23
+ * restores of one partition in two minutes, no input processed).
  *
  * <p>A table leaves on its first change ({@link HeapRowTable} tells) or when taken. One whose task went
- * elsewhere and never came back stays until a task of its partition is initialised here again; it is
- * held softly, so the garbage collector drops it before memory runs short.
+ * elsewhere stays until a task of its partition is initialised here again; it is held softly, so the
+ * garbage collector drops it before memory runs short, and it is not continued once older than
+ * {@link #MAX_AGE}: a tombstone written after its restore stays on {@code connections} for
+ * {@code delete.retention.ms} (a day) at least, so a table continued within that misses none.
  */
 public final class KeptTables {
-    private final Map<String, SoftReference<HeapRowTable>> tables = new HashMap<>();
+    static final Duration MAX_AGE = Duration.ofHours(1);
 
-    synchronized void keep(String partition, HeapRowTable table) {
-        tables.put(partition, new SoftReference<>(table));
+    private record Kept(SoftReference<HeapRowTable> table, long atNanos) {
     }
 
-    /** The partition's kept table, no longer kept; null if none. */
+    private final Map<String, Kept> tables = new HashMap<>();
+
+    synchronized void keep(String partition, HeapRowTable table) {
+        tables.put(partition, new Kept(new SoftReference<>(table), System.nanoTime()));
+    }
+
+    /** The partition's kept table, no longer kept; null if none (or too old to continue). */
     synchronized HeapRowTable take(String partition) {
-        SoftReference<HeapRowTable> kept = tables.remove(partition);
-        return kept == null ? null : kept.get();
+        Kept kept = tables.remove(partition);
+        if (kept == null || System.nanoTime() - kept.atNanos() > MAX_AGE.toNanos()) return null;
+        return kept.table().get();
     }
 
     /** The table was changed: it is no longer what its restore read. */
     synchronized void changed(String partition, HeapRowTable table) {
-        SoftReference<HeapRowTable> kept = tables.get(partition);
-        if (kept != null && kept.get() == table) tables.remove(partition);
+        Kept kept = tables.get(partition);
+        if (kept != null && kept.table().get() == table) tables.remove(partition);
     }
 
     synchronized int size() {
