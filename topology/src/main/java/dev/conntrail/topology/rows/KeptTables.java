@@ -4,6 +4,7 @@ import java.lang.ref.SoftReference;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Restored tables that no record has changed yet, one per partition, so that a task initialised again
@@ -26,15 +27,24 @@ public final class KeptTables {
     }
 
     private final Map<String, Kept> tables = new HashMap<>();
+    private final LongSupplier nanoClock;
+
+    public KeptTables() {
+        this(System::nanoTime);
+    }
+
+    KeptTables(LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
+    }
 
     synchronized void keep(String partition, HeapRowTable table) {
-        tables.put(partition, new Kept(new SoftReference<>(table), System.nanoTime()));
+        tables.put(partition, new Kept(new SoftReference<>(table), nanoClock.getAsLong()));
     }
 
     /** The partition's kept table, no longer kept; null if none (or too old to continue). */
     synchronized HeapRowTable take(String partition) {
         Kept kept = tables.remove(partition);
-        if (kept == null || System.nanoTime() - kept.atNanos() > MAX_AGE.toNanos()) return null;
+        if (kept == null || nanoClock.getAsLong() - kept.atNanos() > MAX_AGE.toNanos()) return null;
         return kept.table().get();
     }
 

@@ -44,7 +44,8 @@ class HeapRowTableRestoreTest {
             .forValues(Connection.class, Map.of("schema.registry.url", "mock://heap-restore-" + UUID.randomUUID()));
     private final TopologySettings settings = TopologySettings.defaults(Duration.ofSeconds(10)).withPersistentStores(false);
     private final TopologyMetrics metrics = new TopologyMetrics(new SimpleMeterRegistry());
-    private final KeptTables kept = new KeptTables();
+    private long clock;
+    private final KeptTables kept = new KeptTables(() -> clock);
 
     /** The partition: offsets are list positions. Counts what each replay handed over. */
     private final class Partition implements RowsRestorer {
@@ -165,6 +166,20 @@ class HeapRowTableRestoreTest {
         assertThat(next).isNotSameAs(first);
         assertThat(next.size()).isEqualTo(1);
         assertThat(next.get(id(12))).isNotNull();
+    }
+
+    @Test
+    void aTableKeptLongerThanTombstonesAreSureToStayIsReadWhole() {
+        Partition p = new Partition();
+        for (int port = 1; port <= 10; port++) p.row(port, ConnectionState.OPEN);
+        HeapRowTable first = restore(p);
+
+        clock += KeptTables.MAX_AGE.toNanos() + 1;
+        HeapRowTable next = restore(p);
+
+        assertThat(next).isNotSameAs(first);
+        assertThat(p.handed).isEqualTo(20);
+        assertThat(metrics.count("conntrail.topology.rows.restore.continued")).isZero();
     }
 
     private Partition freshCopyOf(Partition p) {
