@@ -8,6 +8,7 @@ import dev.conntrail.topology.errors.SinkLimit;
 import dev.conntrail.topology.liveness.InputProgress;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
+import dev.conntrail.topology.rows.KeptTables;
 import dev.conntrail.topology.state.StateSerdes;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -81,10 +82,11 @@ public final class ConnectionTopology {
             Serde<Connection> connections, TopologyMetrics metrics, RowsRestorer restorer, InputProgress progress, SinkLimit sinkLimit) {
         TopicNames topics = settings.topics();
         Topology topology = new Topology();
+        KeptTables kept = new KeptTables(); // one per instance: its tasks' restored tables, until changed
         topology.addSource(EVENTS_SOURCE, Serdes.String().deserializer(), events.deserializer(), topics.events());
         topology.addSource(NAT_SOURCE, Serdes.String().deserializer(), natEntries.deserializer(), topics.nat());
         topology.addProcessor(TABLE, () -> new ConnectionTableProcessor(settings, metrics, restorer, connections.deserializer(),
-                        progress, connections.serializer(), sinkLimit),
+                        progress, connections.serializer(), sinkLimit, kept),
                 EVENTS_SOURCE, NAT_SOURCE);
         if (settings.persistentStores()) {
             topology.addStateStore(store(ROWS_STORE, StateSerdes.rows(), settings), TABLE);

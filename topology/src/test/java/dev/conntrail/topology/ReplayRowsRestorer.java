@@ -26,13 +26,15 @@ final class ReplayRowsRestorer implements RowsRestorer {
     }
 
     @Override
-    public long replay(ProcessorContext<?, ?> context, String topic, int partition, RecordHandler each) {
+    public long replay(ProcessorContext<?, ?> context, String topic, int partition, long fromOffset, RecordHandler each) {
         stores.forEach((name, entries) -> {
             KeyValueStore<String, Object> store = context.getStateStore(name);
             for (KeyValue<String, Object> kv : entries) store.put(kv.key, kv.value);
         });
-        long offset = 0;
-        for (TestRecord<String, byte[]> r : published) each.accept(offset++, r.key(), r.value(), r.headers());
-        return published.size();
+        for (int offset = (int) fromOffset; offset < published.size(); offset++) {
+            TestRecord<String, byte[]> r = published.get(offset);
+            each.accept(offset, r.key(), r.value(), r.headers());
+        }
+        return Math.max(0, published.size() - fromOffset);
     }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code conntrail_topology_rows_restored_total}, {@code conntrail_topology_rows_restore_records_total},
  * {@code conntrail_topology_rows_restore_seconds}, {@code conntrail_topology_rows_restore_failures_total},
  * {@code conntrail_topology_rows_restored_without_header_total}, {@code conntrail_topology_rows_restore_skipped_total{reason}},
+ * {@code conntrail_topology_rows_restore_overlong_total{limit}}, {@code conntrail_topology_rows_restore_continued_total},
  * {@code conntrail_topology_clock_ahead_total},
  * {@code conntrail_topology_liveness_proof_age_seconds}, {@code conntrail_topology_liveness_checks_failed_total}.
  * Row and host gauges are sums over this instance's tasks.
@@ -122,6 +123,20 @@ public final class TopologyMetrics {
         restoreRecords.increment(records);
         rowsRestored.increment(rows);
         restoreTime.record(Duration.ofNanos((long) (seconds * 1e9)));
+    }
+
+    /** A restore outlasted a limit of the stream thread it ran on ({@code transaction-timeout}, {@code max-poll-interval}). */
+    public void restoreOverlong(String limit) {
+        Counter.builder("conntrail.topology.rows.restore.overlong").tag("limit", limit)
+                .description("restores of rows that outlasted the stream thread's transaction timeout or max.poll.interval.ms")
+                .register(registry).increment();
+    }
+
+    /** A task re-initialised on this instance continued the restore of its unchanged rows instead of reading its partition again. */
+    public void restoreContinued() {
+        Counter.builder("conntrail.topology.rows.restore.continued")
+                .description("restores that continued an earlier restore of the same partition whose rows no record had changed")
+                .register(registry).increment();
     }
 
     public void restoreFailed() {

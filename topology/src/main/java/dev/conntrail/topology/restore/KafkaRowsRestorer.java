@@ -21,12 +21,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import dev.conntrail.topology.metrics.TopologyMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a task's partition of {@code connections} from its beginning to its end with a
- * {@code read_committed} consumer of its own (bytes; the caller decodes).
+ * Reads a task's partition of {@code connections} from its beginning (or from where an earlier
+ * replay ended) to its end with a {@code read_committed} consumer of its own (bytes; the caller
+ * decodes). Progress is logged every 5 s; a replay that outlasts the stream thread's limits is
+ * told ({@link RestoreLimits}).
  *
  * <p>Why the committed topic is exactly the task's state: under {@code exactly_once_v2} a task's
  * row changes and its input offsets commit in one transaction, and only this task writes this
@@ -49,6 +52,7 @@ public final class KafkaRowsRestorer implements RowsRestorer {
     private final Map<String, Object> adminConfig;
     private final Duration settleTimeout;
     private final Duration stallTimeout;
+    private final RestoreLimits limits;
     private Admin admin;
     /**
      * One consumer per stream thread, kept between restores: creating one cost ~0.1-0.5 s per task (measured).
@@ -62,7 +66,16 @@ public final class KafkaRowsRestorer implements RowsRestorer {
      *                          SASL and {@code restore.consumer.*} overrides apply)
      */
     public KafkaRowsRestorer(Properties streamsProperties) {
-        this(streamsProperties, Duration.ofSeconds(60), Duration.ofSeconds(60));
+        this(streamsProperties, null);
+    }
+
+    /** @param metrics where restores that outlast the stream thread's limits are counted; null: nowhere */
+    public KafkaRowsRestorer(Properties streamsProperties, TopologyMetrics metrics) {
+        this(streamsProperties, Duration.ofSeconds(60), Duration.ofSeconds(60), metrics);
+    }
+
+    public KafkaRowsRestorer(Properties streamsProperties, Duration settleTimeout, Duration stallTimeout) {
+        this(streamsProperties, settleTimeout, stallTimeout, null);
     }
 
     /**
@@ -70,8 +83,9 @@ public final class KafkaRowsRestorer implements RowsRestorer {
      *                      (Streams' EOS transaction timeout is 10 s)
      * @param stallTimeout  how long reading may make no progress
      */
-    public KafkaRowsRestorer(Properties streamsProperties, Duration settleTimeout, Duration stallTimeout) {
+    public KafkaRowsRestorer(Properties streamsProperties, Duration settleTimeout, Duration stallTimeout, TopologyMetrics metrics) {
         StreamsConfig config = new StreamsConfig(streamsProperties);
+        limits = RestoreLimits.of(config, metrics);
         consumerConfig = new HashMap<>(config.getRestoreConsumerConfigs("conntrail-rows-restore"));
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString());
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -86,18 +100,27 @@ public final class KafkaRowsRestorer implements RowsRestorer {
     }
 
     @Override
-    public long replay(ProcessorContext<?, ?> context, String topic, int partition, RecordHandler each) {
+    public long replay(ProcessorContext<?, ?> context, String topic, int partition, long fromOffset, RecordHandler each) {
         TopicPartition tp = new TopicPartition(topic, partition);
         long end = settledEnd(tp);
         long handed = 0;
-        if (end == 0) return 0; // nothing was ever written
+        if (end <= fromOffset) return 0; // nothing was ever written, or nothing since
         KafkaConsumer<byte[], byte[]> consumer = consumer();
         try {
             consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
+            if (fromOffset > 0) {
+                long begin = consumer.beginningOffsets(List.of(tp)).get(tp);
+                if (begin > fromOffset) {
+                    throw new OffsetGoneException(tp + " starts at offset " + begin + " now, past " + fromOffset);
+                }
+                consumer.seek(tp, fromOffset);
+            } else {
+                consumer.seekToBeginning(List.of(tp));
+            }
             long start = System.nanoTime();
             long lastProgress = start;
             long nextLog = start + PROGRESS_EVERY.toNanos();
+            RestoreLimits.Watch watch = limits.watch(tp, start);
             long position = consumer.position(tp);
             while (position < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -119,6 +142,7 @@ public final class KafkaRowsRestorer implements RowsRestorer {
                             Math.round(s), Math.round(handed / s));
                     nextLog = now + PROGRESS_EVERY.toNanos();
                 }
+                watch.check(now, position, end);
             }
         } finally {
             consumer.assign(List.of());

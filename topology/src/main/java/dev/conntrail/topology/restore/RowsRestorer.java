@@ -18,11 +18,21 @@ public interface RowsRestorer extends AutoCloseable {
     }
 
     /**
-     * @param context the task being initialised (a test stand-in may also refill the task's other
-     *                stores there, as Streams does from their changelogs)
+     * @param context    the task being initialised (a test stand-in may also refill the task's other
+     *                   stores there, as Streams does from their changelogs)
+     * @param fromOffset the first offset to hand over: 0 for the whole partition, else where an earlier
+     *                   replay of this partition ended
      * @return the number of records handed to {@code each}
+     * @throws OffsetGoneException when {@code fromOffset} is no longer in the partition (its start moved past it)
      */
-    long replay(ProcessorContext<?, ?> context, String topic, int partition, RecordHandler each);
+    long replay(ProcessorContext<?, ?> context, String topic, int partition, long fromOffset, RecordHandler each);
+
+    /** The partition no longer holds the offset a replay was to continue from: replay it whole instead. */
+    final class OffsetGoneException extends RuntimeException {
+        public OffsetGoneException(String message) {
+            super(message);
+        }
+    }
 
     @Override
     default void close() {

@@ -194,7 +194,7 @@ public final class TopologyApp implements AutoCloseable {
         TopologySettings settings = o.settings().withInputPartitions(partitions);
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
                 settings, metrics, deadLetters);
-        KafkaRowsRestorer restorer = new KafkaRowsRestorer(props);
+        KafkaRowsRestorer restorer = new KafkaRowsRestorer(props, metrics);
         // design rule 5 (convergence): hosts are judged lost only on offsets that prove the input read through
         OffsetWatcher watcher = new OffsetWatcher(adminProps, o.applicationId(), List.of(topics.events(), topics.nat()), partitions,
                 settings.window());

@@ -9,7 +9,7 @@ import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.topology.ConnectionTopology;
-import dev.conntrail.topology.HeapFootprint;
+import dev.conntrail.topology.rows.HeapFootprint;
 import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
@@ -80,7 +80,9 @@ public final class TopologyBench {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         int latencySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         int openForState = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
-        if (openForState > 0) {
+        // -Dbench.phases=heap,throughput,latency,restore,state (default: all)
+        java.util.Set<String> phases = java.util.Set.of(System.getProperty("bench.phases", "heap,throughput,latency,restore,state").split(","));
+        if (openForState > 0 && phases.contains("heap")) {
             // before the broker starts, so its allocations do not blur the used-heap figures
             HeapFootprint.Result heap = HeapFootprint.measure(openForState, HOSTS);
             System.out.printf("heap per open row, in-memory mode (%d rows, %d hosts, used heap after full GCs): %.0f bytes as kept now"
@@ -92,7 +94,7 @@ public final class TopologyBench {
             admin.createTopics(List.of(new NewTopic(IN, PARTITIONS, (short) 1), new NewTopic(NAT, PARTITIONS, (short) 1))).all().get();
         }
         createTopics(bootstrap, "bench-pass-out");
-        long events = produceLifecycles(bootstrap, IN, sockets, 0);
+        long events = phases.contains("throughput") ? produceLifecycles(bootstrap, IN, sockets, 0) : 0;
         System.out.printf("input: %d events (%d sockets: CONNECT + CLOSE, %d hosts, heartbeats), %d partitions%n", events, sockets, HOSTS, PARTITIONS);
 
         int rounds = Integer.getInteger("bench.rounds", 3);
@@ -101,7 +103,7 @@ public final class TopologyBench {
         List<String[]> rows = new ArrayList<>();
         // the variants alternate inside each round, so a ratio compares runs a few seconds apart
         // round 0 warms the JIT up (the first runs were up to 3x slower) and is not counted
-        for (int round = 0; round <= rounds; round++) {
+        for (int round = 0; phases.contains("throughput") && round <= rounds; round++) {
             for (String v : variants) {
                 Result r = run(bootstrap, v, variant(v), "exactly_once_v2", events, round, false);
                 if (r == null || round == 0) continue;
@@ -129,9 +131,9 @@ public final class TopologyBench {
                     median(rs.stream().map(Result::perAppCpuSecond).toList()), join(wall), median(wall), join(cpu), median(cpu));
         }
 
-        if (latencySeconds > 0) latency(bootstrap, rate, latencySeconds);
-        if (openForState > 0) restoreSpeed(bootstrap, openForState);
-        if (openForState > 0) stateSize(bootstrap, openForState);
+        if (latencySeconds > 0 && phases.contains("latency")) latency(bootstrap, rate, latencySeconds);
+        if (openForState > 0 && phases.contains("restore")) restoreSpeed(bootstrap, openForState);
+        if (openForState > 0 && phases.contains("state")) stateSize(bootstrap, openForState);
         System.exit(0);
     }
 

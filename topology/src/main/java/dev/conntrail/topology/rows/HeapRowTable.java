@@ -1,6 +1,8 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import dev.conntrail.avro.Connection;
+import dev.conntrail.topology.ConnectionTopology;
+import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.metrics.TopologyMetrics;
 import dev.conntrail.topology.restore.RowsRestorer;
 import dev.conntrail.topology.state.RowState;
@@ -38,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * created or deleted. The tuple index is built on the first NAT entry a task sees (most tasks of a
  * fleet without NAT never need it; profiled at ~3 % of the stream thread).
  */
-final class HeapRowTable implements RowTable {
+public final class HeapRowTable implements RowTable {
     /** Records of {@code connections} a restore could not use: how many, and the first. */
     private static final class Skipped {
         long count;
@@ -94,7 +96,12 @@ final class HeapRowTable implements RowTable {
     private final GroupIndex byTuple = new GroupIndex();
     private boolean tupleIndexBuilt;
     private final SharedStrings shared = new SharedStrings(SHARED_STRINGS);
-    private final KeyValueStore<String, byte[]> marks;
+    private KeyValueStore<String, byte[]> marks;
+    /** Where the last replay of {@code connections} ended: a continued restore reads from here. */
+    private long replayedUpTo;
+    /** Where this table is kept until its first change (null once changed, or never kept). */
+    private KeptTables keptIn;
+    private String keptAs;
     /** The last row {@link #get} looked up: its {@link #put} right after (the common case) needs no second lookup. */
     private String lastKey;
     private CompactRow lastRow;
@@ -105,25 +112,79 @@ final class HeapRowTable implements RowTable {
 
     /**
      * Reads the task's partition of {@code connections} (same partition number as the task: see
-     * {@link ConnectionTopology}), then lays the {@code row-marks} store over it.
+     * {@link ConnectionTopology}), then lays the {@code row-marks} store over it. When {@code kept}
+     * holds this partition's table from an earlier restore on this instance that no record changed
+     * since, that table goes on from where its restore ended ({@link KeptTables}).
      */
-    static HeapRowTable restore(ProcessorContext<?, ?> context, RowsRestorer restorer, String topic, Deserializer<Connection> values,
-            KeyValueStore<String, byte[]> marks, TopologySettings settings, TopologyMetrics metrics) {
+    public static HeapRowTable restore(ProcessorContext<?, ?> context, RowsRestorer restorer, String topic, Deserializer<Connection> values,
+            KeyValueStore<String, byte[]> marks, TopologySettings settings, TopologyMetrics metrics, KeptTables kept) {
         long start = System.nanoTime();
         int partition = context.taskId().partition();
-        HeapRowTable table = new HeapRowTable(marks);
-        Map<String, CompactRow> byId = new HashMap<>();
-        long[] withoutHeader = new long[1];
-        Skipped skipped = new Skipped();
+        String name = topic + "-" + partition;
+        HeapRowTable table = kept == null ? null : kept.take(name);
+        Restore restore;
+        if (table != null) {
+            table.marks = marks;
+            try {
+                restore = table.replay(context, restorer, topic, partition, values, settings, metrics);
+                metrics.restoreContinued();
+            } catch (RowsRestorer.OffsetGoneException e) {
+                log.info("task {}: cannot continue the rows restored earlier ({}): reading {} whole", context.taskId(), e.getMessage(), name);
+                table = null;
+                restore = null;
+            }
+        } else {
+            restore = null;
+        }
+        if (table == null) {
+            table = new HeapRowTable(marks);
+            restore = table.replay(context, restorer, topic, partition, values, settings, metrics);
+        }
+        long from = restore.from;
+        table.layMarks();
+        if (from == 0 || restore.records > 0) table.reindex(); // a continued table that read nothing new has its indexes
+        double seconds = (System.nanoTime() - start) / 1e9;
+        metrics.restored(restore.records, table.rows.size(), seconds);
+        if (restore.skipped.count > 0) {
+            log.warn("task {}: skipped {} records of {} that are not rows (first at offset {}: {})", context.taskId(), restore.skipped.count,
+                    name, restore.skipped.firstOffset, restore.skipped.firstReason);
+        }
+        if (restore.withoutHeader > 0) metrics.restoredWithoutHeader(restore.withoutHeader);
+        log.info("task {}: restored {} rows from {} records of {}{} in {} ms ({} records/s)", context.taskId(), table.rows.size(),
+                restore.records, name, from > 0 ? " continuing at offset " + from : "", Math.round(seconds * 1000),
+                seconds > 0 ? Math.round(restore.records / seconds) : restore.records);
+        if (kept != null) {
+            table.keptIn = kept;
+            table.keptAs = name;
+            kept.keep(name, table);
+        }
+        return table;
+    }
+
+    /** What one replay read. */
+    private static final class Restore {
+        long from;
         long records;
+        long withoutHeader;
+        final Skipped skipped = new Skipped();
+    }
+
+    /** Folds the partition's records from where this table's last replay ended into its rows (unindexed). */
+    private Restore replay(ProcessorContext<?, ?> context, RowsRestorer restorer, String topic, int partition, Deserializer<Connection> values,
+            TopologySettings settings, TopologyMetrics metrics) {
+        Restore r = new Restore();
+        r.from = replayedUpTo;
+        lastKey = null; // its row may be replaced below
+        lastRow = null;
         try {
-            records = restorer.replay(context, topic, partition, (offset, id, value, headers) -> {
+            r.records = restorer.replay(context, topic, partition, replayedUpTo, (offset, id, value, headers) -> {
+                replayedUpTo = Math.max(replayedUpTo, offset + 1);
                 if (id == null) return; // never written by the topology
                 if (value == null) {
-                    byId.remove(id);
+                    rows.remove(id);
                     return;
                 }
-                Connection c = usable(values, topic, partition, offset, id, value, headers, skipped, context, metrics);
+                Connection c = usable(values, topic, partition, offset, id, value, headers, r.skipped, context, metrics);
                 if (c == null) return;
                 RowState s = new RowState(c);
                 Header h = headers.lastHeader(RowStateHeader.NAME);
@@ -131,47 +192,48 @@ final class HeapRowTable implements RowTable {
                     RowStateHeader.decodeInto(h.value(), s);
                 } else if (!s.isOpen()) {
                     // written without the header (RocksDB mode or an older conntrail): updatedAt is when the close was applied
-                    withoutHeader[0]++;
+                    r.withoutHeader++;
                     s.closeAppliedAt = c.getUpdatedAt().toEpochMilli();
                     s.tombstoneAt = settings.tombstoneAt(c.getClosedAt().toEpochMilli(), s.closeAppliedAt);
                 } else {
-                    withoutHeader[0]++;
+                    r.withoutHeader++;
                 }
                 CompactRow row = new CompactRow(id);
-                row.set(s, table.shared);
-                byId.put(id, row);
+                row.set(s, shared);
+                rows.put(id, row);
             });
+        } catch (RowsRestorer.OffsetGoneException e) {
+            throw e;
         } catch (RuntimeException e) {
             metrics.restoreFailed();
             log.error("task {}: restoring rows from {}-{} failed: {}", context.taskId(), topic, partition, e.toString());
             throw e instanceof StreamsException ? e : new StreamsException("restoring rows from " + topic + "-" + partition + " failed", e);
         }
+        return r;
+    }
+
+    /** The bookkeeping of duplicates ({@code row-marks}) over the rows. */
+    private void layMarks() {
         try (KeyValueIterator<String, byte[]> all = marks.all()) {
             while (all.hasNext()) {
                 KeyValue<String, byte[]> mark = all.next();
-                CompactRow row = byId.get(mark.key);
+                CompactRow row = rows.get(mark.key);
                 if (row != null) {
                     RowState s = row.expand();
                     RowStateHeader.decodeInto(mark.value, s);
                     s.marked = true;
-                    row.setBookkeeping(s, table.shared);
+                    row.setBookkeeping(s, shared);
                 }
             }
         }
-        for (CompactRow row : byId.values()) {
-            table.rows.put(row.key, row);
-            table.index(row);
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        metrics.restored(records, byId.size(), seconds);
-        if (skipped.count > 0) {
-            log.warn("task {}: skipped {} records of {}-{} that are not rows (first at offset {}: {})", context.taskId(), skipped.count,
-                    topic, partition, skipped.firstOffset, skipped.firstReason);
-        }
-        if (withoutHeader[0] > 0) metrics.restoredWithoutHeader(withoutHeader[0]);
-        log.info("task {}: restored {} rows from {} records of {}-{} in {} ms ({} records/s)", context.taskId(), byId.size(), records,
-                topic, partition, Math.round(seconds * 1000), seconds > 0 ? Math.round(records / seconds) : records);
-        return table;
+    }
+
+    /** Rows by host, from scratch (a continued table's indexes predate the records it read since). */
+    private void reindex() {
+        firstOfHost.clear();
+        byTuple.clear();
+        tupleIndexBuilt = false;
+        for (CompactRow row : rows.values()) index(row);
     }
 
     /** A table with no rows and no marks store, for measuring (the benchmark's heap per row): nothing may be remembered in it. */
@@ -209,6 +271,7 @@ final class HeapRowTable implements RowTable {
 
     @Override
     public void put(String rowKey, RowState row) {
+        changing();
         if (row.marked) {
             // the published change carries the bookkeeping now
             marks.delete(rowKey);
@@ -219,6 +282,7 @@ final class HeapRowTable implements RowTable {
 
     @Override
     public void remember(String rowKey, RowState row) {
+        changing();
         marks.put(rowKey, RowStateHeader.encode(row));
         row.marked = true;
         write(rowKey, row);
@@ -240,6 +304,7 @@ final class HeapRowTable implements RowTable {
 
     @Override
     public void delete(String rowKey) {
+        changing();
         CompactRow row = rows.remove(rowKey);
         lastKey = null;
         lastRow = null;
@@ -281,7 +346,16 @@ final class HeapRowTable implements RowTable {
         rows.forEach((key, row) -> each.accept(key, row.expand()));
     }
 
+    /** The rows differ from what the restore read from here on: no longer kept. */
+    private void changing() {
+        if (keptIn != null) {
+            keptIn.changed(keptAs, this);
+            keptIn = null;
+        }
+    }
+
     private void index(CompactRow row) {
+        row.prevOfHost = null;
         CompactRow first = firstOfHost.put(row.host(), row);
         row.nextOfHost = first;
         if (first != null) first.prevOfHost = row;

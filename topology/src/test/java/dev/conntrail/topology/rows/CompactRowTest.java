@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

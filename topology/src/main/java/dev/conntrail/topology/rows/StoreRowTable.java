@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import dev.conntrail.avro.Connection;
 import dev.conntrail.topology.state.RowState;
@@ -15,12 +15,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * heap. Streams restores the store from its own changelog ({@code <app>-rows-changelog}), so every
  * put is a second record beside the row change on {@code connections}. Gets decode on every call.
  */
-final class StoreRowTable implements RowTable {
+public final class StoreRowTable implements RowTable {
     private static final StringSerializer PREFIX = new StringSerializer();
 
     private final KeyValueStore<String, RowState> store;
 
-    StoreRowTable(KeyValueStore<String, RowState> store) {
+    public StoreRowTable(KeyValueStore<String, RowState> store) {
         this.store = store;
     }
 

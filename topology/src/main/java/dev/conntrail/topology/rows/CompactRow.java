@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import dev.conntrail.avro.CloseReason;
 import dev.conntrail.avro.Connection;

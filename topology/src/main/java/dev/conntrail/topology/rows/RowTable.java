@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import dev.conntrail.avro.Connection;
 import dev.conntrail.topology.state.RowState;
@@ -15,7 +15,7 @@ import org.apache.kafka.streams.KeyValue;
  *
  * <p>Callers change a row they got in place and then {@link #put} or {@link #remember} it.
  */
-interface RowTable {
+public interface RowTable {
     /** The table's key of a socket's row. */
     String keyOf(String connectionId, String host, String laddr, Integer lport, String raddr, Integer rport);
 

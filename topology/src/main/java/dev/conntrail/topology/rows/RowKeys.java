@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import dev.conntrail.schemas.Addresses;
 import dev.conntrail.schemas.Keys;
@@ -15,14 +15,14 @@ import dev.conntrail.schemas.Keys;
  * </ul>
  * Addresses never contain {@code |}, so the connection id starts after the fifth separator.
  */
-final class RowKeys {
-    static final String INITIATOR = "O|";
-    static final String RESPONDER = "R|";
+public final class RowKeys {
+    public static final String INITIATOR = "O|";
+    public static final String RESPONDER = "R|";
 
     private RowKeys() {
     }
 
-    static String tuple(String host, String laddr, Integer lport, String raddr, Integer rport) {
+    public static String tuple(String host, String laddr, Integer lport, String raddr, Integer rport) {
         return new StringBuilder(64).append(host).append('|').append(Addresses.comparable(laddr)).append('|').append(lport)
                 .append('|').append(Addresses.comparable(raddr)).append('|').append(rport).append('|').toString();
     }

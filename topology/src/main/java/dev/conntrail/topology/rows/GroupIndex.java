@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import java.util.ArrayList;
 import java.util.HashMap;

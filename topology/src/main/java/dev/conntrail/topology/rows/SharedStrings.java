@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.conntrail.topology;
+package dev.conntrail.topology.rows;
 
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.ConnectionState;
@@ -13,7 +13,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Heap per row of the in-memory table (for the benchmark; HeapRowTable is package-private): the
+ * Heap per row of the in-memory table (for the benchmark; beside HeapRowTable for its empty table): the
  * same open rows held the way {@link HeapRowTable} holds them (compact rows keyed by connection id,
  * host list) and the way it held them before 2026-11-27 (the Avro {@code Connection} in a
  * {@link RowState}, keyed {@code tuple|id}, a per-host set), in one JVM, measured as used heap after
