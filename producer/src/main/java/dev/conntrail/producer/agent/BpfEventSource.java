@@ -35,7 +35,9 @@ final class BpfEventSource implements EventSource {
 
     /** Attaches the tracer; throws {@link BpfUnavailableException} when BPF cannot be used (caller falls back). */
     static BpfEventSource start(AgentOptions options, long agentEpoch, Consumer<TcpEvent> sink) {
-        Tracer tracer = Tracer.start(TracerOptions.defaults(options.host(), agentEpoch).withAcceptPid(options.acceptPid()), sink);
+        TracerOptions tracing = TracerOptions.defaults(options.host(), agentEpoch).withAcceptPid(options.acceptPid());
+        if (options.ringBufferBytes() != 0) tracing = tracing.withRingBuffer(options.ringBufferBytes(), tracing.wakeupBytes());
+        Tracer tracer = Tracer.start(tracing, sink);
         SocketSnapshotter snapshotter;
         try {
             snapshotter = new SocketSnapshotter(SocketSnapshotter.Method.BPF_ITER);
