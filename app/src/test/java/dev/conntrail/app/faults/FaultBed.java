@@ -294,6 +294,11 @@ final class FaultBed {
 
     /** What every fault case checks once the fault is over (at {@code healedAt}); the time to converge, ms. */
     static long convergesAndStays(Stack s, Agent a, List<Integer> churned, long healedAt, String fault) throws Exception {
+        return convergesAndStays(s, a, churned, healedAt, fault, 2);
+    }
+
+    /** As above, converged within {@code windows} W of {@code healedAt}. */
+    static long convergesAndStays(Stack s, Agent a, List<Integer> churned, long healedAt, String fault, int windows) throws Exception {
         Set<List<Integer>> tuples = s.heldTuples();
         long at = s.watch.await(t -> s.converged(t, a.host(), tuples), Duration.ofSeconds(60));
         assertThat(at).as("%s: the held connections' rows OPEN again, no phantom OPEN row (held: %s; phantom rows' changes: %s; agent log: %s)",
@@ -308,7 +313,7 @@ final class FaultBed {
         }
         int tombstoned = checkChurned(s, a.host(), churned);
         assertThat(tombstoned).as("%s: the churned rows are tombstoned by now", fault).isEqualTo(2 * churned.size());
-        assertThat(took).as("%s: converged within two windows of the fault's end", fault).isLessThanOrEqualTo(2 * W.toMillis());
+        assertThat(took).as("%s: converged within %d windows of the fault's end", fault, windows).isLessThanOrEqualTo(windows * W.toMillis());
         return took;
     }
 }

@@ -155,7 +155,8 @@ class ProducerFaultKernelTest {
             assertThat(awaitMetric(metricsPort, "conntrail_producer_resyncs_total", null, resyncsBefore, Duration.ofMillis(2 * W.toMillis())))
                     .as("a resync taken").isPositive();
             double lost = metric(metricsPort, "conntrail_producer_lost_total", "tracer") - lostBefore;
-            long took = convergesAndStays(s, a, List.of(), burstEnd, "ring buffer overflow");
+            // the loss is seen within 0.5 s (the agent's loss check), the resync's snapshot and the topology's work follow
+            long took = convergesAndStays(s, a, List.of(), burstEnd, "ring buffer overflow", 3);
             // what the resync repaired: rows of the burst left OPEN by a lost CLOSE, closed by the snapshot's end
             Set<List<Integer>> burstTuples = s.tuples(burst);
             Set<List<Integer>> seen = new HashSet<>();

@@ -127,6 +127,13 @@ final class BpfEventSource implements EventSource {
     }
 
     @Override
+    public void drain() throws InterruptedException {
+        if (!tracer.drainNow(java.time.Duration.ofSeconds(1))) {
+            LOG.debug("the tracer's reader did not pass over the ring buffers within 1 s; the snapshot goes ahead");
+        }
+    }
+
+    @Override
     public long lost() {
         return tracer.counters().lost();
     }

@@ -55,6 +55,9 @@ public final class Tracer implements AutoCloseable {
     private final Thread reader;
     private volatile boolean running = true;
     private volatile boolean paused;
+    /** A caller of {@link #drainNow} waiting for the reader's next pass. */
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> drainRequest =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private TracerCounters finalCounters;
 
     private Tracer(TracerOptions options, Loaded loaded, Consumer<TcpEvent> sink) {
@@ -286,6 +289,17 @@ public final class Tracer implements AutoCloseable {
         reader.interrupt();
     }
 
+    /**
+     * Returns once the reader has passed over the ring buffers after this call, handing the sink what they held
+     * (design rule 1: a resync publishes the events older than its snapshot before it), or after {@code timeout}
+     * (false; e.g. paused).
+     */
+    public boolean drainNow(java.time.Duration timeout) throws InterruptedException {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        drainRequest.set(done);
+        return done.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     private void readLoop() {
         int pollMillis = (int) Math.max(1, options.pollInterval().toMillis());
         long lastSweep = System.nanoTime();
@@ -310,7 +324,9 @@ public final class Tracer implements AutoCloseable {
                 Thread.sleep(pollMillis);
                 return lastSweep;
             }
+            java.util.concurrent.CountDownLatch asked = drainRequest.getAndSet(null);
             ring.drain(handler);
+            if (asked != null) asked.countDown();
             if (ring.pending() == 0) {
                 // Nothing left: sleep until the kernel wakes us (enough data waits) or the poll interval ends.
                 // The flag asks for one wake-up for this sleep (bpf/tracer.bpf.c, reader_sleeping).
