@@ -20,10 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Design rule 5 (convergence) under faults, end to end and for real: the in-JVM broker, the topology
+ * Design rule 5 (convergence) under faults, end to end and for real ({@link FaultBed}): the in-JVM broker, the topology
  * (in-process), the producer agent as a uid of its own with only its capabilities ({@code setpriv}), held TCP
  * connections of a child process, W = 2 s. After a fault of 5 W — the agent's traffic to the broker dropped by an
- * nftables rule (a network partition), or the broker stopped and started again on the same port — every held
+ * nftables rule (a network partition), or the broker stopped and started again on the same port — and after the
+ * broker stopped for {@link #LONG_OUTAGE} under churn, every held
  * connection's row is OPEN again within two windows and stays OPEN, no row of another socket of the test's port
  * is OPEN, and the connections opened and closed during the fault were CLOSED and are tombstoned no earlier than
  * design rule 4 says. Also design rules 4 and 5 with agents whose clocks are two minutes ahead and behind. Root
