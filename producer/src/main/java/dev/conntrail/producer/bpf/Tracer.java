@@ -4,9 +4,13 @@ import dev.conntrail.avro.TcpEvent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -56,8 +60,7 @@ public final class Tracer implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean paused;
     /** A caller of {@link #drainNow} waiting for the reader's next pass. */
-    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> drainRequest =
-            new java.util.concurrent.atomic.AtomicReference<>();
+    private final AtomicReference<CountDownLatch> drainRequest = new AtomicReference<>();
     private TracerCounters finalCounters;
 
     private Tracer(TracerOptions options, Loaded loaded, Consumer<TcpEvent> sink) {
@@ -294,10 +297,10 @@ public final class Tracer implements AutoCloseable {
      * (design rule 1: a resync publishes the events older than its snapshot before it), or after {@code timeout}
      * (false; e.g. paused).
      */
-    public boolean drainNow(java.time.Duration timeout) throws InterruptedException {
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    public boolean drainNow(Duration timeout) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
         drainRequest.set(done);
-        return done.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void readLoop() {
@@ -324,7 +327,7 @@ public final class Tracer implements AutoCloseable {
                 Thread.sleep(pollMillis);
                 return lastSweep;
             }
-            java.util.concurrent.CountDownLatch asked = drainRequest.getAndSet(null);
+            CountDownLatch asked = drainRequest.getAndSet(null);
             ring.drain(handler);
             if (asked != null) asked.countDown();
             if (ring.pending() == 0) {
