@@ -67,12 +67,14 @@ final class FaultBed {
         broker = null;
         if (agents != null) agents.close();
         agents = null;
-        if (brokerDir != null) {
-            try (var all = Files.walk(brokerDir)) {
-                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                // temp dir
-            }
+        if (brokerDir != null) deleteTree(brokerDir);
+    }
+
+    static void deleteTree(Path dir) {
+        try (var all = Files.walk(dir)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temp dir left behind
         }
     }
 
@@ -204,6 +206,7 @@ final class FaultBed {
             if (held != null) held.close();
             if (watch != null) watch.close();
             if (topology != null) topology.close();
+            deleteTree(state);
         }
     }
 
