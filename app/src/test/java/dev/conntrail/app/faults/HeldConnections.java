@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A child process (python3) that listens on a loopback port and holds both ends of quiet TCP connections to it:
- * {@link #open} adds held ones, {@link #churn} opens and closes some. Each connection is named by its client port.
+ * {@link #open} adds held ones, {@link #closeHeld} closes some of them, {@link #churn} opens and closes some, {@link #burst}
+ * opens and closes many back to back (holding some). Each connection is named by its client port.
  */
 final class HeldConnections implements AutoCloseable {
     private static final String SCRIPT = String.join("\n",
@@ -37,8 +38,8 @@ final class HeldConnections implements AutoCloseable {
             "    return ps",
             "say('held', hold(int(sys.argv[1])))",
             "for line in sys.stdin:",
-            "    cmd, n = line.split()",
-            "    n = int(n)",
+            "    args = line.split()",
+            "    cmd, n = args[0], int(args[1])",
             "    if cmd == 'open':",
             "        say('open', hold(n))",
             "    elif cmd == 'churn':",
@@ -50,6 +51,29 @@ final class HeldConnections implements AutoCloseable {
             "            c.close()",
             "            a.close()",
             "        say('churn', ps)",
+            "    elif cmd == 'close':",
+            "        ps = []",
+            "        for _ in range(n):",
+            "            c, a = held.pop(0)",
+            "            ps.append(c.getsockname()[1])",
+            "            c.close()",
+            "            a.close()",
+            "        say('close', ps)",
+            "    elif cmd == 'burst':",
+            "        every = int(args[2])",
+            "        ps = []",
+            "        hs = []",
+            "        for i in range(n):",
+            "            c, a = pair()",
+            "            if i % every == every - 1:",
+            "                held.append((c, a))",
+            "                hs.append(c.getsockname()[1])",
+            "            else:",
+            "                ps.append(c.getsockname()[1])",
+            "                c.close()",
+            "                a.close()",
+            "        say('burst', ps)",
+            "        say('open', hs)",
             "");
 
     private final Process process;
@@ -95,6 +119,27 @@ final class HeldConnections implements AutoCloseable {
         in.write("churn " + n + "\n");
         in.flush();
         return reply().clients;
+    }
+
+    /** Closes the {@code n} longest held connections; their client ports. */
+    synchronized List<Integer> closeHeld(int n) throws IOException {
+        in.write("close " + n + "\n");
+        in.flush();
+        List<Integer> ports = reply().clients;
+        held.removeAll(ports);
+        return ports;
+    }
+
+    /**
+     * Opens {@code n} connections back to back, as fast as the child can, and closes each at once, except every
+     * {@code holdEvery}-th, which it holds. Returns the client ports of those closed; the held ones join {@link #held}.
+     */
+    synchronized List<Integer> burst(int n, int holdEvery) throws IOException {
+        in.write("burst " + n + " " + holdEvery + "\n");
+        in.flush();
+        List<Integer> closed = reply().clients;
+        held.addAll(reply().clients);
+        return closed;
     }
 
     @Override

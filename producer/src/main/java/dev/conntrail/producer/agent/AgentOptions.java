@@ -26,16 +26,18 @@ import java.util.Map;
  * @param unhealthyAfter    /healthz says unhealthy once Kafka sends have failed this long without one succeeding
  * @param clockOffset       test only (zero otherwise): added to every time the agent publishes, as if the host's clock
  *                          were off by that much
+ * @param ringBufferBytes   the tracer's ring buffer size per CPU (0: its default; a power of two otherwise, e.g. one
+ *                          page to force overflow in a test)
  */
 public record AgentOptions(String host, Map<String, Object> clientProperties, String eventsTopic, String natTopic,
         Duration heartbeatInterval, Duration window, AcceptPidMode acceptPid, ConntrackReader.Scope conntrack,
         Duration pollInterval, boolean allowBpf, int queueCapacity, int metricsPort, Duration topicWait, String metricsAddress,
-        Duration unhealthyAfter, Duration clockOffset) {
+        Duration unhealthyAfter, Duration clockOffset, int ringBufferBytes) {
 
     public static AgentOptions defaults(String host, Map<String, Object> clientProperties) {
         return new AgentOptions(host, Map.copyOf(clientProperties), "tcp-events", "conntrack-nat", Duration.ofSeconds(5),
                 Duration.ofSeconds(10), AcceptPidMode.DEFAULT, ConntrackReader.Scope.ROOT, Duration.ofSeconds(1), true,
-                65_536, 9464, Duration.ofMinutes(10), MetricsServer.DEFAULT_ADDRESS, Duration.ofMinutes(5), Duration.ZERO);
+                65_536, 9464, Duration.ofMinutes(10), MetricsServer.DEFAULT_ADDRESS, Duration.ofMinutes(5), Duration.ZERO, 0);
     }
 
     public AgentOptions {
@@ -50,56 +52,61 @@ public record AgentOptions(String host, Map<String, Object> clientProperties, St
 
     public AgentOptions withTopics(String events, String nat) {
         return new AgentOptions(host, clientProperties, events, nat, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset);
+                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withIntervals(Duration heartbeat, Duration window, Duration poll) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeat, window, acceptPid, conntrack, poll,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset);
+                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withAcceptPid(AcceptPidMode mode) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, mode, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset);
+                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withConntrack(ConntrackReader.Scope scope) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, scope, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset);
+                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withBpf(boolean allow) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allow, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset);
+                allow, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withQueueCapacity(int n) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, n, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset);
+                allowBpf, n, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withMetricsPort(int port) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, port, topicWait, metricsAddress, unhealthyAfter, clockOffset);
+                allowBpf, queueCapacity, port, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withTopicWait(Duration wait) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, wait, metricsAddress, unhealthyAfter, clockOffset);
+                allowBpf, queueCapacity, metricsPort, wait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withMetricsAddress(String address) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, address, unhealthyAfter, clockOffset);
+                allowBpf, queueCapacity, metricsPort, topicWait, address, unhealthyAfter, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withUnhealthyAfter(Duration after) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, after, clockOffset);
+                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, after, clockOffset, ringBufferBytes);
     }
 
     public AgentOptions withClockOffset(Duration offset) {
         return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, offset);
+                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, offset, ringBufferBytes);
+    }
+
+    public AgentOptions withRingBufferBytes(int bytes) {
+        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
+                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, bytes);
     }
 }

@@ -35,7 +35,9 @@ final class BpfEventSource implements EventSource {
 
     /** Attaches the tracer; throws {@link BpfUnavailableException} when BPF cannot be used (caller falls back). */
     static BpfEventSource start(AgentOptions options, long agentEpoch, Consumer<TcpEvent> sink) {
-        Tracer tracer = Tracer.start(TracerOptions.defaults(options.host(), agentEpoch).withAcceptPid(options.acceptPid()), sink);
+        TracerOptions tracing = TracerOptions.defaults(options.host(), agentEpoch).withAcceptPid(options.acceptPid());
+        if (options.ringBufferBytes() != 0) tracing = tracing.withRingBuffer(options.ringBufferBytes(), tracing.wakeupBytes());
+        Tracer tracer = Tracer.start(tracing, sink);
         SocketSnapshotter snapshotter;
         try {
             snapshotter = new SocketSnapshotter(SocketSnapshotter.Method.BPF_ITER);
@@ -122,6 +124,13 @@ final class BpfEventSource implements EventSource {
             return mapped;
         }
         return raw;
+    }
+
+    @Override
+    public void drain() throws InterruptedException {
+        if (!tracer.drainNow(java.time.Duration.ofSeconds(1))) {
+            LOG.debug("the tracer's reader did not pass over the ring buffers within 1 s; the snapshot goes ahead");
+        }
     }
 
     @Override

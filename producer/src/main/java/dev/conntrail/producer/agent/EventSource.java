@@ -21,6 +21,13 @@ interface EventSource extends AutoCloseable {
     /** A snapshot now, as SNAPSHOT records (seq 0); the tracer's listener map is seeded from it. */
     Taken snapshot(String snapshotId);
 
+    /**
+     * Hands the sink, before returning, the events the source has buffered but not yet delivered (the tracer's ring
+     * buffers), waiting a bounded time. A resync calls it before its snapshot (design rule 1).
+     */
+    default void drain() throws InterruptedException {
+    }
+
     /** Cumulative count of events the source itself lost (ring buffer full, failed polls). */
     long lost();
 

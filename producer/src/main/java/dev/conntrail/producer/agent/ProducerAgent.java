@@ -234,8 +234,15 @@ public final class ProducerAgent implements AutoCloseable {
         }
     }
 
-    private void resync() {
+    private void resync() throws InterruptedException {
         metrics.resync();
+        // design rule 1: the events read before the snapshot go out before it. A CONNECT still in a ring buffer whose
+        // CLOSE the full buffer dropped would otherwise be released after SNAPSHOT_END and reopen the row for good.
+        source.drain();
+        TcpEvent older;
+        for (int n = queue.size(); n > 0 && (older = queue.poll()) != null; n--) {
+            publisher.publish(older);
+        }
         publisher.stalls().resyncStarting(System.nanoTime());
         try {
             EventSource.Taken t = snapshot();

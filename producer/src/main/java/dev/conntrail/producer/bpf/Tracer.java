@@ -4,9 +4,13 @@ import dev.conntrail.avro.TcpEvent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -55,6 +59,8 @@ public final class Tracer implements AutoCloseable {
     private final Thread reader;
     private volatile boolean running = true;
     private volatile boolean paused;
+    /** A caller of {@link #drainNow} waiting for the reader's next pass. */
+    private final AtomicReference<CountDownLatch> drainRequest = new AtomicReference<>();
     private TracerCounters finalCounters;
 
     private Tracer(TracerOptions options, Loaded loaded, Consumer<TcpEvent> sink) {
@@ -286,6 +292,17 @@ public final class Tracer implements AutoCloseable {
         reader.interrupt();
     }
 
+    /**
+     * Returns once the reader has passed over the ring buffers after this call, handing the sink what they held
+     * (design rule 1: a resync publishes the events older than its snapshot before it), or after {@code timeout}
+     * (false; e.g. paused).
+     */
+    public boolean drainNow(Duration timeout) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        drainRequest.set(done);
+        return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     private void readLoop() {
         int pollMillis = (int) Math.max(1, options.pollInterval().toMillis());
         long lastSweep = System.nanoTime();
@@ -310,7 +327,9 @@ public final class Tracer implements AutoCloseable {
                 Thread.sleep(pollMillis);
                 return lastSweep;
             }
+            CountDownLatch asked = drainRequest.getAndSet(null);
             ring.drain(handler);
+            if (asked != null) asked.countDown();
             if (ring.pending() == 0) {
                 // Nothing left: sleep until the kernel wakes us (enough data waits) or the poll interval ends.
                 // The flag asks for one wake-up for this sleep (bpf/tracer.bpf.c, reader_sleeping).

@@ -83,6 +83,11 @@ public final class ProducerCommand implements Callable<Integer> {
             description = "Test only: shift every published time by this much (e.g. 2m, -2m), as a host clock that is off would.")
     String clockOffset;
 
+    @Option(names = "--ring-buffer-size", paramLabel = "BYTES", defaultValue = "0", hidden = true,
+            description = "BPF ring buffer size per CPU (power of two >= 4096; 0: 4 MiB up to 8 CPUs, less beyond, at least 1 MiB). "
+                    + "A small one forces ring buffer loss (tests).")
+    int ringBufferBytes;
+
     @Option(names = "--events-topic", defaultValue = "tcp-events", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
     String eventsTopic;
 
@@ -102,6 +107,10 @@ public final class ProducerCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--heartbeat-interval (" + heartbeat
                     + ") must be less than --window (" + window + "), or the topology may declare this host lost");
         }
+        if (ringBufferBytes != 0 && (Integer.bitCount(ringBufferBytes) != 1 || ringBufferBytes < 4096)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ring-buffer-size must be 0 (the default) or a power of "
+                    + "two of at least 4096, not " + ringBufferBytes);
+        }
         AgentOptions options = options(kafka, HostIds.producerHostId(hostId))
                 .withAcceptPid(acceptPid)
                 .withIntervals(heartbeat, window, pollInterval)
@@ -113,7 +122,8 @@ public final class ProducerCommand implements Callable<Integer> {
                 .withUnhealthyAfter(unhealthyAfter)
                 .withTopics(eventsTopic, natTopic)
                 .withClockOffset(clockOffset.startsWith("-") ? DurationConverter.parse(clockOffset.substring(1)).negated()
-                        : DurationConverter.parse(clockOffset));
+                        : DurationConverter.parse(clockOffset))
+                .withRingBufferBytes(ringBufferBytes);
         return runUntilStopped(cancelled -> ProducerAgent.start(options, cancelled), duration,
                 agent -> agent.isRunning() ? null : "the agent stopped (see the log above)");
     }
