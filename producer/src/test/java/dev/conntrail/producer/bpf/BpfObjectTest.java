@@ -27,8 +27,9 @@ class BpfObjectTest {
             Files.write(src, in.readAllBytes());
         }
         Path obj = dir.resolve("refused.bpf.o");
-        Process p = new ProcessBuilder("clang-14", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c",
-                src.toString(), "-o", obj.toString()).redirectErrorStream(true).start();
+        Path bpf = Path.of("..", "bpf").toAbsolutePath().normalize();
+        Process p = new ProcessBuilder("make", "-s", "-C", bpf.toString(), "object", "SOURCE=" + src, "OBJECT=" + obj)
+                .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
