@@ -4,6 +4,8 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.layout.CtEventLayout;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -13,31 +15,6 @@ import java.time.Instant;
  * Not thread-safe (its text caches): one decoder per reader thread.
  */
 public final class EventDecoder {
-    public static final int EVENT_SIZE = 104;
-    static final int OFF_TS = 0;
-    static final int OFF_COOKIE = 8;
-    static final int OFF_CGROUP = 16;
-    static final int OFF_EMIT = 24;
-    static final int OFF_NETNS = 32;
-    static final int OFF_PID = 36;
-    static final int OFF_TID = 40;
-    static final int OFF_UID = 44;
-    static final int OFF_FAMILY = 48;
-    static final int OFF_LPORT = 50;
-    static final int OFF_RPORT = 52;
-    static final int OFF_TYPE = 54;
-    static final int OFF_FLAGS = 55;
-    static final int OFF_LADDR = 56;
-    static final int OFF_RADDR = 72;
-    static final int OFF_COMM = 88;
-    static final int TYPE_CONNECT = 1;
-    static final int TYPE_ACCEPT = 2;
-    static final int TYPE_CLOSE = 3;
-    static final int FLAG_HAS_OWNER = 1;
-    static final int FLAG_HAS_COOKIE = 2;
-    static final int AF_INET = 2;
-    static final int AF_INET6 = 10;
-
     private final String host;
     private final long agentEpoch;
     private final ClockSync clock;
@@ -54,49 +31,55 @@ public final class EventDecoder {
 
     /** The event at {@code off} of {@code buf} (a little-endian view of the record), or null if malformed. */
     public TcpEvent decode(ByteBuffer buf, int off, int len) {
-        if (len < EVENT_SIZE) {
+        if (len < CtEventLayout.SIZE) {
             return null;
         }
         ByteBuffer b = buf.order() == ByteOrder.LITTLE_ENDIAN ? buf : buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        EventType type = switch (b.get(off + OFF_TYPE)) {
-            case TYPE_CONNECT -> EventType.CONNECT;
-            case TYPE_ACCEPT -> EventType.ACCEPT;
-            case TYPE_CLOSE -> EventType.CLOSE;
-            default -> null;
-        };
-        int familyCode = b.getShort(off + OFF_FAMILY) & 0xffff;
-        if (type == null || (familyCode != AF_INET && familyCode != AF_INET6)) {
+        EventType type = type(b.get(off + CtEventLayout.TYPE));
+        int familyCode = b.getShort(off + CtEventLayout.FAMILY) & 0xffff;
+        if (type == null || (familyCode != LibC.AF_INET && familyCode != LibC.AF_INET6)) {
             return null;
         }
-        int flags = b.get(off + OFF_FLAGS) & 0xff;
-        String laddr = familyCode == AF_INET ? addresses.ipv4(b.getInt(off + OFF_LADDR))
-                : addresses.ipv6(b.getLong(off + OFF_LADDR), b.getLong(off + OFF_LADDR + 8));
-        String raddr = familyCode == AF_INET ? addresses.ipv4(b.getInt(off + OFF_RADDR))
-                : addresses.ipv6(b.getLong(off + OFF_RADDR), b.getLong(off + OFF_RADDR + 8));
+        int flags = b.get(off + CtEventLayout.FLAGS) & 0xff;
+        String laddr = familyCode == LibC.AF_INET ? addresses.ipv4(b.getInt(off + CtEventLayout.LADDR))
+                : addresses.ipv6(b.getLong(off + CtEventLayout.LADDR), b.getLong(off + CtEventLayout.LADDR + 8));
+        String raddr = familyCode == LibC.AF_INET ? addresses.ipv4(b.getInt(off + CtEventLayout.RADDR))
+                : addresses.ipv6(b.getLong(off + CtEventLayout.RADDR), b.getLong(off + CtEventLayout.RADDR + 8));
 
         TcpEvent e = new TcpEvent();
         e.setHost(host);
         e.setAgentEpoch(agentEpoch);
         e.setSeq(0L);
         e.setType(type);
-        long micros = clock.toEpochMicros(b.getLong(off + OFF_TS));
+        long micros = clock.toEpochMicros(b.getLong(off + CtEventLayout.TS_NS));
         e.setTimestamp(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L));
-        if ((flags & FLAG_HAS_OWNER) != 0) {
-            e.setPid(boxes.boxInt(b.getInt(off + OFF_PID)));
-            e.setTid(boxes.boxInt(b.getInt(off + OFF_TID)));
-            e.setComm(comms.comm(b, off + OFF_COMM));
-            e.setCgroupId(boxes.boxLong(b.getLong(off + OFF_CGROUP)));
+        if ((flags & CtEventLayout.HAS_OWNER) != 0) {
+            e.setPid(boxes.boxInt(b.getInt(off + CtEventLayout.PID)));
+            e.setTid(boxes.boxInt(b.getInt(off + CtEventLayout.TID)));
+            e.setComm(comms.comm(b, off + CtEventLayout.COMM));
+            e.setCgroupId(boxes.boxLong(b.getLong(off + CtEventLayout.CGROUP_ID)));
         }
-        e.setUid(boxes.boxLong(Integer.toUnsignedLong(b.getInt(off + OFF_UID))));
-        e.setNetns(boxes.boxLong(Integer.toUnsignedLong(b.getInt(off + OFF_NETNS))));
-        e.setFamily(familyCode == AF_INET ? Family.IPV4 : Family.IPV6);
+        e.setUid(boxes.boxLong(Integer.toUnsignedLong(b.getInt(off + CtEventLayout.UID))));
+        e.setNetns(boxes.boxLong(Integer.toUnsignedLong(b.getInt(off + CtEventLayout.NETNS))));
+        e.setFamily(familyCode == LibC.AF_INET ? Family.IPV4 : Family.IPV6);
         e.setLaddr(laddr);
-        e.setLport(boxes.boxInt(b.getShort(off + OFF_LPORT) & 0xffff));
+        e.setLport(boxes.boxInt(b.getShort(off + CtEventLayout.LPORT) & 0xffff));
         e.setRaddr(raddr);
-        e.setRport(boxes.boxInt(b.getShort(off + OFF_RPORT) & 0xffff));
-        e.setCookie((flags & FLAG_HAS_COOKIE) != 0 ? b.getLong(off + OFF_COOKIE) : null);
+        e.setRport(boxes.boxInt(b.getShort(off + CtEventLayout.RPORT) & 0xffff));
+        e.setCookie((flags & CtEventLayout.HAS_COOKIE) != 0 ? b.getLong(off + CtEventLayout.COOKIE) : null);
         e.setSource(Source.EBPF);
         return e;
+    }
+
+    private static EventType type(int code) {
+        if (code == CtEventLayout.TYPE_CONNECT) {
+            return EventType.CONNECT;
+        } else if (code == CtEventLayout.TYPE_ACCEPT) {
+            return EventType.ACCEPT;
+        } else if (code == CtEventLayout.TYPE_CLOSE) {
+            return EventType.CLOSE;
+        }
+        return null;
     }
 
     /**
@@ -106,22 +89,22 @@ public final class EventDecoder {
     static byte[][] sampleRecords() {
         byte[][] out = new byte[6][];
         for (int i = 0; i < out.length; i++) {
-            ByteBuffer b = ByteBuffer.allocate(EVENT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer b = ByteBuffer.allocate(CtEventLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
             boolean v6 = i % 2 == 1;
-            b.putLong(OFF_TS, 1_000_000_000L + i);
-            b.putLong(OFF_COOKIE, 4096 + i);
-            b.putLong(OFF_CGROUP, 1);
-            b.putInt(OFF_NETNS, 0xF0000000);
-            b.putInt(OFF_PID, 1000 + i);
-            b.putInt(OFF_TID, 1000 + i);
-            b.putShort(OFF_FAMILY, (short) (v6 ? AF_INET6 : AF_INET));
-            b.putShort(OFF_LPORT, (short) (40000 + i));
-            b.putShort(OFF_RPORT, (short) 443);
-            b.put(OFF_TYPE, (byte) (i / 2 + 1));
-            b.put(OFF_FLAGS, (byte) (i / 2 == 2 ? FLAG_HAS_COOKIE : FLAG_HAS_OWNER | FLAG_HAS_COOKIE));
-            b.put(OFF_LADDR, (byte) 127).put(OFF_LADDR + 3, (byte) 1);
-            b.put(OFF_RADDR, (byte) 10).put(OFF_RADDR + 3, (byte) (i + 1));
-            b.put(OFF_COMM, (byte) 'w');
+            b.putLong(CtEventLayout.TS_NS, 1_000_000_000L + i);
+            b.putLong(CtEventLayout.COOKIE, 4096 + i);
+            b.putLong(CtEventLayout.CGROUP_ID, 1);
+            b.putInt(CtEventLayout.NETNS, 0xF0000000);
+            b.putInt(CtEventLayout.PID, 1000 + i);
+            b.putInt(CtEventLayout.TID, 1000 + i);
+            b.putShort(CtEventLayout.FAMILY, (short) (v6 ? LibC.AF_INET6 : LibC.AF_INET));
+            b.putShort(CtEventLayout.LPORT, (short) (40000 + i));
+            b.putShort(CtEventLayout.RPORT, (short) 443);
+            b.put(CtEventLayout.TYPE, (byte) (i / 2 + 1));
+            b.put(CtEventLayout.FLAGS, (byte) (i / 2 == 2 ? CtEventLayout.HAS_COOKIE : CtEventLayout.HAS_OWNER | CtEventLayout.HAS_COOKIE));
+            b.put(CtEventLayout.LADDR, (byte) 127).put(CtEventLayout.LADDR + 3, (byte) 1);
+            b.put(CtEventLayout.RADDR, (byte) 10).put(CtEventLayout.RADDR + 3, (byte) (i + 1));
+            b.put(CtEventLayout.COMM, (byte) 'w');
             out[i] = b.array();
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.conntrail.producer.bpf;
 
+import dev.conntrail.producer.bpf.layout.CtEventLayout;
 import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,7 +26,7 @@ import java.util.Random;
  * one filled in a drain is merged and emptied in the next.
  */
 final class PerCpuRings implements RecordSource {
-    static final int KEY_OFFSET = EventDecoder.OFF_EMIT;
+    static final int KEY_OFFSET = CtEventLayout.EMIT_NS;
     /** Records younger than this at a drain wait for the next one. */
     static final long SETTLE_NANOS = 1_000_000L;
     /** Each hold: ~9,000 records, the newest 1 ms at 9M events/s; more stays in the kernel's rings. */
@@ -101,8 +102,8 @@ final class PerCpuRings implements RecordSource {
                 ByteBuffer b = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
                 b.putLong(KEY_OFFSET, ++key);
                 // values that miss the decoder's small caches, as real ones do
-                b.putShort(EventDecoder.OFF_LPORT, (short) (1024 + random.nextInt(60000)));
-                b.putInt(EventDecoder.OFF_NETNS, 0xF0000000 + random.nextInt(4096));
+                b.putShort(CtEventLayout.LPORT, (short) (1024 + random.nextInt(60000)));
+                b.putInt(CtEventLayout.NETNS, 0xF0000000 + random.nextInt(4096));
                 boolean reserved = r == count - 1 && i % 7 == 6; // still being written when the reader looks
                 int handle = stand[ring].append(rec, reserved);
                 if (reserved) {

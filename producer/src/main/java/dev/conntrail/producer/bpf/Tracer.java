@@ -1,6 +1,13 @@
 package dev.conntrail.producer.bpf;
 
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.layout.CtConfigLayout;
+import dev.conntrail.producer.bpf.layout.CtCounterLayout;
+import dev.conntrail.producer.bpf.layout.CtEventLayout;
+import dev.conntrail.producer.bpf.layout.CtListenerKeyLayout;
+import dev.conntrail.producer.bpf.layout.CtOwnerLayout;
+import dev.conntrail.producer.bpf.layout.TracerObject;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -20,10 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Tracer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Tracer.class);
-    public static final String OBJECT_RESOURCE = "/bpf/tracer.bpf.o";
-    static final String PROG_BTF = "ct_state_btf";
-    static final String PROG_TP = "ct_state_tp";
-    static final String[] PROG_ACCEPT = {"ct_accept_exit", "ct_accept4_exit"};
+    private static final String[] PROG_ACCEPT = {TracerObject.PROG_ACCEPT_EXIT, TracerObject.PROG_ACCEPT4_EXIT};
 
     /**
      * Batching pause when records trickle in: at 1M records/s this is ~1.1 MiB over the CPUs' rings (4 MiB
@@ -63,12 +67,12 @@ public final class Tracer implements AutoCloseable {
         this.links = loaded.links;
         this.cookies = loaded.cookies;
         this.rings = loaded.rings;
-        this.stateProgram = object.program(loaded.cookies ? PROG_BTF : PROG_TP);
+        this.stateProgram = object.program(loaded.cookies ? TracerObject.PROG_STATE_BTF : TracerObject.PROG_STATE_TP);
         this.sink = sink;
-        this.counterMap = object.map("counters");
-        this.listenerMap = object.map("listeners");
-        this.pendingMap = object.map("pending_accepts");
-        this.sleeping = new ReaderSleepFlag(object.map("reader_sleeping").fd());
+        this.counterMap = object.map(TracerObject.MAP_COUNTERS);
+        this.listenerMap = object.map(TracerObject.MAP_LISTENERS);
+        this.pendingMap = object.map(TracerObject.MAP_PENDING_ACCEPTS);
+        this.sleeping = new ReaderSleepFlag(object.map(TracerObject.MAP_READER_SLEEPING).fd());
         this.cpus = object.lib().libbpf_num_possible_cpus();
         this.decoder = new EventDecoder(options.host(), options.agentEpoch(), clock);
         this.ring = options.libbpfReader() ? new LibbpfRingBuffer(object.lib(), rings.fds(), this::onRecord)
@@ -148,31 +152,31 @@ public final class Tracer implements AutoCloseable {
     }
 
     private static Loaded load(TracerOptions options, boolean tpBtf) {
-        BpfObject obj = BpfObject.openResource(OBJECT_RESOURCE);
+        BpfObject obj = BpfObject.openResource(TracerObject.RESOURCE);
         List<BpfLink> links = new ArrayList<>();
         EventRings rings = null;
         try {
-            obj.program(PROG_BTF).setAutoload(tpBtf);
-            obj.program(PROG_TP).setAutoload(!tpBtf);
+            obj.program(TracerObject.PROG_STATE_BTF).setAutoload(tpBtf);
+            obj.program(TracerObject.PROG_STATE_TP).setAutoload(!tpBtf);
             boolean exact = options.acceptPid() == AcceptPidMode.EXACT;
             for (String p : PROG_ACCEPT) {
                 obj.program(p).setAutoload(exact);
             }
             rings = new EventRings(obj.lib(), obj.lib().libbpf_num_possible_cpus(), options.ringBufferBytes(), exact);
-            rings.configure(obj.map("events"));
+            rings.configure(obj.map(TracerObject.MAP_EVENTS));
             obj.load();
-            rings.install(obj.map("events"));
+            rings.install(obj.map(TracerObject.MAP_EVENTS));
             if (exact || !tpBtf) {
                 Tracefs.ensureMounted(); // classic tracepoints are found through tracefs
             }
-            writeConfig(obj.map("config"), options, rings);
+            writeConfig(obj.map(TracerObject.MAP_CONFIG), options, rings);
             if (exact) {
                 for (String p : PROG_ACCEPT) {
                     links.add(obj.program(p).attach());
                 }
             }
             // the state hook last: by then everything it relies on is in place
-            links.add(obj.program(tpBtf ? PROG_BTF : PROG_TP).attach());
+            links.add(obj.program(tpBtf ? TracerObject.PROG_STATE_BTF : TracerObject.PROG_STATE_TP).attach());
             return new Loaded(obj, rings, links, tpBtf);
         } catch (RuntimeException e) {
             release(links, obj, rings);
@@ -180,12 +184,12 @@ public final class Tracer implements AutoCloseable {
         }
     }
 
-    /** struct ct_config (bpf/tracer.h). The wake-up threshold is per ring, at most a quarter of it. */
+    /** The wake-up threshold is per ring, at most a quarter of it. */
     private static void writeConfig(BpfMap config, TracerOptions options, EventRings rings) {
-        ByteBuffer v = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-        v.putInt(Math.min(options.wakeupBytes(), rings.ringBytes() / 4));
-        v.putInt(options.acceptPid() == AcceptPidMode.EXACT ? 1 : 0);
-        v.putInt(rings.cpus());
+        ByteBuffer v = ByteBuffer.allocate(CtConfigLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        v.putInt(CtConfigLayout.WAKEUP_BYTES, Math.min(options.wakeupBytes(), rings.ringBytes() / 4));
+        v.putInt(CtConfigLayout.ACCEPT_EXACT, options.acceptPid() == AcceptPidMode.EXACT ? 1 : 0);
+        v.putInt(CtConfigLayout.CPUS, rings.cpus());
         config.update(new byte[4], v.array(), Libbpf.BPF_ANY);
     }
 
@@ -245,13 +249,15 @@ public final class Tracer implements AutoCloseable {
         if (addr.length != 4 && addr.length != 16) {
             throw new IllegalArgumentException("an address has 4 or 16 bytes");
         }
-        ByteBuffer k = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
-        k.putInt((int) netns).putShort((short) (addr.length == 4 ? EventDecoder.AF_INET : EventDecoder.AF_INET6))
-                .putShort((short) port).put(addr);
-        ByteBuffer v = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
-        v.putInt(pid).putInt(tid).putLong(cgroupId);
+        ByteBuffer k = ByteBuffer.allocate(CtListenerKeyLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        k.putInt(CtListenerKeyLayout.NETNS, (int) netns)
+                .putShort(CtListenerKeyLayout.FAMILY, (short) (addr.length == 4 ? LibC.AF_INET : LibC.AF_INET6))
+                .putShort(CtListenerKeyLayout.PORT, (short) port)
+                .put(CtListenerKeyLayout.ADDR, addr);
+        ByteBuffer v = ByteBuffer.allocate(CtOwnerLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        v.putInt(CtOwnerLayout.PID, pid).putInt(CtOwnerLayout.TID, tid).putLong(CtOwnerLayout.CGROUP_ID, cgroupId);
         byte[] c = comm.getBytes(StandardCharsets.UTF_8);
-        v.put(c, 0, Math.min(15, c.length));
+        v.put(CtOwnerLayout.COMM, c, 0, Math.min(15, c.length)); // NUL-terminated: comm is 16 bytes
         listenerMap.update(k.array(), v.array(), Libbpf.BPF_ANY);
     }
 
@@ -260,7 +266,7 @@ public final class Tracer implements AutoCloseable {
         if (finalCounters != null) {
             return finalCounters;
         }
-        long[] k = new long[TracerCounters.KERNEL_COUNTERS];
+        long[] k = new long[CtCounterLayout.COUNT];
         int valueBytes = 8 * cpus;
         for (int i = 0; i < k.length; i++) {
             byte[] key = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(i).array();
@@ -366,12 +372,12 @@ public final class Tracer implements AutoCloseable {
             keys.add(key);
         }
         for (byte[] key : keys) {
-            byte[] v = pendingMap.lookup(key, EventDecoder.EVENT_SIZE);
+            byte[] v = pendingMap.lookup(key, CtEventLayout.SIZE);
             if (v == null) {
                 continue;
             }
             ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
-            if (nowMono - b.getLong(EventDecoder.OFF_TS) < timeout) {
+            if (nowMono - b.getLong(CtEventLayout.TS_NS) < timeout) {
                 continue;
             }
             if (pendingMap.delete(key)) { // the kernel side may have sent it meanwhile: whoever deletes sends

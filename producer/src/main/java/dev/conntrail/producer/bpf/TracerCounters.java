@@ -1,7 +1,9 @@
 package dev.conntrail.producer.bpf;
 
+import dev.conntrail.producer.bpf.layout.CtCounterLayout;
+
 /**
- * The tracer's counters, summed over CPUs (kernel side, bpf/tracer.h enum ct_counter) plus the
+ * The tracer's counters, summed over CPUs (kernel side, bpf/tracer.h enum ct_counter: CtCounterLayout) plus the
  * Java side's own. Cumulative since start.
  */
 public record TracerCounters(
@@ -20,15 +22,15 @@ public record TracerCounters(
         long malformed,
         long acceptTimedOut) {
 
-    static final int KERNEL_COUNTERS = 10;
-
     /**
      * {@code recursionMisses}: state-program runs the kernel skipped because the program was already running
      * on that CPU (an interrupt fired the hook during a run): each may have been an event.
      */
     static TracerCounters of(long[] k, long recursionMisses, long decoded, long malformed, long acceptTimedOut) {
-        return new TracerCounters(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], recursionMisses,
-                decoded, malformed, acceptTimedOut);
+        return new TracerCounters(k[CtCounterLayout.EVENTS], k[CtCounterLayout.RINGBUF_FULL], k[CtCounterLayout.OWNER_MAP_FULL],
+                k[CtCounterLayout.LISTENER_MAP_FULL], k[CtCounterLayout.CONNECT_FAILED], k[CtCounterLayout.CONNECT_NO_OWNER],
+                k[CtCounterLayout.ACCEPT_NO_LISTENER], k[CtCounterLayout.PENDING_MAP_FULL], k[CtCounterLayout.ACCEPT_EXACT],
+                k[CtCounterLayout.ACCEPT_UNCLAIMED], recursionMisses, decoded, malformed, acceptTimedOut);
     }
 
     /** Everything that was lost: events that never reached Java, or facts the kernel could not keep. */

@@ -13,6 +13,10 @@ import com.sun.jna.Structure;
 public interface LibC extends Library {
     LibC INSTANCE = Native.load("c", LibC.class);
 
+    // address families (bpf/conntrail_kernel.h has the same for the BPF programs)
+    int AF_INET = 2;
+    int AF_INET6 = 10;
+
     // netlink sockets
     int AF_NETLINK = 16;
     int SOCK_RAW = 3;

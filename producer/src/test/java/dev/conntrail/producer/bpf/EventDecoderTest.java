@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.layout.CtEventLayout;
 import dev.conntrail.schemas.Addresses;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,23 +19,23 @@ class EventDecoderTest {
     private final EventDecoder decoder = new EventDecoder("h1", 7L, clock);
 
     private static ByteBuffer record(int type, int flags, int family, byte[] laddr, byte[] raddr, long ts) {
-        ByteBuffer b = ByteBuffer.allocate(EventDecoder.EVENT_SIZE + 16).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(CtEventLayout.SIZE + 16).order(ByteOrder.LITTLE_ENDIAN);
         int o = 16; // records are read at an offset inside the mapping
-        b.putLong(o + EventDecoder.OFF_TS, ts);
-        b.putLong(o + EventDecoder.OFF_COOKIE, 0x1234L);
-        b.putLong(o + EventDecoder.OFF_CGROUP, 99L);
-        b.putInt(o + EventDecoder.OFF_NETNS, 0xF0000001); // inode above 2^31: unsigned
-        b.putInt(o + EventDecoder.OFF_PID, 321);
-        b.putInt(o + EventDecoder.OFF_TID, 322);
-        b.putInt(o + EventDecoder.OFF_UID, 1000);
-        b.putShort(o + EventDecoder.OFF_FAMILY, (short) family);
-        b.putShort(o + EventDecoder.OFF_LPORT, (short) 65000);
-        b.putShort(o + EventDecoder.OFF_RPORT, (short) 443);
-        b.put(o + EventDecoder.OFF_TYPE, (byte) type);
-        b.put(o + EventDecoder.OFF_FLAGS, (byte) flags);
-        b.put(o + EventDecoder.OFF_LADDR, laddr);
-        b.put(o + EventDecoder.OFF_RADDR, raddr);
-        b.put(o + EventDecoder.OFF_COMM, "curl\0junk".getBytes());
+        b.putLong(o + CtEventLayout.TS_NS, ts);
+        b.putLong(o + CtEventLayout.COOKIE, 0x1234L);
+        b.putLong(o + CtEventLayout.CGROUP_ID, 99L);
+        b.putInt(o + CtEventLayout.NETNS, 0xF0000001); // inode above 2^31: unsigned
+        b.putInt(o + CtEventLayout.PID, 321);
+        b.putInt(o + CtEventLayout.TID, 322);
+        b.putInt(o + CtEventLayout.UID, 1000);
+        b.putShort(o + CtEventLayout.FAMILY, (short) family);
+        b.putShort(o + CtEventLayout.LPORT, (short) 65000);
+        b.putShort(o + CtEventLayout.RPORT, (short) 443);
+        b.put(o + CtEventLayout.TYPE, (byte) type);
+        b.put(o + CtEventLayout.FLAGS, (byte) flags);
+        b.put(o + CtEventLayout.LADDR, laddr);
+        b.put(o + CtEventLayout.RADDR, raddr);
+        b.put(o + CtEventLayout.COMM, "curl\0junk".getBytes());
         return b;
     }
 
@@ -42,7 +43,7 @@ class EventDecoderTest {
     void ipv4ConnectWithOwnerAndCookie() {
         long now = clock.monotonicNanos();
         TcpEvent e = decoder.decode(record(1, 3, 2, new byte[] {10, 0, 0, 1}, new byte[] {(byte) 192, (byte) 168, 1, 2}, now),
-                16, EventDecoder.EVENT_SIZE);
+                16, CtEventLayout.SIZE);
         assertThat(e.getType()).isEqualTo(EventType.CONNECT);
         assertThat(e.getFamily()).isEqualTo(Family.IPV4);
         assertThat(e.getLaddr()).isEqualTo("10.0.0.1");
@@ -68,7 +69,7 @@ class EventDecoderTest {
         mapped[11] = (byte) 0xff;
         mapped[12] = 127;
         mapped[15] = 1;
-        TcpEvent e = decoder.decode(record(3, 0, 10, mapped, mapped, clock.monotonicNanos()), 16, EventDecoder.EVENT_SIZE);
+        TcpEvent e = decoder.decode(record(3, 0, 10, mapped, mapped, clock.monotonicNanos()), 16, CtEventLayout.SIZE);
         assertThat(e.getType()).isEqualTo(EventType.CLOSE);
         assertThat(e.getFamily()).isEqualTo(Family.IPV6);
         assertThat(e.getLaddr()).isEqualTo("::ffff:127.0.0.1");
@@ -82,8 +83,8 @@ class EventDecoderTest {
 
     @Test
     void malformedRecordsAreRefused() {
-        assertThat(decoder.decode(record(9, 0, 2, new byte[16], new byte[16], 0), 16, EventDecoder.EVENT_SIZE)).isNull();
-        assertThat(decoder.decode(record(1, 0, 7, new byte[16], new byte[16], 0), 16, EventDecoder.EVENT_SIZE)).isNull();
+        assertThat(decoder.decode(record(9, 0, 2, new byte[16], new byte[16], 0), 16, CtEventLayout.SIZE)).isNull();
+        assertThat(decoder.decode(record(1, 0, 7, new byte[16], new byte[16], 0), 16, CtEventLayout.SIZE)).isNull();
         assertThat(decoder.decode(record(1, 0, 2, new byte[16], new byte[16], 0), 16, 50)).isNull();
     }
 
@@ -110,8 +111,8 @@ class EventDecoderTest {
             String comm = comms[random.nextInt(comms.length)];
             byte[] commBytes = new byte[16];
             System.arraycopy(comm.getBytes(), 0, commBytes, 0, comm.length());
-            rec.put(16 + EventDecoder.OFF_COMM, commBytes);
-            TcpEvent e = decoder.decode(rec, 16, EventDecoder.EVENT_SIZE);
+            rec.put(16 + CtEventLayout.COMM, commBytes);
+            TcpEvent e = decoder.decode(rec, 16, CtEventLayout.SIZE);
             assertThat(e.getLaddr()).isEqualTo(Addresses.format(l));
             assertThat(e.getRaddr()).isEqualTo(Addresses.format(r));
             assertThat(e.getComm()).isEqualTo(comm);

@@ -3,6 +3,8 @@ package dev.conntrail.producer.bpf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.conntrail.producer.bpf.layout.SockiterObject;
+import dev.conntrail.producer.bpf.layout.TracerObject;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.snapshot.SockIterSource;
 import java.util.ArrayList;
@@ -33,7 +35,7 @@ class EveryProgramLoadsKernelTest {
             seen.addAll(t.attachedPrograms());
         }
         System.out.println("tracer programs attached on " + kernel() + ": " + seen);
-        assertThat(seen).contains(Tracer.PROG_BTF, Tracer.PROG_TP).contains(Tracer.PROG_ACCEPT);
+        assertThat(seen).containsAll(TracerObject.NAMES.programs());
     }
 
     @Test
@@ -46,10 +48,11 @@ class EveryProgramLoadsKernelTest {
             assertThat(it.pass()).as("a pass sees sockets").isNotNull();
         }
         // the program every kernel with BTF must take, whichever one the loader picked above
-        try (BpfObject o = BpfObject.openResource("/bpf/sockiter.bpf.o")) {
-            o.program("sockiter").setAutoload(false);
+        try (BpfObject o = BpfObject.openResource(SockiterObject.RESOURCE)) {
+            o.program(SockiterObject.PROG_SOCKETS_HELPER_COOKIE).setAutoload(false);
             o.load();
-            try (BpfLink l = o.program("sockiter_stored").attachIterator(); BpfLink n = o.program("nsiter").attachIterator()) {
+            try (BpfLink l = o.program(SockiterObject.PROG_SOCKETS_STORED_COOKIE).attachIterator();
+                    BpfLink n = o.program(SockiterObject.PROG_NAMESPACES).attachIterator()) {
                 assertThat(l).isNotNull();
                 assertThat(n).isNotNull();
             }

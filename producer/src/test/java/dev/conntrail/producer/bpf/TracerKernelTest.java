@@ -7,6 +7,7 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.layout.TracerObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +36,7 @@ class TracerKernelTest {
         rootNetns = (Long) Files.getAttribute(Path.of("/proc/self/ns/net"), "unix:ino");
         tracer = Tracer.start(TracerOptions.defaults("test-host", 42L), EVENTS::add);
         assertThat(tracer.hasCookies()).isTrue();
-        assertThat(tracer.attachedPrograms()).containsExactly(Tracer.PROG_BTF);
+        assertThat(tracer.attachedPrograms()).containsExactly(TracerObject.PROG_STATE_BTF);
     }
 
     @AfterAll
@@ -259,7 +260,7 @@ class TracerKernelTest {
             tracer.setAttached(true);
         }
         assertThat(eventsFor("127.0.0.1", port, since)).isEmpty();
-        assertThat(tracer.attachedPrograms()).containsExactly(Tracer.PROG_BTF);
+        assertThat(tracer.attachedPrograms()).containsExactly(TracerObject.PROG_STATE_BTF);
         Run r = connectAndClose(null, null, "127.0.0.1", "127.0.0.1", 3, "close");
         assertOwnersAndCounts(r, 3, rootNetns, rootNetns);
     }

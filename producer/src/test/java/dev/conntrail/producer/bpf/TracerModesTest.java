@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.layout.TracerObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -80,7 +81,7 @@ class TracerModesTest {
     void classicTracepointFallbackRunsWithoutCookies() throws Exception {
         try (Tracer tracer = Tracer.start(TracerOptions.defaults("h", 1).withTpBtf(false), events::add)) {
             assertThat(tracer.hasCookies()).isFalse();
-            assertThat(tracer.attachedPrograms()).containsExactly(Tracer.PROG_TP);
+            assertThat(tracer.attachedPrograms()).containsExactly(TracerObject.PROG_STATE_TP);
             try (Actor server = Actor.server(null, "ctsrv", "::1", 1, false)) {
                 int port = server.awaitInt("port");
                 try (Actor client = Actor.client(null, "ctcli", "::1", port, 1, "close")) {
