@@ -1,11 +1,11 @@
 package dev.conntrail.producer.snapshot;
 
-import dev.conntrail.producer.bpf.BpfLink;
-import dev.conntrail.producer.bpf.BpfObject;
-import dev.conntrail.producer.bpf.BpfUnavailableException;
 import dev.conntrail.producer.bpf.layout.NsiterRecLayout;
 import dev.conntrail.producer.bpf.layout.SockiterObject;
 import dev.conntrail.producer.bpf.layout.SockiterRecLayout;
+import dev.conntrail.producer.bpf.libbpf.BpfLink;
+import dev.conntrail.producer.bpf.libbpf.BpfObject;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
 import dev.conntrail.producer.proc.SocketOwners;
 import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;

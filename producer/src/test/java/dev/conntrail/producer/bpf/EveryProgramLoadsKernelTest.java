@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.producer.bpf.layout.SockiterObject;
 import dev.conntrail.producer.bpf.layout.TracerObject;
+import dev.conntrail.producer.bpf.libbpf.BpfLink;
+import dev.conntrail.producer.bpf.libbpf.BpfObject;
+import dev.conntrail.producer.bpf.tracer.AcceptPidMode;
+import dev.conntrail.producer.bpf.tracer.Tracer;
+import dev.conntrail.producer.bpf.tracer.TracerOptions;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.snapshot.SockIterSource;
 import java.util.ArrayList;

@@ -6,15 +6,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.producer.bpf.Tracer;
-import dev.conntrail.producer.bpf.TracerOptions;
+import dev.conntrail.producer.bpf.tracer.Tracer;
+import dev.conntrail.producer.bpf.tracer.TracerOptions;
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsDiscovery;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
