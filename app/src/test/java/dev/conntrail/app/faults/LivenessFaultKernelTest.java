@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.conntrail.avro.CloseReason;
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.ConnectionState;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;

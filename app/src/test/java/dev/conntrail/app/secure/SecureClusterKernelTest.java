@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.app.Main;
 import dev.conntrail.cli.Cli;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -10,7 +10,7 @@ import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -15,7 +15,7 @@ import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsEnterer;
 import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.schemas.Keys;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
 import java.io.IOException;
 import java.net.InetAddress;

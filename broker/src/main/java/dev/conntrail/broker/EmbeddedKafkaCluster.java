@@ -1,4 +1,4 @@
-package dev.conntrail.testkit;
+package dev.conntrail.broker;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
