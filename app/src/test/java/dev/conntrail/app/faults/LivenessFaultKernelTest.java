@@ -8,6 +8,7 @@ import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.ConnectionState;
 import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
+import dev.conntrail.testkit.Root;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.run.TopologyApp;
@@ -58,7 +59,7 @@ class LivenessFaultKernelTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (CI runs as root): setpriv, nftables, eBPF");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root): setpriv, nftables, eBPF");
         assumeTrue(onPath("setpriv") && onPath("nft") && onPath("python3"), "needs setpriv, nft and python3");
         brokerDir = Files.createTempDirectory("ct-fault-broker");
         brokerPort = freePort();

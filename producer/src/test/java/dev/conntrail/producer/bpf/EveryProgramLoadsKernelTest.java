@@ -10,8 +10,8 @@ import dev.conntrail.producer.bpf.libbpf.BpfObject;
 import dev.conntrail.producer.bpf.tracer.AcceptPidMode;
 import dev.conntrail.producer.bpf.tracer.Tracer;
 import dev.conntrail.producer.bpf.tracer.TracerOptions;
-import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.snapshot.SockIterSource;
+import dev.conntrail.testkit.Root;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,7 @@ class EveryProgramLoadsKernelTest {
 
     @Test
     void everyTracerProgramLoadsAndAttaches() {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         List<String> seen = new ArrayList<>();
         try (Tracer t = Tracer.start(TracerOptions.defaults("h", 1), e -> { })) {
             assertThat(t.hasCookies()).as("tp_btf with socket cookies").isTrue();
@@ -45,7 +45,7 @@ class EveryProgramLoadsKernelTest {
 
     @Test
     void theSocketIteratorsLoadWithTheStoredCookieProgramAsTheFloor() {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         try (SockIterSource it = new SockIterSource()) {
             System.out.println("socket iterator on " + kernel() + ": " + it.socketProgram()
                     + (it.helperRefusal() == null ? "" : " (helper program refused: " + it.helperRefusal() + ")"));

@@ -3,6 +3,7 @@ package dev.conntrail.producer.bpf.libbpf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.conntrail.testkit.Root;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,7 +20,7 @@ class BpfObjectKernelTest {
 
     @BeforeAll
     static void compile() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (runs in CI as root)");
+        Assumptions.assumeTrue(Root.isRoot(), "needs root (runs in CI as root)");
         Path dir = Path.of("target", "bpf-test").toAbsolutePath();
         Files.createDirectories(dir);
         Path src = dir.resolve("refused.bpf.c");

@@ -2,6 +2,7 @@ package dev.conntrail.producer.bpf.tracer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conntrail.testkit.Root;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,7 @@ class BpfUnavailableKernelTest {
 
     @BeforeEach
     void root() {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root to drop capabilities (CI is root)");
+        Assumptions.assumeTrue(Root.isRoot(), "needs root to drop capabilities (CI is root)");
     }
 
     private static Result run(List<String> prefix, List<String> jvmArgs, String mode) throws Exception {

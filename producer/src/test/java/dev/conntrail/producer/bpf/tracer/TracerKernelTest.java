@@ -8,6 +8,7 @@ import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.bpf.layout.TracerObject;
+import dev.conntrail.testkit.Root;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +33,7 @@ class TracerKernelTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (runs in CI as root)");
+        Assumptions.assumeTrue(Root.isRoot(), "needs root (runs in CI as root)");
         rootNetns = (Long) Files.getAttribute(Path.of("/proc/self/ns/net"), "unix:ino");
         tracer = Tracer.start(TracerOptions.defaults("test-host", 42L), EVENTS::add);
         assertThat(tracer.hasCookies()).isTrue();

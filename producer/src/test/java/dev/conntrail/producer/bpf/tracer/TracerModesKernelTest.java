@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.bpf.layout.TracerObject;
+import dev.conntrail.testkit.Root;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,7 +20,7 @@ class TracerModesKernelTest {
 
     @BeforeEach
     void root() {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root (runs in CI as root)");
+        Assumptions.assumeTrue(Root.isRoot(), "needs root (runs in CI as root)");
     }
 
     /** Events on the test server's loopback endpoint (another process may use the number as an ephemeral port elsewhere). */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
+import dev.conntrail.testkit.Root;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * the real command in a JVM of its own, in a UTS namespace of its own ({@code unshare --uts}) with that hostname.
  * Root (CI is root).
  */
-class ProducerHostIdTest {
+class ProducerHostIdKernelTest {
     /** `conntrail producer ARGS` with the kernel hostname {@code hostname}; waits for it. */
     static ChildConntrail.Run producerNamed(String hostname, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", hostname,
@@ -47,7 +48,7 @@ class ProducerHostIdTest {
 
     @Test
     void aHostnameThatDoesNotResolveIsStillTheHostId() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (CI runs as root) for a UTS namespace");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root) for a UTS namespace");
         EmbeddedKafkaCluster broker = RealCluster.broker();
         String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         String name = "ct-nodns-" + suffix;
@@ -77,7 +78,7 @@ class ProducerHostIdTest {
 
     @Test
     void aHostnameHostsShareIsRefusedAskingForHostId() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (CI runs as root) for a UTS namespace");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root) for a UTS namespace");
         ChildConntrail.Run run = producerNamed("localhost", "--bootstrap-servers", "127.0.0.1:1", "--no-bpf", "--metrics-port", "-1");
         assertThat(run.exit()).as(run.err()).isEqualTo(1);
         assertThat(run.err()).contains("this host's name is 'localhost', which does not tell hosts apart")

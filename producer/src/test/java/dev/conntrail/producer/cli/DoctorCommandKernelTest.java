@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conntrail.cli.Cli;
 import dev.conntrail.producer.hosttest.OtherUserNamespace;
-import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.snapshot.SockIterSource;
+import dev.conntrail.testkit.Root;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * JNA failing to load. A process of uid 65534 in a network namespace of its own runs meanwhile, so the namespace
  * entry and the /proc/PID/fd read of another user are really tried. As uid 65534: DoctorUnprivilegedKernelTest.
  */
-class DoctorCommandTest {
+class DoctorCommandKernelTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static OtherUserNamespace other;
 
@@ -44,7 +44,7 @@ class DoctorCommandTest {
 
     @BeforeAll
     static void anotherUserInAnotherNamespace() {
-        Assumptions.assumeTrue(TwoNamespaces.root(), "needs root (CI is root)");
+        Assumptions.assumeTrue(Root.isRoot(), "needs root (CI is root)");
         other = new OtherUserNamespace();
     }
 

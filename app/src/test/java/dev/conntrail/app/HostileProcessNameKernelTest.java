@@ -8,6 +8,7 @@ import dev.conntrail.avro.ConnectionState;
 import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
+import dev.conntrail.testkit.Root;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * {@code table} view (also {@code local}'s) does the same with a row that carries it. Root (CI is root): BPF for
  * {@code trace}, every process's fds for {@code snapshot}.
  */
-class HostileProcessNameTest {
+class HostileProcessNameKernelTest {
     /** ESC [ 2 J (clear screen), ESC ] 0 ; pwn BEL (set the window title), U+009B (C1 CSI), DEL: 15 bytes, comm's limit. */
     static final byte[] COMM = {0x1b, '[', '2', 'J', 0x1b, ']', '0', ';', 'p', 'w', 'n', 0x07, (byte) 0xc2, (byte) 0x9b, 0x7f};
     static final String SHOWN = "\\x1b[2J\\x1b]0;pwn\\x07\\x9b\\x7f";
@@ -45,7 +46,7 @@ class HostileProcessNameTest {
 
     @Test
     void snapshotShowsTheNameEscapedAndNoControlByte() throws Exception {
-        assumeTrue(root(), "needs root (CI runs as root) to read every process's sockets");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root) to read every process's sockets");
         try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
              Holder holder = new Holder(server.getLocalPort()); Socket accepted = server.accept()) {
             ChildConntrail.Run run = ChildConntrail.run(120, "snapshot", "--format", "table");
@@ -61,7 +62,7 @@ class HostileProcessNameTest {
 
     @Test
     void traceShowsTheNameEscapedAndNoControlByte() throws Exception {
-        assumeTrue(root(), "needs root (CI runs as root) to load the tracer");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root) to load the tracer");
         try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
             int port = server.getLocalPort();
             Process trace = ChildConntrail.start("trace", "--format", "table", "--port", Integer.toString(port), "--duration", "60s");
@@ -153,7 +154,4 @@ class HostileProcessNameTest {
         }
     }
 
-    static boolean root() {
-        return "root".equals(System.getProperty("user.name"));
-    }
 }
