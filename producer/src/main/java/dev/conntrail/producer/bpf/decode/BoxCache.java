@@ -1,5 +1,7 @@
 package dev.conntrail.producer.bpf.decode;
 
+import it.unimi.dsi.fastutil.HashCommon;
+
 /**
  * Boxed field values that repeat from event to event (netns, uid, cgroup, pid, tid, a listener's port):
  * {@link dev.conntrail.avro.TcpEvent} holds them boxed, and a fresh box per field per event was most of
@@ -32,7 +34,6 @@ final class BoxCache {
     }
 
     private static int mix(int h) {
-        h *= 0x9E3779B1;
-        return (h ^ (h >>> 16)) & (SLOTS - 1);
+        return HashCommon.mix(h) & (SLOTS - 1);
     }
 }

@@ -6,6 +6,7 @@ import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.bpf.layout.CtEventLayout;
 import dev.conntrail.producer.sys.LibC;
+import dev.conntrail.schemas.AddressTextCache;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -19,7 +20,7 @@ public final class EventDecoder {
     private final long agentEpoch;
     private final ClockSync clock;
     /** Text forms repeat (the same few addresses and process names): cached, one decoder per reader thread. */
-    private final AddressTextCache addresses = new AddressTextCache();
+    private final AddressTextCache addresses = new AddressTextCache(1024);
     private final CommCache comms = new CommCache();
     private final BoxCache boxes = new BoxCache();
 
