@@ -1,6 +1,7 @@
 package dev.conntrail.producer.bpf.libbpf;
 
 import dev.conntrail.producer.sys.Errno;
+
 /** A libbpf or bpf() call failed after BPF was found usable; carries the errno. */
 public class BpfException extends RuntimeException {
     private final int errno;

@@ -73,7 +73,6 @@ public interface Libbpf extends Library {
 
     // misc
     Pointer libbpf_set_print(PrintFn fn);
-    int libbpf_strerror(int err, byte[] buf, long size);
     int libbpf_num_possible_cpus();
     int libbpf_major_version();
     int libbpf_minor_version();

@@ -1,22 +1,14 @@
 package dev.conntrail.producer.bpf.ring;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import dev.conntrail.producer.sys.LibCDirect;
 
 /**
- * poll(2) on a set of fds through JNA direct mapping: the reader calls it hundreds of times a second, and
- * an interface mapping (like {@link dev.conntrail.producer.sys.LibC}) goes through a proxy,
- * reflection and a Structure copy on every call. The pollfds live in native memory owned by this
- * object. One thread only.
+ * poll(2) on a set of fds ({@link LibCDirect}: the reader calls it hundreds of times a second). The pollfds
+ * live in native memory owned by this object. One thread only.
  */
 final class DirectPoll {
-    static {
-        Native.register("c");
-    }
-
-    private static native int poll(Pointer fds, long nfds, int timeoutMillis);
-
     private static final int POLLFD = 8; // struct pollfd {int fd; short events; short revents;}
     private final int count;
     private final Memory pollFds;
@@ -36,6 +28,6 @@ final class DirectPoll {
         for (int i = 0; i < count; i++) {
             pollFds.setShort((long) i * POLLFD + 6, (short) 0);
         }
-        return poll(pollFds, count, timeoutMillis);
+        return LibCDirect.poll(pollFds, count, timeoutMillis);
     }
 }
