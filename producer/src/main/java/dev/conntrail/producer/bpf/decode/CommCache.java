@@ -1,5 +1,6 @@
 package dev.conntrail.producer.bpf.decode;
 
+import it.unimi.dsi.fastutil.HashCommon;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -18,8 +19,7 @@ final class CommCache {
     String comm(ByteBuffer b, int off) {
         long lo = b.getLong(off);
         long hi = b.getLong(off + 8);
-        long h = (lo ^ hi) * 0x9E3779B97F4A7C15L;
-        int slot = (int) (h >>> 56) & (SLOTS - 1);
+        int slot = (int) HashCommon.mix(lo ^ hi) & (SLOTS - 1);
         String text = texts[slot];
         if (text != null && first[slot] == lo && second[slot] == hi) {
             return text;
