@@ -10,5 +10,7 @@ FROM eclipse-temurin:17-jre
 RUN apt-get update && apt-get install -y --no-install-recommends libbpf1 iproute2 conntrack \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/app/target/conntrail.jar /opt/conntrail/conntrail.jar
+# the agent's JVM options, read with java @/opt/conntrail/agent-jvm-opts (deploy/ specs, docker-compose.yml)
+COPY deploy/agent-jvm-opts /opt/conntrail/agent-jvm-opts
 ENTRYPOINT ["java", "-jar", "/opt/conntrail/conntrail.jar"]
 CMD ["--help"]

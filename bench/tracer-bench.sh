@@ -27,6 +27,5 @@ work="$(mktemp -d -t ct-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 clang-14 -O2 -pthread -o "$work/churn" "$root/bench/churn.c"
 clang-14 -O2 -pthread -o "$work/bpf_cost" "$root/bench/bpf_cost.c" -lbpf
-(cd "$root/bpf" && clang-14 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I. -idirafter /usr/include \
-	-c "$root/bench/floor.bpf.c" -o "$work/floor.bpf.o")
+make -s -C "$root/bpf" object SOURCE="$root/bench/floor.bpf.c" OBJECT="$work/floor.bpf.o"
 BPF_COST="$work/bpf_cost" WORK="$work" python3 "$root/bench/tracer_bench.py" "$work/churn" "$root/app/target/conntrail.jar" "${1:-3}"

@@ -19,6 +19,12 @@ typedef _Bool bool;
 #define true 1
 #define false 0
 
+/* socket(2) constants (the Java side's: dev.conntrail.producer.sys.LibC) */
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define IPPROTO_TCP 6
+
 enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,

@@ -13,11 +13,6 @@
 #include <bpf/bpf_helpers.h>
 #include "sockiter.h"
 
-#define AF_INET 2
-#define AF_INET6 10
-#define IPPROTO_TCP 6
-#define SOCK_STREAM 1
-
 char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline int write_socket(struct bpf_iter__task_file *ctx, bool helper_cookie)

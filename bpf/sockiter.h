@@ -1,10 +1,11 @@
-/* The records the socket iterators write, shared with the Java side (keep both in step). Kernel
+/* The records the socket iterators write, shared with the Java side, which names each offset once in
+ * dev.conntrail.producer.bpf.layout (BpfLayoutKernelTest checks those against this file's BTF). Kernel
  * types: conntrail_kernel.h, included first by sockiter.bpf.c. */
 #ifndef CONNTRAIL_SOCKITER_H
 #define CONNTRAIL_SOCKITER_H
 
 /* One TCP socket held by one process: 88 bytes, little-endian, read by
- * dev.conntrail.producer.snapshot.SockIterRecords. Addresses in network order; ports host order. */
+ * dev.conntrail.producer.snapshot.SockIterSource. Addresses in network order; ports host order. */
 struct sockiter_rec {
 	__u64 cookie;
 	__u64 inode;

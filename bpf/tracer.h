@@ -1,6 +1,6 @@
-/* The event record shared with the Java side (dev.conntrail.producer.bpf.EventDecoder reads this
- * layout; keep both in step). Little-endian host fields, addresses and ports in network order
- * converted below: ports are host order. */
+/* The records and constants the tracer shares with the Java side, which names each of them once in
+ * dev.conntrail.producer.bpf.layout (BpfLayoutKernelTest checks those against this file's BTF).
+ * Little-endian host fields; addresses in network order, ports in host order. */
 #ifndef CONNTRAIL_TRACER_H
 #define CONNTRAIL_TRACER_H
 
@@ -12,9 +12,11 @@ enum ct_event_type {
 	CT_CLOSE = 3,
 };
 
-/* flags */
-#define CT_HAS_OWNER 1   /* pid/tid/comm/cgroup_id are set */
-#define CT_HAS_COOKIE 2  /* cookie is the kernel's socket cookie */
+/* ct_event.flags */
+enum ct_event_flag {
+	CT_HAS_OWNER = 1,        /* pid/tid/comm/cgroup_id are set */
+	CT_HAS_COOKIE = 2,       /* cookie is the kernel's socket cookie */
+};
 
 struct ct_event {
 	__u64 ts_ns;       /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
@@ -58,7 +60,7 @@ struct ct_listener_key {
 	__u8 addr[16];     /* all zero: wildcard */
 };
 
-/* Per-CPU counters (PERCPU_ARRAY index), summed by the Java side (TracerCounter). */
+/* Per-CPU counters (PERCPU_ARRAY index), summed by the Java side (TracerCounters). */
 enum ct_counter {
 	CTR_EVENTS = 0,          /* records submitted to the ring buffer */
 	CTR_RINGBUF_FULL,        /* records lost: ring buffer full */

@@ -1,6 +1,6 @@
 // A program the verifier must refuse (dereferences a map value without a NULL check), plus a plain array map
-// to exercise the map calls. Compiled by BpfObjectTest with clang-14.
-#include <linux/bpf.h>
+// to exercise the map calls. Compiled by BpfObjectKernelTest with bpf/Makefile's flags.
+#include "conntrail_kernel.h"
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";

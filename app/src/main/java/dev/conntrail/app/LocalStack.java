@@ -3,7 +3,7 @@ package dev.conntrail.app;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.producer.agent.AgentOptions;
 import dev.conntrail.producer.agent.ProducerAgent;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.topology.run.TopologyApp;
 import java.io.IOException;
 import java.io.PrintStream;

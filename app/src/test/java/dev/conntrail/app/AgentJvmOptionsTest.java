@@ -13,18 +13,14 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The agent's JVM options live in deploy/agent-jvm-opts (the launcher reads it); the systemd unit and the
- * container specs spell them out. These keep every copy in step with the file, and the file valid for the JVM.
+ * The agent's JVM options live in deploy/agent-jvm-opts only: the launcher, the systemd unit and the container specs
+ * pass that file to java as an @argfile (the image copies it to {@value #IN_IMAGE}). These check that each of them
+ * does, and that the JVM takes the file.
  */
 class AgentJvmOptionsTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final String IN_IMAGE = "/opt/conntrail/agent-jvm-opts";
     private static final Pattern QUOTED = Pattern.compile("\"([^\"]*)\"");
-
-    private static List<String> agentOptions() throws Exception {
-        List<String> opts = List.of(Files.readString(ROOT.resolve("deploy/agent-jvm-opts")).trim().split("\\s+"));
-        assertThat(opts).isNotEmpty().allMatch(o -> o.startsWith("-X"));
-        return opts;
-    }
 
     /** The JVM options of a {@code java ... -jar} command line: what comes between java and -jar. */
     private static List<String> between(List<String> words) {
@@ -48,28 +44,32 @@ class AgentJvmOptionsTest {
     }
 
     @Test
-    void systemdUnitRunsTheProducerWithTheAgentOptions() throws Exception {
+    void systemdUnitRunsTheProducerWithTheAgentOptionsFile() throws Exception {
         String unit = Files.readString(ROOT.resolve("deploy/conntrail-producer.service"));
         String exec = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
-        assertThat(between(List.of(exec.substring("ExecStart=".length()).split("\\s+")))).isEqualTo(agentOptions());
+        assertThat(between(List.of(exec.substring("ExecStart=".length()).split("\\s+")))).containsExactly("@" + IN_IMAGE);
+        assertThat(unit).contains("deploy/agent-jvm-opts to /opt/conntrail/");
     }
 
     @Test
-    void daemonSetAndComposeRunTheProducerWithTheAgentOptions() throws Exception {
+    void daemonSetAndComposeRunTheProducerWithTheImagesOptionsFile() throws Exception {
         String daemonSet = Files.readString(ROOT.resolve("deploy/conntrail-producer-daemonset.yaml"));
-        assertThat(between(quotedAfter(daemonSet, "command:"))).isEqualTo(agentOptions());
+        assertThat(between(quotedAfter(daemonSet, "command:"))).containsExactly("@" + IN_IMAGE);
         String compose = Files.readString(ROOT.resolve("docker-compose.yml"));
         String producer = compose.substring(compose.indexOf("\n  producer:"));
-        assertThat(between(quotedAfter(producer, "entrypoint:"))).isEqualTo(agentOptions());
+        assertThat(between(quotedAfter(producer, "entrypoint:"))).containsExactly("@" + IN_IMAGE);
+        assertThat(Files.readString(ROOT.resolve("Dockerfile"))).contains("COPY deploy/agent-jvm-opts " + IN_IMAGE);
     }
 
     @Test
-    void theJvmAcceptsTheAgentOptions() throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(agentOptions());
-        cmd.add("-XX:+PrintFlagsFinal");
-        cmd.add("-version");
+    void theLauncherPassesTheFileToTheAgentCommands() throws Exception {
+        assertThat(Files.readString(ROOT.resolve("conntrail"))).contains("producer | trace) agent_opts=\"@$root/deploy/agent-jvm-opts\"");
+    }
+
+    @Test
+    void theJvmTakesTheOptionsFile() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "@" + ROOT.resolve("deploy/agent-jvm-opts"), "-XX:+PrintFlagsFinal", "-version");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conntrail.avro.Connection;
 import dev.conntrail.schemas.serde.ConfluentAvroDeserializer;
+import dev.conntrail.testkit.Root;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -39,7 +40,7 @@ class LocalStackTest {
     @Test
     void aLoopbackConnectionBecomesAnOpenRowThenClosed() throws Exception {
         String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        boolean root = "root".equals(System.getProperty("user.name"));
+        boolean root = Root.isRoot();
         LocalStack.Settings settings = new LocalStack.Settings(dir.resolve("data"), 0, "mock://local-" + suffix, "local-" + suffix,
                 Duration.ofSeconds(10), Duration.ofSeconds(2), root, -1, -1);
         ByteArrayOutputStream progress = new ByteArrayOutputStream();

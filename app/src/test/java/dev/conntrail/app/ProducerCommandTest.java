@@ -6,7 +6,7 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.Cli;
 import dev.conntrail.schemas.serde.ConfluentAvroDeserializer;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -2,7 +2,7 @@ package dev.conntrail.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -1,5 +1,6 @@
 package dev.conntrail.testkit;
 
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;

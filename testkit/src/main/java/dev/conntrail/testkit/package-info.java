@@ -1,2 +1,2 @@
-/** A real KRaft broker in the JVM and the Apicurio registry runner: real parts for tests and the local mode. */
+/** Test fixtures (test scope only): the tests' shared broker and registry, and the Apicurio registry runner. */
 package dev.conntrail.testkit;

@@ -2,6 +2,7 @@ package dev.conntrail.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.conntrail.avro.CloseReason;
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.ConnectionState;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
+import dev.conntrail.testkit.Root;
 import dev.conntrail.topology.TopicNames;
 import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.run.TopologyApp;
@@ -50,7 +51,7 @@ final class FaultBed {
     }
 
     static void start() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (CI runs as root): setpriv, nftables, eBPF");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root): setpriv, nftables, eBPF");
         assumeTrue(onPath("setpriv") && onPath("nft") && onPath("python3"), "needs setpriv, nft and python3");
         brokerDir = Files.createTempDirectory("ct-fault-broker");
         brokerPort = freePort();

@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.app.Main;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.cli.Cli;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
+import dev.conntrail.testkit.Root;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -42,7 +43,7 @@ class SecureClusterKernelTest {
 
     @Test
     void producerTopologyAndTableWorkOverSaslSslWithTheRegistryBehindHttpsAndBasicAuth() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root for the eBPF producer (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root for the eBPF producer (CI runs as root)");
         Path dir = Files.createTempDirectory("ct-secure");
         TlsMaterial tls = new TlsMaterial(dir);
         int plain = freePort();

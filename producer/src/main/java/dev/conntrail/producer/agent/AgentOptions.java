@@ -1,7 +1,7 @@
 package dev.conntrail.producer.agent;
 
 import dev.conntrail.cli.MetricsServer;
-import dev.conntrail.producer.bpf.AcceptPidMode;
+import dev.conntrail.producer.bpf.tracer.AcceptPidMode;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import java.time.Duration;
 import java.util.Map;

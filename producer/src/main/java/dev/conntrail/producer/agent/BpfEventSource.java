@@ -2,9 +2,9 @@ package dev.conntrail.producer.agent;
 
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.producer.bpf.BpfUnavailableException;
-import dev.conntrail.producer.bpf.Tracer;
-import dev.conntrail.producer.bpf.TracerOptions;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.tracer.Tracer;
+import dev.conntrail.producer.bpf.tracer.TracerOptions;
 import dev.conntrail.producer.snapshot.Listener;
 import dev.conntrail.producer.snapshot.Snapshot;
 import dev.conntrail.producer.snapshot.SnapshotEvents;

@@ -7,7 +7,7 @@ import dev.conntrail.cli.Health;
 import dev.conntrail.cli.MetricsServer;
 import dev.conntrail.cli.Redaction;
 import dev.conntrail.cli.UserFacingException;
-import dev.conntrail.producer.bpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
 import dev.conntrail.schemas.registry.RegistryAdmin;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;

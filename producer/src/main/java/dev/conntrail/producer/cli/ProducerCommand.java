@@ -1,13 +1,13 @@
 package dev.conntrail.producer.cli;
 
-import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.DurationConverter;
+import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.KafkaOptions;
 import dev.conntrail.cli.MetricsServer;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.producer.agent.AgentOptions;
 import dev.conntrail.producer.agent.ProducerAgent;
-import dev.conntrail.producer.bpf.AcceptPidMode;
+import dev.conntrail.producer.bpf.tracer.AcceptPidMode;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import java.time.Duration;
 import java.util.Map;

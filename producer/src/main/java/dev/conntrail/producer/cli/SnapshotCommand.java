@@ -2,12 +2,12 @@ package dev.conntrail.producer.cli;
 
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.HostIds;
+import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.TerminalText;
 import dev.conntrail.cli.UserFacingException;
-import dev.conntrail.producer.bpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
 import dev.conntrail.producer.conntrack.ConntrackEntry;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.netlink.NetlinkException;

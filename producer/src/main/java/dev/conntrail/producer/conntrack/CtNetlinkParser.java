@@ -2,6 +2,7 @@ package dev.conntrail.producer.conntrack;
 
 import dev.conntrail.producer.netlink.Attributes;
 import dev.conntrail.producer.netlink.NetlinkParseException;
+import dev.conntrail.producer.sys.LibC;
 import dev.conntrail.schemas.Addresses;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,8 +35,6 @@ public final class CtNetlinkParser {
     static final int CTA_PROTO_SRC_PORT = 2;
     static final int CTA_PROTO_DST_PORT = 3;
     static final int IPPROTO_TCP = 6;
-    static final int AF_INET = 2;
-    static final int AF_INET6 = 10;
 
     private CtNetlinkParser() {
     }
@@ -61,10 +60,10 @@ public final class CtNetlinkParser {
             throw new NetlinkParseException("nfgenmsg of " + b.remaining() + " bytes");
         }
         int family = b.get(b.position()) & 0xff;
-        if (family != AF_INET && family != AF_INET6) {
+        if (family != LibC.AF_INET && family != LibC.AF_INET6) {
             throw new NetlinkParseException("conntrack family " + family);
         }
-        boolean v6 = family == AF_INET6;
+        boolean v6 = family == LibC.AF_INET6;
         b.position(b.position() + 4);
         Attributes a = Attributes.parse(b);
         Attributes orig = a.nested(CTA_TUPLE_ORIG);

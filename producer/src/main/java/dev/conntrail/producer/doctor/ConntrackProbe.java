@@ -1,6 +1,6 @@
 package dev.conntrail.producer.doctor;
 
-import dev.conntrail.producer.bpf.Capabilities;
+import dev.conntrail.producer.bpf.libbpf.Capabilities;
 import dev.conntrail.producer.conntrack.ConntrackEntry;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.netlink.NetlinkException;

@@ -1,6 +1,6 @@
 package dev.conntrail.producer.doctor;
 
-import dev.conntrail.producer.bpf.Capabilities;
+import dev.conntrail.producer.bpf.libbpf.Capabilities;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,8 +1,8 @@
 package dev.conntrail.producer.doctor;
 
-import dev.conntrail.producer.bpf.BpfUnavailableException;
-import dev.conntrail.producer.bpf.Capabilities;
-import dev.conntrail.producer.bpf.Libbpf;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.libbpf.Capabilities;
+import dev.conntrail.producer.bpf.libbpf.Libbpf;
 import dev.conntrail.producer.sys.LibC;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.conntrail.producer.doctor;
 
-import dev.conntrail.producer.bpf.BpfUnavailableException;
-import dev.conntrail.producer.bpf.Capabilities;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.libbpf.Capabilities;
 import dev.conntrail.producer.netlink.NetlinkException;
 import dev.conntrail.producer.ns.NetNamespace;
 import dev.conntrail.producer.ns.NetnsDiscovery;

@@ -2,9 +2,9 @@ package dev.conntrail.producer.doctor;
 
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.producer.bpf.BpfUnavailableException;
-import dev.conntrail.producer.bpf.Tracer;
-import dev.conntrail.producer.bpf.TracerOptions;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.tracer.Tracer;
+import dev.conntrail.producer.bpf.tracer.TracerOptions;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -80,7 +80,7 @@ public final class NetnsEnterer implements AutoCloseable {
             try {
                 if (C.setns(fd, LibC.CLONE_NEWNET) < 0) {
                     int errno = Native.getLastError();
-                    throw new CannotEnter("setns(" + ns + "): " + new NetlinkException("setns", errno).getMessage(), errno);
+                    throw new CannotEnter("setns(" + ns + "): " + Errno.describe(errno), errno);
                 }
                 try {
                     return work.get();

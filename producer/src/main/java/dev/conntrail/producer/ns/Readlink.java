@@ -1,20 +1,14 @@
 package dev.conntrail.producer.ns;
 
-import com.sun.jna.Native;
+import dev.conntrail.producer.sys.LibCDirect;
 import java.nio.charset.StandardCharsets;
 
 /**
  * readlink(2) of {@code /proc/PID/fd/N} and {@code /proc/PID/ns/net} without java.nio Path objects:
- * one direct-mapped JNA call on reused byte buffers. {@code Files.readSymbolicLink} builds and parses
+ * one direct-mapped JNA call ({@link LibCDirect}) on reused byte buffers. {@code Files.readSymbolicLink} builds and parses
  * two Paths per link, which was most of the cost of walking ~20,000 fds. Not thread-safe (one per walker).
  */
 public final class Readlink {
-    static {
-        Native.register("c");
-    }
-
-    private static native long readlink(byte[] path, byte[] buf, long size);
-
     private final byte[] path = new byte[256];
     private final byte[] target = new byte[256];
     private final byte[] prefix;
@@ -35,7 +29,7 @@ public final class Readlink {
             path[n++] = (byte) rest.charAt(i);
         }
         path[n] = 0;
-        long len = readlink(path, target, target.length);
+        long len = LibCDirect.readlink(path, target, target.length);
         if (len <= kind.length + 1 || len >= target.length) {
             return -1;
         }

@@ -3,6 +3,7 @@ package dev.conntrail.producer.proc;
 import dev.conntrail.producer.ns.ProcDirs;
 import dev.conntrail.producer.ns.Readlink;
 import dev.conntrail.producer.snapshot.Owner;
+import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ public final class FdWalker {
     }
 
     public SocketOwners walk() {
-        InodeMap map = new InodeMap(1 << 14);
+        Long2ObjectOpenHashMap<Object> map = new Long2ObjectOpenHashMap<>(1 << 14);
         Readlink links = new Readlink(proc.toString());
         int processes = 0;
         long fds = 0;

@@ -1,6 +1,7 @@
 package dev.conntrail.producer.proc;
 
 import dev.conntrail.producer.snapshot.Owner;
+import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,11 +11,11 @@ import java.util.List;
  * namespace's own processes": an fd passed to a process of another namespace is found as well.
  */
 public final class SocketOwners {
-    private final InodeMap byInode; // Owner, or List<Owner> when shared
+    private final Long2ObjectOpenHashMap<Object> byInode; // Owner, or List<Owner> when shared
     private final int processes;
     private final long fds;
 
-    SocketOwners(InodeMap byInode, int processes, long fds) {
+    SocketOwners(Long2ObjectOpenHashMap<Object> byInode, int processes, long fds) {
         this.byInode = byInode;
         this.processes = processes;
         this.fds = fds;
@@ -22,7 +23,7 @@ public final class SocketOwners {
 
     /** Collects holders from another source (the BPF iterator); add in ascending pid order per inode where possible. */
     public static final class Builder {
-        private final InodeMap map = new InodeMap(1 << 14);
+        private final Long2ObjectOpenHashMap<Object> map = new Long2ObjectOpenHashMap<>(1 << 14);
         private final java.util.Set<Integer> pids = new java.util.HashSet<>();
         private long fds;
         private int lastPid = -1;
@@ -43,7 +44,7 @@ public final class SocketOwners {
     }
 
     public static SocketOwners empty() {
-        return new SocketOwners(new InodeMap(16), 0, 0);
+        return new SocketOwners(new Long2ObjectOpenHashMap<>(16), 0, 0);
     }
 
     /** How many processes hold {@code inode}. */
@@ -85,7 +86,7 @@ public final class SocketOwners {
 
     /** Adds {@code owner} as a holder of {@code inode} (once per process; walk pids in ascending order). */
     @SuppressWarnings("unchecked")
-    static void add(InodeMap map, long inode, Owner owner) {
+    static void add(Long2ObjectOpenHashMap<Object> map, long inode, Owner owner) {
         Object o = map.get(inode);
         if (o == null) {
             map.put(inode, owner);

@@ -1,6 +1,7 @@
 package dev.conntrail.producer.snapshot;
 
 import dev.conntrail.producer.netlink.NetlinkParseException;
+import dev.conntrail.producer.sys.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -12,8 +13,6 @@ import java.nio.ByteOrder;
  */
 public final class SockDiagParser {
     public static final int SOCK_DIAG_BY_FAMILY = 20;
-    public static final int AF_INET = 2;
-    public static final int AF_INET6 = 10;
     public static final int IPPROTO_TCP = 6;
     static final int MSG_SIZE = 72;
 
@@ -38,9 +37,9 @@ public final class SockDiagParser {
         int family = b.get(base) & 0xff;
         int state = b.get(base + 1) & 0xff;
         boolean v6;
-        if (family == AF_INET) {
+        if (family == LibC.AF_INET) {
             v6 = false;
-        } else if (family == AF_INET6) {
+        } else if (family == LibC.AF_INET6) {
             v6 = true;
         } else {
             throw new NetlinkParseException("inet_diag_msg family " + family);

@@ -30,7 +30,7 @@ public final class SockDiagSource {
                 : enterer.inside(ns, () -> NetlinkSocket.open(LibC.NETLINK_SOCK_DIAG, 0, 256 * 1024));
         try (socket) {
             AtomicInteger malformed = new AtomicInteger();
-            for (int family : new int[] {SockDiagParser.AF_INET, SockDiagParser.AF_INET6}) {
+            for (int family : new int[] {LibC.AF_INET, LibC.AF_INET6}) {
                 int seq = socket.nextSeq();
                 byte[] req = Netlink.request(SockDiagParser.SOCK_DIAG_BY_FAMILY, Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP,
                         seq, SockDiagParser.request(family, stateMask));

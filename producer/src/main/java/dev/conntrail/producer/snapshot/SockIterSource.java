@@ -1,10 +1,15 @@
 package dev.conntrail.producer.snapshot;
 
-import dev.conntrail.producer.bpf.BpfLink;
-import dev.conntrail.producer.bpf.BpfObject;
-import dev.conntrail.producer.bpf.BpfUnavailableException;
+import dev.conntrail.producer.bpf.layout.NsiterRecLayout;
+import dev.conntrail.producer.bpf.layout.SockiterObject;
+import dev.conntrail.producer.bpf.layout.SockiterRecLayout;
+import dev.conntrail.producer.bpf.libbpf.BpfLink;
+import dev.conntrail.producer.bpf.libbpf.BpfObject;
+import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
 import dev.conntrail.producer.proc.SocketOwners;
 import dev.conntrail.producer.sys.LibC;
+import it.unimi.dsi.fastutil.longs.LongOpenHashSet;
+import it.unimi.dsi.fastutil.longs.LongSet;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -24,11 +29,10 @@ import java.util.Map;
  */
 public final class SockIterSource implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SockIterSource.class);
-    static final int RECORD = 88;
-    static final int NS_RECORD = 8;
     /** The socket programs of sockiter.bpf.o, in the order they are tried (see its header). */
-    static final String HELPER_PROGRAM = "sockiter";
-    static final String STORED_PROGRAM = "sockiter_stored";
+    private static final String HELPER_PROGRAM = SockiterObject.PROG_SOCKETS_HELPER_COOKIE;
+    private static final String STORED_PROGRAM = SockiterObject.PROG_SOCKETS_STORED_COOKIE;
+    private static final int RECORD = SockiterRecLayout.SIZE;
     private final BpfObject object;
     private final boolean kernelMakesCookies;
     private final String refusal;
@@ -67,7 +71,7 @@ public final class SockIterSource implements AutoCloseable {
         BpfLink s = null;
         try {
             s = o.program(refused == null ? HELPER_PROGRAM : STORED_PROGRAM).attachIterator();
-            this.processes = o.program("nsiter").attachIterator();
+            this.processes = o.program(SockiterObject.PROG_NAMESPACES).attachIterator();
             this.sockets = s;
             this.object = o;
             this.kernelMakesCookies = refused == null;
@@ -87,7 +91,7 @@ public final class SockIterSource implements AutoCloseable {
     }
 
     private static BpfObject load(String program, String without) {
-        BpfObject o = BpfObject.openResource("/bpf/sockiter.bpf.o");
+        BpfObject o = BpfObject.openResource(SockiterObject.RESOURCE);
         try {
             o.program(without).setAutoload(false);
             o.load();
@@ -160,12 +164,13 @@ public final class SockIterSource implements AutoCloseable {
     public Processes processes() {
         int len = read(processes);
         ByteBuffer bb = ByteBuffer.wrap(buffer, 0, len).order(ByteOrder.LITTLE_ENDIAN);
-        int n = len / NS_RECORD;
+        int n = len / NsiterRecLayout.SIZE;
         int[] pids = new int[n];
         long[] netns = new long[n];
         for (int i = 0; i < n; i++) {
-            pids[i] = bb.getInt(i * NS_RECORD);
-            netns[i] = bb.getInt(i * NS_RECORD + 4) & 0xffffffffL;
+            int off = i * NsiterRecLayout.SIZE;
+            pids[i] = bb.getInt(off + NsiterRecLayout.TGID);
+            netns[i] = bb.getInt(off + NsiterRecLayout.NETNS) & 0xffffffffL;
         }
         return new Processes(pids, netns);
     }
@@ -216,15 +221,15 @@ public final class SockIterSource implements AutoCloseable {
         int[] fds = new int[64];
         int n = 0;
         for (int off = 0; off + RECORD <= len; off += RECORD) {
-            if (bb.getLong(off) != 0 || (b[off + 38] & 0xff) == TcpStates.CLOSE) {
+            if (bb.getLong(off + SockiterRecLayout.COOKIE) != 0 || state(b, off) == TcpStates.CLOSE) {
                 continue;
             }
             if (n == tgids.length) {
                 tgids = Arrays.copyOf(tgids, n * 2);
                 fds = Arrays.copyOf(fds, n * 2);
             }
-            tgids[n] = bb.getInt(off + 20);
-            fds[n] = bb.getInt(off + 28);
+            tgids[n] = bb.getInt(off + SockiterRecLayout.TGID);
+            fds[n] = bb.getInt(off + SockiterRecLayout.FD);
             n++;
         }
         cookies.generate(tgids, fds, n); // records come task by task: one pidfd per process
@@ -249,8 +254,8 @@ public final class SockIterSource implements AutoCloseable {
         ByteBuffer bb = ByteBuffer.wrap(b, 0, len).order(ByteOrder.LITTLE_ENDIAN);
         SocketOwners.Builder owners = new SocketOwners.Builder();
         Map<Long, List<RawSocket>> byNs = new HashMap<>();
-        LongSet seen = new LongSet(len / RECORD);
-        LongSet netnsWithoutCookies = new LongSet(4);
+        LongOpenHashSet seen = new LongOpenHashSet(len / RECORD);
+        LongOpenHashSet netnsWithoutCookies = new LongOpenHashSet(4);
         int withoutCookie = 0;
         Owner owner = null;
         long lastNetns = -1;
@@ -258,16 +263,16 @@ public final class SockIterSource implements AutoCloseable {
         int n = 0;
         for (int off = 0; off + RECORD <= len; off += RECORD) {
             n++;
-            int state = b[off + 38] & 0xff;
+            int state = state(b, off);
             if (state == TcpStates.CLOSE) {
                 continue;
             }
-            long cookie = bb.getLong(off);
-            long inode = bb.getLong(off + 8);
-            int tgid = bb.getInt(off + 20);
-            long netns = bb.getInt(off + 16) & 0xffffffffL;
+            long cookie = bb.getLong(off + SockiterRecLayout.COOKIE);
+            long inode = bb.getLong(off + SockiterRecLayout.INODE);
+            int tgid = bb.getInt(off + SockiterRecLayout.TGID);
+            long netns = bb.getInt(off + SockiterRecLayout.NETNS) & 0xffffffffL;
             if (owner == null || owner.pid() != tgid) { // records come task by task
-                owner = new Owner(tgid, comm(b, off + 72));
+                owner = new Owner(tgid, comm(b, off));
             }
             owners.add(inode, owner);
             if (cookie == 0) { // never generated: no name yet (see SocketCookies)
@@ -278,15 +283,15 @@ public final class SockIterSource implements AutoCloseable {
             if (!seen.add(cookie)) {
                 continue; // shared by another process (fork): one socket
             }
-            boolean v6 = (bb.getShort(off + 32) & 0xffff) == SockDiagParser.AF_INET6;
-            byte[] l = Arrays.copyOfRange(b, off + 40, off + 40 + (v6 ? 16 : 4));
-            byte[] r = Arrays.copyOfRange(b, off + 56, off + 56 + (v6 ? 16 : 4));
+            boolean v6 = ipv6(bb, off);
+            byte[] l = address(b, off + SockiterRecLayout.LADDR, v6);
+            byte[] r = address(b, off + SockiterRecLayout.RADDR, v6);
             if (netns != lastNetns) {
                 nsList = byNs.computeIfAbsent(netns, k -> new ArrayList<>());
                 lastNetns = netns;
             }
-            nsList.add(new RawSocket(netns, v6, l, bb.getShort(off + 34) & 0xffff, r, bb.getShort(off + 36) & 0xffff,
-                    state, bb.getInt(off + 24) & 0xffffffffL, inode, cookie));
+            nsList.add(new RawSocket(netns, v6, l, port(bb, off + SockiterRecLayout.LPORT), r,
+                    port(bb, off + SockiterRecLayout.RPORT), state, uid(bb, off), inode, cookie));
         }
         return new Pass(byNs, owners.build(), n, seen, netnsWithoutCookies, withoutCookie, 0);
     }
@@ -295,19 +300,38 @@ public final class SockIterSource implements AutoCloseable {
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         List<Held> out = new ArrayList<>(b.length / RECORD);
         for (int off = 0; off + RECORD <= b.length; off += RECORD) {
-            boolean v6 = (bb.getShort(off + 32) & 0xffff) == SockDiagParser.AF_INET6;
-            byte[] l = new byte[v6 ? 16 : 4];
-            byte[] r = new byte[v6 ? 16 : 4];
-            System.arraycopy(b, off + 40, l, 0, l.length);
-            System.arraycopy(b, off + 56, r, 0, r.length);
-            out.add(new Held(bb.getLong(off), bb.getLong(off + 8), bb.getInt(off + 16) & 0xffffffffL, bb.getInt(off + 20),
-                    bb.getInt(off + 24) & 0xffffffffL, bb.getInt(off + 28), v6, bb.getShort(off + 34) & 0xffff,
-                    bb.getShort(off + 36) & 0xffff, b[off + 38] & 0xff, l, r, comm(b, off + 72)));
+            boolean v6 = ipv6(bb, off);
+            out.add(new Held(bb.getLong(off + SockiterRecLayout.COOKIE), bb.getLong(off + SockiterRecLayout.INODE),
+                    bb.getInt(off + SockiterRecLayout.NETNS) & 0xffffffffL, bb.getInt(off + SockiterRecLayout.TGID),
+                    uid(bb, off), bb.getInt(off + SockiterRecLayout.FD), v6, port(bb, off + SockiterRecLayout.LPORT),
+                    port(bb, off + SockiterRecLayout.RPORT), state(b, off), address(b, off + SockiterRecLayout.LADDR, v6),
+                    address(b, off + SockiterRecLayout.RADDR, v6), comm(b, off)));
         }
         return out;
     }
 
-    private static String comm(byte[] b, int off) {
+    private static int state(byte[] b, int rec) {
+        return b[rec + SockiterRecLayout.STATE] & 0xff;
+    }
+
+    private static boolean ipv6(ByteBuffer bb, int rec) {
+        return (bb.getShort(rec + SockiterRecLayout.FAMILY) & 0xffff) == LibC.AF_INET6;
+    }
+
+    private static byte[] address(byte[] b, int off, boolean v6) {
+        return Arrays.copyOfRange(b, off, off + (v6 ? 16 : 4));
+    }
+
+    private static int port(ByteBuffer bb, int off) {
+        return bb.getShort(off) & 0xffff;
+    }
+
+    private static long uid(ByteBuffer bb, int rec) {
+        return bb.getInt(rec + SockiterRecLayout.UID) & 0xffffffffL;
+    }
+
+    private static String comm(byte[] b, int rec) {
+        int off = rec + SockiterRecLayout.COMM;
         int n = 0;
         while (n < 16 && b[off + n] != 0) {
             n++;

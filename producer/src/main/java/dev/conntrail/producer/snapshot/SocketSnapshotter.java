@@ -8,6 +8,8 @@ import dev.conntrail.producer.ns.NetnsEnterer;
 import dev.conntrail.producer.proc.FdWalker;
 import dev.conntrail.producer.proc.ProcNetTcpSource;
 import dev.conntrail.producer.proc.SocketOwners;
+import dev.conntrail.schemas.AddressTextCache;
+import it.unimi.dsi.fastutil.longs.LongSet;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -145,7 +147,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             cookiesGenerated = pass.cookiesGenerated();
             if (pass.withoutCookie() > 0) {
                 // namespaces with no process to enter them through keep sockets nothing can name: say so
-                for (long netns : pass.netnsWithoutCookies().toArray()) {
+                for (long netns : pass.netnsWithoutCookies().toLongArray()) {
                     if (!known.contains(netns)) {
                         partial++;
                     }
@@ -284,7 +286,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         List<Listener> listeners = new ArrayList<>();
         Map<Long, List<String>> listenAddrs = new HashMap<>();
         java.util.BitSet listenPorts = new java.util.BitSet(1 << 16);
-        AddressTexts texts = new AddressTexts();
+        AddressTextCache texts = new AddressTextCache(4096);
         for (RawSocket r : raw) {
             if (r.state() != TcpStates.LISTEN) {
                 continue;

@@ -9,9 +9,14 @@ import com.sun.jna.Structure;
  * The libc calls the producer makes through JNA (netlink sockets, network namespaces, the BPF ring
  * buffer's mmap, clocks, libbpf's log formatting), one binding for all packages. errno after a
  * failed call is read with {@link Native#getLastError()}, which JNA saves per thread after every call.
+ * The calls of hot loops (poll, readlink) are direct-mapped in {@link LibCDirect}.
  */
 public interface LibC extends Library {
     LibC INSTANCE = Native.load("c", LibC.class);
+
+    // address families (bpf/conntrail_kernel.h has the same for the BPF programs)
+    int AF_INET = 2;
+    int AF_INET6 = 10;
 
     // netlink sockets
     int AF_NETLINK = 16;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.NatEntry;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.producer.conntrack.ConntrackReader;
-import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.testkit.Root;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -48,7 +48,7 @@ class NatKeysReadBackKernelTest {
 
     @Test
     void staleKeysAreTombstonedAfterAllWhenTheReadAtStartFailsAndALaterOneWorks() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (conntrack; CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (conntrack; CI runs as root)");
         String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         String natTopic = "conntrack-nat-" + suffix;
         String events = "tcp-events-" + suffix;

@@ -9,20 +9,18 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
-import dev.conntrail.producer.ns.NetnsEnterer;
 import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.schemas.Keys;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
-import java.io.IOException;
+import dev.conntrail.testkit.Root;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -52,7 +50,7 @@ class ProducerAgentKernelTest {
 
     @BeforeEach
     void topics() {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         broker = RealCluster.broker();
         suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         events = "tcp-events-" + suffix;

@@ -3,8 +3,15 @@ package dev.conntrail.producer.bpf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.producer.bpf.layout.SockiterObject;
+import dev.conntrail.producer.bpf.layout.TracerObject;
+import dev.conntrail.producer.bpf.libbpf.BpfLink;
+import dev.conntrail.producer.bpf.libbpf.BpfObject;
+import dev.conntrail.producer.bpf.tracer.AcceptPidMode;
+import dev.conntrail.producer.bpf.tracer.Tracer;
+import dev.conntrail.producer.bpf.tracer.TracerOptions;
 import dev.conntrail.producer.snapshot.SockIterSource;
+import dev.conntrail.testkit.Root;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,7 +27,7 @@ class EveryProgramLoadsKernelTest {
 
     @Test
     void everyTracerProgramLoadsAndAttaches() {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         List<String> seen = new ArrayList<>();
         try (Tracer t = Tracer.start(TracerOptions.defaults("h", 1), e -> { })) {
             assertThat(t.hasCookies()).as("tp_btf with socket cookies").isTrue();
@@ -33,12 +40,12 @@ class EveryProgramLoadsKernelTest {
             seen.addAll(t.attachedPrograms());
         }
         System.out.println("tracer programs attached on " + kernel() + ": " + seen);
-        assertThat(seen).contains(Tracer.PROG_BTF, Tracer.PROG_TP).contains(Tracer.PROG_ACCEPT);
+        assertThat(seen).containsAll(TracerObject.NAMES.programs());
     }
 
     @Test
     void theSocketIteratorsLoadWithTheStoredCookieProgramAsTheFloor() {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         try (SockIterSource it = new SockIterSource()) {
             System.out.println("socket iterator on " + kernel() + ": " + it.socketProgram()
                     + (it.helperRefusal() == null ? "" : " (helper program refused: " + it.helperRefusal() + ")"));
@@ -46,10 +53,11 @@ class EveryProgramLoadsKernelTest {
             assertThat(it.pass()).as("a pass sees sockets").isNotNull();
         }
         // the program every kernel with BTF must take, whichever one the loader picked above
-        try (BpfObject o = BpfObject.openResource("/bpf/sockiter.bpf.o")) {
-            o.program("sockiter").setAutoload(false);
+        try (BpfObject o = BpfObject.openResource(SockiterObject.RESOURCE)) {
+            o.program(SockiterObject.PROG_SOCKETS_HELPER_COOKIE).setAutoload(false);
             o.load();
-            try (BpfLink l = o.program("sockiter_stored").attachIterator(); BpfLink n = o.program("nsiter").attachIterator()) {
+            try (BpfLink l = o.program(SockiterObject.PROG_SOCKETS_STORED_COOKIE).attachIterator();
+                    BpfLink n = o.program(SockiterObject.PROG_NAMESPACES).attachIterator()) {
                 assertThat(l).isNotNull();
                 assertThat(n).isNotNull();
             }

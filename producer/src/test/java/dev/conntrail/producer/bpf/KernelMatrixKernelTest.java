@@ -3,7 +3,7 @@ package dev.conntrail.producer.bpf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.testkit.Root;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ class KernelMatrixKernelTest {
 
     @Test
     void everyDebianKernelGivesTheAgentAFullPath() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         Path repo = Path.of("..").toAbsolutePath().normalize();
         Path out = Files.createTempDirectory("kmatrix");
         ProcessBuilder pb = new ProcessBuilder(repo.resolve("scripts/kernel-matrix").toString(), "--no-host")

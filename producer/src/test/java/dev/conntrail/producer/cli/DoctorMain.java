@@ -2,7 +2,7 @@ package dev.conntrail.producer.cli;
 
 import dev.conntrail.cli.Cli;
 
-/** {@code conntrail doctor} in a child JVM of {@link DoctorCommandTest} (another uid, fewer capabilities). */
+/** {@code conntrail doctor} in a child JVM of {@link DoctorCommandKernelTest} (another uid, fewer capabilities). */
 public final class DoctorMain {
     private DoctorMain() {
     }

@@ -5,16 +5,16 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.producer.hosttest.Sh;
-import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsDiscovery;
+import dev.conntrail.testkit.Root;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +28,7 @@ class ConntrackEnobufsKernelTest {
 
     @Test
     void lostEventsAreCountedAndAnsweredWithAFreshDump() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         String ns = "ct-enobufs-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
         Path onlyThis = Files.createTempDirectory("ct-enobufs");
         Path noProc = Files.createTempDirectory("ct-noproc");

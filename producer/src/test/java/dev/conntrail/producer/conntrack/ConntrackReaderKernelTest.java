@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
-import dev.conntrail.producer.ns.NetnsEnterer;
+import dev.conntrail.testkit.Root;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -27,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class ConntrackReaderKernelTest {
     @Test
     void seesNatEntryWithBothTuplesThenItsDestroy() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         try (TwoNamespaces nets = new TwoNamespaces(); Holders holders = new Holders()) {
             long nsB = TwoNamespaces.inode(nets.b);
             ServerSocketChannel server = nets.dnatPort80ToListenerInB();
@@ -67,7 +65,7 @@ class ConntrackReaderKernelTest {
      */
     @Test
     void namespaceCreatedAfterSubscribeGetsEventsAndIsReleasedWhenDeleted() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         Recording events = new Recording();
         List<ConntrackEntry> created = events.created;
         List<Long> addedNamespaces = events.addedNamespaces;

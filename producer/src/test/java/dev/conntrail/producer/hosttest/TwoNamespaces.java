@@ -120,8 +120,4 @@ public final class TwoNamespaces implements AutoCloseable {
         Sh.quiet("ip", "netns", "del", b);
     }
 
-    /** True when running as root (the kernel tests need it; CI is root). */
-    public static boolean root() {
-        return "root".equals(System.getProperty("user.name"));
-    }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conntrail.producer.hosttest.OtherUserNamespace;
-import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.testkit.Root;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +37,7 @@ class DoctorUnprivilegedKernelTest {
 
     @BeforeAll
     static void setUp() {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root) to change uid and capabilities");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root) to change uid and capabilities");
         unprivileged = new Unprivileged();
         other = new OtherUserNamespace();
     }

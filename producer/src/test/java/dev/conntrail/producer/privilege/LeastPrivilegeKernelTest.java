@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
-import dev.conntrail.producer.snapshot.SocketSnapshotter;
 import dev.conntrail.producer.snapshot.Snapshot;
+import dev.conntrail.producer.snapshot.SocketSnapshotter;
+import dev.conntrail.testkit.Root;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
@@ -36,7 +37,7 @@ class LeastPrivilegeKernelTest {
 
     @BeforeAll
     static void setUp() {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root) to change uid and capabilities");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root) to change uid and capabilities");
         unprivileged = new Unprivileged();
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.testkit.Root;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -27,7 +28,7 @@ class IteratorCookieKernelTest {
 
     @Test
     void socketsWithoutACookieYetGetTheKernelsCookieInTheIteratorSnapshot() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         try (TwoNamespaces nets = new TwoNamespaces(); Holders holders = new Holders();
              ServerSocketChannel server = TwoNamespaces.listen(nets.b, nets.v4b)) {
             int port = ((InetSocketAddress) server.getLocalAddress()).getPort();

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.producer.hosttest.Holders;
-import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.testkit.Root;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class OrphanSocketKernelTest {
     @Test
     void socketsNoProcessHoldsAreInTheSnapshotWithoutPid() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         try (ServerSocketChannel server = ServerSocketChannel.open(java.net.StandardProtocolFamily.INET)) {
             server.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             int port = ((InetSocketAddress) server.getLocalAddress()).getPort();

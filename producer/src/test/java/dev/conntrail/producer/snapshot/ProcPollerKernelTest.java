@@ -8,7 +8,7 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.hosttest.Holders;
-import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.testkit.Root;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class ProcPollerKernelTest {
     @Test
     void diffsSnapshotsIntoConnectAcceptClose() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         try (SocketSnapshotter snap = new SocketSnapshotter(SocketSnapshotter.Method.PROC);
              ProcPoller poller = new ProcPoller(snap, new SnapshotEvents("h", 1L), Duration.ofSeconds(1));
              ServerSocketChannel server = ServerSocketChannel.open()) {

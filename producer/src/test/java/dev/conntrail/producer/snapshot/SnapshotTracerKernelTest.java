@@ -6,15 +6,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.TcpEvent;
-import dev.conntrail.producer.bpf.Tracer;
-import dev.conntrail.producer.bpf.TracerOptions;
+import dev.conntrail.producer.bpf.tracer.Tracer;
+import dev.conntrail.producer.bpf.tracer.TracerOptions;
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsDiscovery;
+import dev.conntrail.testkit.Root;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -51,7 +51,7 @@ class SnapshotTracerKernelTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         // a listener in its own process, older than the tracer: the tracer never saw its listen()
         oldListener = new ProcessBuilder("python3", "-c", "import socket,time\n"
                 + "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n"

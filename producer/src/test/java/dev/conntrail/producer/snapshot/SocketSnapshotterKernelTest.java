@@ -8,9 +8,9 @@ import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.SsView;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsDiscovery;
+import dev.conntrail.testkit.Root;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Inet4Address;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -50,7 +50,7 @@ class SocketSnapshotterKernelTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         myComm = Files.readString(Path.of("/proc/self/comm")).trim();
         rootNetns = NetnsDiscovery.currentNetns();
         nets = new TwoNamespaces();

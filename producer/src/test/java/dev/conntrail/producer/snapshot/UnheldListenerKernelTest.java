@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.producer.hosttest.TwoNamespaces;
+import dev.conntrail.testkit.Root;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,7 @@ class UnheldListenerKernelTest {
 
     @Test
     void listenerHeldByNoTaskIsReportedWithoutAFullDump() throws Exception {
-        assumeTrue(TwoNamespaces.root(), "needs root (CI runs as root)");
+        assumeTrue(Root.isRoot(), "needs root (CI runs as root)");
         try (TwoNamespaces nets = new TwoNamespaces()) {
             Process p = new ProcessBuilder("ip", "netns", "exec", nets.a, "python3", "-c", HOLDER)
                     .redirectErrorStream(true).start();

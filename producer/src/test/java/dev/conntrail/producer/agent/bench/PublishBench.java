@@ -10,7 +10,7 @@ import dev.conntrail.producer.agent.AgentOptions;
 import dev.conntrail.producer.agent.EventPublisher;
 import dev.conntrail.producer.agent.LossCause;
 import dev.conntrail.producer.agent.LossTracker;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
