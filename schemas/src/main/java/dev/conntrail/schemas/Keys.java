@@ -44,6 +44,28 @@ public final class Keys {
                 + family + SEPARATOR + origSrc + SEPARATOR + origSport + SEPARATOR + origDst + SEPARATOR + origDport;
     }
 
+    /** The parts of a {@link #natKey}; only the ports are typed, the rest as the key spells it. */
+    public record NatKeyParts(String host, String netns, String zone, String family, String origSrc, int origSport,
+                              String origDst, int origDport) {
+    }
+
+    /**
+     * Reads a key made by {@link #natKey} back into its parts.
+     *
+     * @throws IllegalArgumentException when it is not one (not eight parts, or a port that is no number)
+     */
+    public static NatKeyParts parseNatKey(String key) {
+        String[] k = key.split("\\|", -1);
+        if (k.length != 8) {
+            throw new IllegalArgumentException("not a NAT key (host|netns|zone|family|origSrc|origSport|origDst|origDport): " + k.length + " parts");
+        }
+        try {
+            return new NatKeyParts(k[0], k[1], k[2], k[3], k[4], Integer.parseInt(k[5]), k[6], Integer.parseInt(k[7]));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a NAT key (host|netns|zone|family|origSrc|origSport|origDst|origDport): a port is no number");
+        }
+    }
+
     public static String of(NatEntry n) {
         return natKey(n.getHost(), n.getNetns(), n.getZone(), n.getFamily().name(), n.getOrigSrc(), n.getOrigSport(),
                 n.getOrigDst(), n.getOrigDport());

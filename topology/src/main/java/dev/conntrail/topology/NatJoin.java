@@ -60,19 +60,14 @@ final class NatJoin {
     /** A record of {@code conntrack-nat}: the entry replaces the one of its NAT key (a tombstone only removes it) and joins its rows. */
     void onEntry(String natKey, NatEntry entry, long ts, long now) {
         String host = Keys.hostOf(natKey); // checked at the door
-        String[] k = natKey.split("\\|", -1);
-        int origSport;
-        int origDport;
+        Keys.NatKeyParts k;
         try {
-            if (k.length != 8) throw new NumberFormatException();
-            origSport = Integer.parseInt(k[5]);
-            origDport = Integer.parseInt(k[7]);
-        } catch (NumberFormatException e) {
-            throw new InputRejectedException(InputRejectedException.BAD_KEY,
-                    "not a NAT key (host|netns|zone|family|origSrc|origSport|origDst|origDport): " + InputDoor.shortened(natKey));
+            k = Keys.parseNatKey(natKey);
+        } catch (IllegalArgumentException e) {
+            throw new InputRejectedException(InputRejectedException.BAD_KEY, e.getMessage() + ": " + InputDoor.shortened(natKey));
         }
         HostState h = hosts.seen(host, now);
-        String initiatorKey = RowKeys.INITIATOR + RowKeys.tuple(host, k[4], origSport, k[6], origDport) + natKey;
+        String initiatorKey = RowKeys.INITIATOR + RowKeys.tuple(host, k.origSrc(), k.origSport(), k.origDst(), k.origDport()) + natKey;
         NatEntry old = store.get(initiatorKey);
         if (old != null) {
             delete(responderKey(host, old, natKey));
