@@ -9,11 +9,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-cpfile="$(mktemp -t conntrail-fleet-cp.XXXXXX)"
-trap 'rm -f "$cpfile"' EXIT
-./mvnw -B -q -pl topology -am -DskipTests test-compile dependency:build-classpath \
-  -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test >&2
-cp="topology/target/test-classes:topology/target/classes:schemas/target/classes:cli/target/classes:testkit/target/classes:$(cat "$cpfile")"
+. bench/test-classpath.sh
+bench_test_classpath topology
 echo "$(uname -r); load average at start: $(cut -d" " -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
 # the topology's recommended pause goal (docs/design.md, "Operating it")
 java -Xmx3g -XX:MaxGCPauseMillis=50 ${BENCH_JAVA_OPTS:-} -cp "$cp" dev.conntrail.topology.fleet.FleetBench "$@" 2> >(grep -v ' INFO \| DEBUG ' >&2)

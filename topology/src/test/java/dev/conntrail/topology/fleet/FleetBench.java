@@ -93,7 +93,7 @@ public final class FleetBench implements Callable<Integer> {
             double settledAfter = (System.nanoTime() - churnEnded) / 1e9;
             TableCheck.Result result = TableCheck.check(model, watcher);
             long[] lat = watcher.closeToRowMillis(0);
-            // once the start-ups' backlog is behind (as topology/bench.sh reports after its first 5 s)
+            // once the start-ups' backlog is behind (as bench/topology-bench.sh reports after its first 5 s)
             long[] warm = watcher.closeToRowMillis(fleet.steadyAtMillis() + 30_000);
             System.out.println();
             System.out.println("| hosts | open at start | new connections/s | records sent | start-ups s | churn s | records/s planned | records/s held in churn"

@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
 # The topology benchmark (BENCHMARKS.md "## Topology"): one KRaft broker in the benchmark's JVM,
 # throughput vs a stateless pass-through over the same topic, CLOSE -> CLOSED latency, state size.
-#   topology/bench.sh [sockets=200000] [latency-rate=10000] [latency-seconds=20] [open-connections=100000]
+#   bench/topology-bench.sh [sockets=200000] [latency-rate=10000] [latency-seconds=20] [open-connections=100000]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-cpfile="$(mktemp -t conntrail-bench-cp.XXXXXX)"
-trap 'rm -f "$cpfile"' EXIT
-./mvnw -B -q -pl topology -am -DskipTests test-compile dependency:build-classpath \
-  -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test >&2
-cp="topology/target/test-classes:topology/target/classes:schemas/target/classes:cli/target/classes:testkit/target/classes:$(cat "$cpfile")"
+. bench/test-classpath.sh
+bench_test_classpath topology
 echo "load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $(java -version 2>&1 | head -1); $(date -u +%FT%TZ)"
 # G1's default pause goal (200 ms) gave 130-200 ms young pauses in the latency phase (the rows
