@@ -116,7 +116,9 @@ class ComposeDemoKernelTest {
         assertThat(ours.get(0).getPid()).as("pid seen through the host pid namespace").isEqualTo((int) ProcessHandle.current().pid());
         assertThat(ours.get(0).getDirection().name()).isEqualTo("OUTGOING");
 
-        List<String> table = tableJson(registry);
+        List<String> table = tableJson(registry, "port=" + serverPort).stream().filter(l -> l.startsWith("{")).toList();
+        assertThat(table).as("--filter port=%d: only rows of that port", serverPort)
+                .allMatch(l -> l.contains("port\":" + serverPort + ","));
         List<String> ourLines = table.stream().filter(l -> l.contains("\"lport\":" + clientPort + ",")
                 && l.contains("\"rport\":" + serverPort + ",")).toList();
         assertThat(ourLines).as("conntrail table --format json, lines of our connection").isNotEmpty();
@@ -125,13 +127,13 @@ class ComposeDemoKernelTest {
     }
 
     /** {@code conntrail table} as a user runs it against the demo: the packaged jar, from this host. */
-    private static List<String> tableJson(String registry) throws IOException, InterruptedException {
+    private static List<String> tableJson(String registry, String filter) throws IOException, InterruptedException {
         Path out = Files.createTempFile("conntrail-demo-table-", ".out");
         try {
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-jar", ROOT.resolve("app/target/conntrail.jar").toString(), "table",
                     "--bootstrap-servers", BOOTSTRAP, "--schema-registry-url", registry,
-                    "--format", "json", "--duration", "10s")
+                    "--format", "json", "--filter", filter, "--duration", "10s")
                     .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("table ends after --duration").isTrue();
             assertThat(p.exitValue()).as(Files.readString(out)).isZero();
