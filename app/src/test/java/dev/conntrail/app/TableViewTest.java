@@ -61,8 +61,8 @@ class TableViewTest {
     void closedRowsAreMarkedWithTheirReasonAndDimmedOnATerminal() {
         TableCommand.TableView view = new TableCommand.TableView();
         view.apply("a", row("h", "curl", 1, 1L, 1000, 80, ConnectionState.CLOSED));
-        Connection lost = Connection.newBuilder(row("h", "ssh", 2, 1L, 1001, 22, ConnectionState.CLOSED))
-                .setCloseReason(CloseReason.HOST_LOST).build();
+        Connection lost = row("h", "ssh", 2, 1L, 1001, 22, ConnectionState.CLOSED);
+        lost.setCloseReason(CloseReason.HOST_LOST);
         view.apply("b", lost);
         view.apply("c", row("h", "nginx", 3, 1L, 1002, 443, ConnectionState.OPEN));
         String plain = view.render(10, "connections");
@@ -74,16 +74,18 @@ class TableViewTest {
 
     @Test
     void ageIsHowLongTheConnectionIsOrWasOpenAndNetnsIsShown() {
-        Connection open = Connection.newBuilder(row("h", "curl", 1, 4026531840L, 1000, 80, ConnectionState.OPEN))
-                .setOpenedAt(NOW.minusSeconds(90)).build();
-        Connection closed = Connection.newBuilder(row("h", "curl", 1, 1L, 1001, 80, ConnectionState.CLOSED))
-                .setOpenedAt(NOW.minusSeconds(7200)).setClosedAt(NOW.minusSeconds(7200 - 3)).build();
+        Connection open = row("h", "curl", 1, 4026531840L, 1000, 80, ConnectionState.OPEN);
+        open.setOpenedAt(NOW.minusSeconds(90));
+        Connection closed = row("h", "curl", 1, 1L, 1001, 80, ConnectionState.CLOSED);
+        closed.setOpenedAt(NOW.minusSeconds(7200));
+        closed.setClosedAt(NOW.minusSeconds(7200 - 3));
         Connection snapshot = row("h", "curl", 1, 1L, 1002, 80, ConnectionState.OPEN);
+        Connection old = row("h", "curl", 1, 1L, 1003, 80, ConnectionState.OPEN);
+        old.setOpenedAt(NOW.minus(Duration.ofHours(27)));
         assertThat(TableCommand.TableView.age(open, NOW)).isEqualTo("1m30s");
         assertThat(TableCommand.TableView.age(closed, NOW)).as("until it closed").isEqualTo("3s");
         assertThat(TableCommand.TableView.age(snapshot, NOW)).as("opening not seen").isEqualTo("-");
-        assertThat(TableCommand.TableView.age(Connection.newBuilder(open).setOpenedAt(NOW.minus(Duration.ofHours(27))).build(), NOW))
-                .isEqualTo("1d03h");
+        assertThat(TableCommand.TableView.age(old, NOW)).isEqualTo("1d03h");
         TableCommand.TableView view = new TableCommand.TableView();
         view.apply("o", open);
         assertThat(view.render(10, "connections")).contains("NETNS", "AGE", "4026531840", "1m30s");

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,6 +27,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.testcontainers.containers.ContainerState;
@@ -38,8 +41,9 @@ import org.testcontainers.containers.DockerComposeContainer;
  * and the producer (ksqlDB has no image here). The producer container is not privileged and holds only the
  * capabilities deploy/ documents: its process's effective set is read from /proc. A loopback connection this JVM
  * opens and closes must come back from the host's side of the stack as an OPEN then a CLOSED row of
- * {@code connections}, read with our deserializer and shown by {@code conntrail table}. Root only (CI is root);
- * runs under failsafe, after the jar is packaged.
+ * {@code connections}, read with our deserializer and shown by {@code conntrail table}. And {@code conntrail doctor}
+ * in the same container setting says what each capability taken away costs. Root only (CI is root); runs under
+ * failsafe, after the jar is packaged.
  */
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class ComposeDemoKernelTest {
@@ -49,50 +53,109 @@ class ComposeDemoKernelTest {
     private static final Map<Integer, String> DOCUMENTED = Map.of(2, "DAC_READ_SEARCH", 12, "NET_ADMIN",
             19, "SYS_PTRACE", 21, "SYS_ADMIN", 38, "PERFMON", 39, "BPF");
 
-    @Test
-    void aHostConnectionComesBackOpenThenClosedFromTheDemoStack() throws Exception {
+    private static DockerEngine engine;
+    private static Map<String, String> images;
+    private static boolean namesBpfCaps;
+
+    @BeforeAll
+    static void engineAndImages() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root for dockerd and eBPF (CI runs as root)");
         assertThat(ROOT.resolve("app/target/conntrail.jar")).as("packaged jar (run under failsafe: ./mvnw verify)").isRegularFile();
-        try (DockerEngine engine = DockerEngine.running()) {
-            Map<String, String> env = new HashMap<>(DemoImages.build(ROOT));
-            boolean namesBpfCaps = DockerEngine.knowsCapability(env.get("CONNTRAIL_IMAGE"), "BPF");
-            if (!namesBpfCaps) {
-                // docker-compose.yml says why: CAP_SYS_ADMIN, already granted, covers them since Linux 5.8
-                env.put("PRODUCER_CAP_BPF", "CAP_SYS_ADMIN");
-                env.put("PRODUCER_CAP_PERFMON", "cap_sys_admin");
-            }
-            env.put("PRODUCER_METRICS_PORT", Integer.toString(freePort()));
-            for (int port : new int[] {29092, 8081, 9465}) {
-                assertThat(isFree(port)).as("host port %d, which the demo publishes, is free", port).isTrue();
-            }
-            DockerComposeContainer<?> demo = new DockerComposeContainer<>("conntrail-demo-ci",
-                    ROOT.resolve("docker-compose.yml").toFile())
-                    .withLocalCompose(true).withPull(false).withEnv(env)
-                    .withServices("kafka", "schema-registry", "topology", "producer");
-            try {
-                demo.start();
-                ContainerState producer = demo.getContainerByServiceName("producer_1").orElseThrow();
-                await("producer started").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-                        .until(() -> producer.getLogs().contains("ProducerAgent - conntrail producer"));
-                assertThat(producer.getLogs()).contains("eBPF [", "snapshots by bpf_iter")
-                        .doesNotContain("no permission to load BPF", "grant CAP_");
-                // docker inspect, not docker-java's: its Capability enum cannot read the CAP_ spelling used above
-                String[] inspected = DockerEngine.inspect(producer.getContainerId(),
-                        "{{.HostConfig.Privileged}} {{.State.Pid}}").split(" ");
-                assertThat(inspected[0]).as("producer privileged").isEqualTo("false");
-                Set<String> expected = new TreeSet<>(DOCUMENTED.values());
-                if (!namesBpfCaps) {
-                    expected.removeAll(Set.of("BPF", "PERFMON"));
-                }
-                assertThat(effectiveCapabilities(Long.parseLong(inspected[1])))
-                        .as("the producer process's effective capabilities").isEqualTo(expected);
+        engine = DockerEngine.running();
+        images = DemoImages.build(ROOT);
+        namesBpfCaps = DockerEngine.knowsCapability(images.get("CONNTRAIL_IMAGE"), "BPF");
+    }
 
-                String registry = "http://localhost:8081" + env.getOrDefault("SCHEMA_REGISTRY_PATH", "");
-                openAndCloseAndExpectRows(registry);
-            } finally {
-                demo.stop();
-            }
+    @AfterAll
+    static void stopEngine() throws Exception {
+        if (engine != null) {
+            engine.close();
         }
+    }
+
+    @Test
+    void aHostConnectionComesBackOpenThenClosedFromTheDemoStack() throws Exception {
+        Map<String, String> env = new HashMap<>(images);
+        if (!namesBpfCaps) {
+            // docker-compose.yml says why: CAP_SYS_ADMIN, already granted, covers them since Linux 5.8
+            env.put("PRODUCER_CAP_BPF", "CAP_SYS_ADMIN");
+            env.put("PRODUCER_CAP_PERFMON", "cap_sys_admin");
+        }
+        env.put("PRODUCER_METRICS_PORT", Integer.toString(freePort()));
+        for (int port : new int[] {29092, 8081, 9465}) {
+            assertThat(isFree(port)).as("host port %d, which the demo publishes, is free", port).isTrue();
+        }
+        DockerComposeContainer<?> demo = new DockerComposeContainer<>("conntrail-demo-ci",
+                ROOT.resolve("docker-compose.yml").toFile())
+                .withLocalCompose(true).withPull(false).withEnv(env)
+                .withServices("kafka", "schema-registry", "topology", "producer");
+        try {
+            demo.start();
+            ContainerState producer = demo.getContainerByServiceName("producer_1").orElseThrow();
+            await("producer started").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> producer.getLogs().contains("ProducerAgent - conntrail producer"));
+            assertThat(producer.getLogs()).contains("eBPF [", "snapshots by bpf_iter")
+                    .doesNotContain("no permission to load BPF", "grant CAP_");
+            // docker inspect, not docker-java's: its Capability enum cannot read the CAP_ spelling used above
+            String[] inspected = DockerEngine.inspect(producer.getContainerId(),
+                    "{{.HostConfig.Privileged}} {{.State.Pid}}").split(" ");
+            assertThat(inspected[0]).as("producer privileged").isEqualTo("false");
+            assertThat(effectiveCapabilities(Long.parseLong(inspected[1])))
+                    .as("the producer process's effective capabilities").isEqualTo(containerCapabilities());
+
+            String registry = "http://localhost:8081" + env.getOrDefault("SCHEMA_REGISTRY_PATH", "");
+            openAndCloseAndExpectRows(registry);
+        } finally {
+            demo.stop();
+        }
+    }
+
+    /**
+     * {@code conntrail doctor} in the producer's container setting (host network and pids, BTF and tracefs), with
+     * the documented capabilities and then with each one taken away: what it costs and what the agent says.
+     */
+    @Test
+    void doctorInTheProducersContainerSaysWhatEachMissingCapabilityCosts() throws Exception {
+        Map<String, List<String>> expected = new LinkedHashMap<>();
+        expected.put("NET_ADMIN", List.of("ctnetlink           unavailable", "grant CAP_NET_ADMIN", "exit 1"));
+        expected.put("SYS_PTRACE", List.of("CAP_SYS_PTRACE      degraded", "grant CAP_SYS_PTRACE"));
+        expected.put("DAC_READ_SEARCH", List.of("CAP_DAC_READ_SEARCH degraded", "grant CAP_DAC_READ_SEARCH"));
+        if (namesBpfCaps) {
+            expected.put("BPF", List.of("no permission to load BPF programs", "grant CAP_BPF", "exit 1"));
+            expected.put("PERFMON", List.of("CAP_PERFMON         degraded", "grant CAP_PERFMON", "exit 1"));
+            expected.put("SYS_ADMIN", List.of("CAP_SYS_ADMIN       degraded", "grant CAP_SYS_ADMIN", "exit 1"));
+        } else {
+            // here CAP_SYS_ADMIN also stands for CAP_BPF and CAP_PERFMON: without it no eBPF at all
+            expected.put("SYS_ADMIN", List.of("no permission to load BPF programs", "CAP_SYS_ADMIN       degraded",
+                    "grant CAP_SYS_ADMIN", "exit 1"));
+        }
+        Set<String> all = containerCapabilities();
+        assertThat(doctor(all)).contains("VERDICT  full fidelity (exit 0)", "exit 0").doesNotContain("degraded");
+        for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+            Set<String> fewer = new TreeSet<>(all);
+            fewer.remove(e.getKey());
+            assertThat(doctor(fewer)).as("doctor without CAP_%s", e.getKey()).contains(e.getValue());
+        }
+    }
+
+    private static Set<String> containerCapabilities() {
+        Set<String> caps = new TreeSet<>(DOCUMENTED.values());
+        if (!namesBpfCaps) {
+            caps.removeAll(Set.of("BPF", "PERFMON"));
+        }
+        return caps;
+    }
+
+    private static String doctor(Set<String> caps) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("docker", "run", "--rm", "--name", "conntrail-demo-doctor-" + ProcessHandle.current().pid(),
+                "--network", "host", "--pid", "host", "--cap-drop", "ALL",
+                "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", "/sys/kernel/tracing:/sys/kernel/tracing"));
+        caps.forEach(c -> cmd.addAll(List.of("--cap-add", c)));
+        cmd.addAll(List.of(images.get("CONNTRAIL_IMAGE"), "doctor"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("doctor finished").isTrue();
+        return out + "\nexit " + p.exitValue();
     }
 
     private static void openAndCloseAndExpectRows(String registry) throws Exception {
@@ -118,7 +181,8 @@ class ComposeDemoKernelTest {
 
         List<String> table = tableJson(registry, "port=" + serverPort).stream().filter(l -> l.startsWith("{")).toList();
         assertThat(table).as("--filter port=%d: only rows of that port", serverPort)
-                .allMatch(l -> l.contains("port\":" + serverPort + ","));
+                .allMatch(l -> l.contains("port\":" + serverPort + ",")
+                        || l.endsWith("\"deleted\":true}") && l.contains("|" + serverPort + "|"));
         List<String> ourLines = table.stream().filter(l -> l.contains("\"lport\":" + clientPort + ",")
                 && l.contains("\"rport\":" + serverPort + ",")).toList();
         assertThat(ourLines).as("conntrail table --format json, lines of our connection").isNotEmpty();
