@@ -104,7 +104,13 @@ class ComposeDemoKernelTest {
                     .as("the producer process's effective capabilities").isEqualTo(containerCapabilities());
 
             String registry = "http://localhost:8081" + env.getOrDefault("SCHEMA_REGISTRY_PATH", "");
-            openAndCloseAndExpectRows(registry);
+            try {
+                openAndCloseAndExpectRows(registry);
+            } catch (AssertionError | RuntimeException e) {
+                ContainerState topology = demo.getContainerByServiceName("topology_1").orElseThrow();
+                throw new AssertionError(e.getMessage() + "\n--- producer log:\n" + tail(producer.getLogs())
+                        + "\n--- topology log:\n" + tail(topology.getLogs()), e);
+            }
         } finally {
             demo.stop();
         }
@@ -136,6 +142,10 @@ class ComposeDemoKernelTest {
             fewer.remove(e.getKey());
             assertThat(doctor(fewer)).as("doctor without CAP_%s", e.getKey()).contains(e.getValue());
         }
+    }
+
+    private static String tail(String log) {
+        return log.length() <= 20_000 ? log : log.substring(log.length() - 20_000);
     }
 
     private static Set<String> containerCapabilities() {
@@ -170,7 +180,7 @@ class ComposeDemoKernelTest {
                 await("OPEN row").atMost(Duration.ofSeconds(90)).until(() -> poll(rows, seen).stream()
                         .anyMatch(c -> isOurs(c, clientPort, serverPort) && "OPEN".equals(c.getState().name())));
             }
-            await("CLOSED row").atMost(Duration.ofSeconds(60)).until(() -> poll(rows, seen).stream()
+            await("CLOSED row").atMost(Duration.ofSeconds(90)).until(() -> poll(rows, seen).stream()
                     .anyMatch(c -> isOurs(c, clientPort, serverPort) && "CLOSED".equals(c.getState().name())));
         }
         List<Connection> ours = seen.stream().filter(c -> isOurs(c, clientPort, serverPort)).toList();
