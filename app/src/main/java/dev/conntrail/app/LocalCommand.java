@@ -6,6 +6,8 @@ import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.KafkaOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,14 @@ public final class LocalCommand implements Callable<Integer> {
     @Option(names = "--max-rows", defaultValue = "40", paramLabel = "N", description = "Rows shown. Default: ${DEFAULT-VALUE}.")
     int maxRows;
 
+    @Option(names = "--filter", paramLabel = "FIELD=VALUE",
+            description = "Only rows whose FIELD is VALUE: host, comm, pid, netns, state or port (local or remote); repeatable.")
+    List<String> filters = new ArrayList<>();
+
+    @Option(names = "--show-own", description = "Also show conntrail's own connections (its broker and the clients of "
+            + "this process); hidden by default.")
+    boolean showOwn;
+
     @Override
     public Integer call() throws Exception {
         Duration heartbeat = window.compareTo(Duration.ofSeconds(10)) >= 0 ? Duration.ofSeconds(5) : window.dividedBy(2);
@@ -72,6 +82,8 @@ public final class LocalCommand implements Callable<Integer> {
             table.kafka.schemaRegistryUrl = stack.registryUrl();
             table.topic = "connections";
             table.maxRows = maxRows;
+            table.filters = filters;
+            table.hidePid = showOwn ? -1 : ProcessHandle.current().pid();
             table.stopWhen = () -> stack.failure() != null;
             table.call();
             String failure = stack.failure();

@@ -65,12 +65,24 @@ public final class TableCommand implements Callable<Integer> {
             description = "Rows shown in table format (the newest changes first). Default: ${DEFAULT-VALUE}.")
     int maxRows;
 
+    @Option(names = "--filter", paramLabel = "FIELD=VALUE",
+            description = "Only rows whose FIELD is VALUE; FIELD is host, comm, pid, netns, state (OPEN, CLOSED) or port "
+                    + "(local or remote). Repeat it: every one must hold. Applies to --format json too.")
+    List<String> filters = new ArrayList<>();
+
+    /** For {@code local}: conntrail's own process, whose rows (its broker and clients) are hidden; -1 shows all. */
+    long hidePid = -1;
+
     /** For {@code local}: the table ends when this returns true (a part it shows stopped). */
     java.util.function.BooleanSupplier stopWhen = () -> false;
 
     @Override
     public Integer call() throws Exception {
-        TableView view = new TableView();
+        RowFilter shown = RowFilter.of(filters);
+        if (hidePid >= 0) {
+            shown = shown.hidingPid(hidePid);
+        }
+        TableView view = new TableView(shown);
         PrintStream out = System.out;
         boolean redraw = run.format == OutputFormat.table && System.console() != null;
         AtomicBoolean stop = new AtomicBoolean();
@@ -102,13 +114,14 @@ public final class TableCommand implements Callable<Integer> {
                                 continue;
                             }
                         }
+                        boolean wasShown = view.isShown(rec.key());
                         view.apply(rec.key(), row);
-                        if (run.format == OutputFormat.json) {
+                        if (run.format == OutputFormat.json && (row == null ? wasShown : shown.test(row))) {
                             out.println(row == null ? deletedJson(rec.key()) : rowJson(rec.key(), row));
                         }
                     }
                     if (redraw && System.nanoTime() - lastDraw > 500_000_000L) {
-                        out.print("\033[H\033[2J" + view.render(maxRows, topic));
+                        out.print("\033[H\033[2J" + view.render(maxRows, topic, true));
                         out.flush();
                         lastDraw = System.nanoTime();
                     }
@@ -246,11 +259,27 @@ public final class TableCommand implements Callable<Integer> {
      * {@link TerminalText#cell}, so none can drive the terminal.
      */
     static final class TableView {
+        private static final String DIM = "\033[2m";
+        private static final String NORMAL = "\033[0m";
         private final Map<String, Connection> rows = new java.util.HashMap<>();
+        private final java.util.function.Predicate<Connection> shown;
         private long changes;
         private long deletes;
         /** Records of the topic that are not rows, skipped. */
         long skipped;
+
+        TableView() {
+            this(RowFilter.all());
+        }
+
+        TableView(java.util.function.Predicate<Connection> shown) {
+            this.shown = shown;
+        }
+
+        boolean isShown(String id) {
+            Connection c = rows.get(id);
+            return c != null && shown.test(c);
+        }
 
         void apply(String id, Connection row) {
             changes++;
@@ -267,24 +296,68 @@ public final class TableCommand implements Callable<Integer> {
         }
 
         String render(int maxRows, String topic) {
-            long open = rows.values().stream().filter(c -> "OPEN".equals(String.valueOf(c.getState()))).count();
+            return render(maxRows, topic, false);
+        }
+
+        /**
+         * The header and the shown rows, newest change first; a CLOSED row is marked by its STATE with the reason
+         * (and dimmed when {@code ansi}: a terminal redrawn in place). AGE is how long the connection has been open,
+         * or was open when it closed.
+         */
+        String render(int maxRows, String topic, boolean ansi) {
+            List<Connection> visible = rows.values().stream().filter(shown).toList();
+            long open = visible.stream().filter(c -> "OPEN".equals(String.valueOf(c.getState()))).count();
+            long hidden = rows.size() - visible.size();
+            Instant now = Instant.now();
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format("conntrail table — %s — %d rows (%d open, %d closed), %d changes, %d deletes%s, %s%n",
-                    cell(topic), rows.size(), open, rows.size() - open, changes, deletes,
-                    skipped > 0 ? ", " + skipped + " skipped (not rows)" : "", Instant.now()));
-            sb.append(String.format("%-12s %-6s %-5s %-40s %-40s %-8s %-15s %-7s %s%n", "HOST", "STATE", "DIR",
-                    "LOCAL", "REMOTE", "PID", "COMM", "NAT", "UPDATED"));
-            rows.values().stream()
+            sb.append(String.format("conntrail table — %s — %d rows (%d open, %d closed)%s, %d changes, %d deletes%s, %s%n",
+                    cell(topic), visible.size(), open, visible.size() - open, hidden > 0 ? ", " + hidden + " hidden" : "",
+                    changes, deletes, skipped > 0 ? ", " + skipped + " skipped (not rows)" : "", now));
+            sb.append(String.format("%-12s %-16s %-5s %-40s %-40s %-8s %-15s %-10s %-3s %-7s %s%n", "HOST", "STATE", "DIR",
+                    "LOCAL", "REMOTE", "PID", "COMM", "NETNS", "NAT", "AGE", "UPDATED"));
+            visible.stream()
                     .sorted((a, b) -> b.getUpdatedAt().compareTo(a.getUpdatedAt()))
                     .limit(maxRows)
-                    .forEach(c -> sb.append(String.format("%-12.40s %-6s %-5s %-40.47s %-40.47s %-8s %-15.64s %-7s %s%n",
-                            cell(c.getHost(), "-"), cell(c.getState(), "-"), dir(c), endpoint(c.getLaddr(), c.getLport()),
-                            endpoint(c.getRaddr(), c.getRport()), cell(c.getPid(), "-"), cell(c.getComm(), "-"),
-                            c.getNat() == null ? "-" : "yes", cell(c.getUpdatedAt(), "-"))));
-            if (rows.size() > maxRows) {
-                sb.append(String.format("… %d more rows (--max-rows)%n", rows.size() - maxRows));
+                    .forEach(c -> {
+                        boolean closed = "CLOSED".equals(String.valueOf(c.getState()));
+                        sb.append(closed && ansi ? DIM : "").append(String.format(
+                                "%-12.40s %-16s %-5s %-40.47s %-40.47s %-8s %-15.64s %-10s %-3s %-7s %s",
+                                cell(c.getHost(), "-"), state(c), dir(c), endpoint(c.getLaddr(), c.getLport()),
+                                endpoint(c.getRaddr(), c.getRport()), cell(c.getPid(), "-"), cell(c.getComm(), "-"),
+                                cell(c.getNetns(), "-"), c.getNat() == null ? "-" : "yes", age(c, now),
+                                cell(c.getUpdatedAt(), "-"))).append(closed && ansi ? NORMAL : "").append(System.lineSeparator());
+                    });
+            if (visible.size() > maxRows) {
+                sb.append(String.format("… %d more rows (--max-rows)%n", visible.size() - maxRows));
             }
             return sb.toString();
+        }
+
+        private static String state(Connection c) {
+            if (!"CLOSED".equals(String.valueOf(c.getState()))) {
+                return cell(c.getState(), "-");
+            }
+            return c.getCloseReason() == null || "CLOSED".equals(c.getCloseReason().name()) ? "x CLOSED"
+                    : "x CLOSED " + c.getCloseReason().name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** Open for how long (until now, or until it closed); "-" when the opening was not seen (a snapshot row). */
+        static String age(Connection c, Instant now) {
+            if (c.getOpenedAt() == null) {
+                return "-";
+            }
+            Instant end = c.getClosedAt() != null ? c.getClosedAt() : now;
+            long s = Math.max(0, Duration.between(c.getOpenedAt(), end).toSeconds());
+            if (s < 60) {
+                return s + "s";
+            }
+            if (s < 3600) {
+                return String.format("%dm%02ds", s / 60, s % 60);
+            }
+            if (s < 86400) {
+                return String.format("%dh%02dm", s / 3600, (s % 3600) / 60);
+            }
+            return String.format("%dd%02dh", s / 86400, (s % 86400) / 3600);
         }
 
         private static String dir(Connection c) {
