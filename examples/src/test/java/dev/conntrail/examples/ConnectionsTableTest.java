@@ -11,7 +11,7 @@ import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
 import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
-import dev.conntrail.testkit.EmbeddedKafkaCluster;
+import dev.conntrail.broker.EmbeddedKafkaCluster;
 import dev.conntrail.testkit.RealCluster;
 import java.time.Duration;
 import java.time.Instant;
