@@ -1,24 +1,17 @@
 package dev.conntrail.app.faults;
 
+import dev.conntrail.testkit.ReadableClasspath;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Starts a class of this test JVM in a JVM of its own as another uid holding only the given capabilities, with
@@ -28,31 +21,11 @@ import java.util.stream.Stream;
  */
 final class UidJvm implements AutoCloseable {
     final int uid;
-    private final Path dir;
-    private final String classpath;
+    private final ReadableClasspath copy;
 
     UidJvm(int uid) {
         this.uid = uid;
-        try {
-            dir = Files.createTempDirectory("ct-uidjvm");
-            List<String> entries = new ArrayList<>();
-            int i = 0;
-            for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-                Path from = Path.of(entry);
-                if (!Files.exists(from)) continue;
-                Path to = dir.resolve(i++ + "-" + from.getFileName());
-                copy(from, to);
-                entries.add(to.toString());
-            }
-            classpath = String.join(java.io.File.pathSeparator, entries);
-            try (Stream<Path> all = Files.walk(dir)) {
-                for (Path p : (Iterable<Path>) all::iterator) {
-                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        copy = new ReadableClasspath("ct-uidjvm");
     }
 
     /** A uid between 61000 and 61999 that /etc/passwd does not name. */
@@ -64,26 +37,6 @@ final class UidJvm implements AutoCloseable {
             if (!used.contains(String.valueOf(uid))) return uid;
         }
         throw new IllegalStateException("no unused uid in 61000-61999");
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        if (!Files.isDirectory(from)) {
-            Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
-            return;
-        }
-        Files.walkFileTree(from, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-                Files.createDirectories(to.resolve(from.relativize(d).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                Files.copy(f, to.resolve(from.relativize(f).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     /** A running child: its output lines (stdout and stderr) are kept and copied to {@code log}. */
@@ -139,19 +92,16 @@ final class UidJvm implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
                 "--inh-caps=" + spec, "--ambient-caps=" + spec,
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-XX:+UseSerialGC", "-Xmx256m",
-                "-cp", classpath, mainClass));
+                "-cp", copy.classpath(), mainClass));
         cmd.addAll(List.of(args));
         Files.createDirectories(log.getParent());
         Files.deleteIfExists(log);
-        return new Child(new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start(), log);
+        return new Child(new ProcessBuilder(cmd).directory(copy.dir().toFile()).redirectErrorStream(true).start(), log);
     }
 
     @Override
     public void close() {
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a temp dir left behind
-        }
+        copy.close();
     }
 }
+

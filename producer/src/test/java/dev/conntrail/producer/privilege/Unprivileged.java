@@ -1,18 +1,10 @@
 package dev.conntrail.producer.privilege;
 
+import dev.conntrail.testkit.ReadableClasspath;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Starts this test JVM's classes as an unprivileged uid (65534) holding only the given capabilities, with
@@ -21,52 +13,10 @@ import java.util.stream.Stream;
  */
 final class Unprivileged implements AutoCloseable {
     static final String UID = "65534";
-    private final Path dir;
-    private final String classpath;
+    private final ReadableClasspath copy;
 
     Unprivileged() {
-        try {
-            dir = Files.createTempDirectory("ct-unpriv");
-            List<String> entries = new ArrayList<>();
-            int i = 0;
-            for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-                Path from = Path.of(entry);
-                if (!Files.exists(from)) {
-                    continue;
-                }
-                Path to = dir.resolve(i++ + "-" + from.getFileName());
-                copy(from, to);
-                entries.add(to.toString());
-            }
-            classpath = String.join(java.io.File.pathSeparator, entries);
-            try (Stream<Path> all = Files.walk(dir)) {
-                for (Path p : (Iterable<Path>) all::iterator) {
-                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        if (!Files.isDirectory(from)) {
-            Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
-            return;
-        }
-        Files.walkFileTree(from, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-                Files.createDirectories(to.resolve(from.relativize(d).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                Files.copy(f, to.resolve(from.relativize(f).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        copy = new ReadableClasspath("ct-unpriv");
     }
 
     /**
@@ -77,18 +27,15 @@ final class Unprivileged implements AutoCloseable {
         String spec = caps.isEmpty() ? "-all" : "+" + caps.replace(",", ",+");
         List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + UID, "--regid=" + UID, "--clear-groups",
                 "--inh-caps=" + spec, "--ambient-caps=" + spec,
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-cp", classpath,
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-cp", copy.classpath(),
                 CommandProbe.class.getName()));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        return new ProcessBuilder(cmd).directory(copy.dir().toFile()).redirectErrorStream(true).start();
     }
 
     @Override
     public void close() {
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a temp dir left behind
-        }
+        copy.close();
     }
 }
+
