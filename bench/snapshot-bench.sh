@@ -14,16 +14,8 @@ RUNS=${RUNS:-5}
 NAIVE_RUNS=${NAIVE_RUNS:-3}
 SS_RUNS=${SS_RUNS:-3}
 cd "$(dirname "$0")/.."
-tag=$(printf '%05x' $((RANDOM * 32 + RANDOM % 32)))
-tmp=$(mktemp -d /tmp/ct-bench-XXXX)
-names=()
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for n in "${names[@]}"; do ip netns del "$n" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. bench/holders.sh
+trap holders_down EXIT
 
 # CLASSPATH_OVERRIDE: time an already built jar + test classes (e.g. a copy of an older build)
 CP=${CLASSPATH_OVERRIDE:-app/target/conntrail.jar:producer/target/test-classes}
@@ -32,23 +24,8 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   ./mvnw -B -q -pl app -am -DskipTests clean package >&2
 fi
 
-echo "setting up $NS namespaces x $((CLIENTS + 1)) processes x $((CLIENTS * CONNS_PER_CLIENT)) connections ..." >&2
-for i in $(seq 1 "$NS"); do
-  n="ctb-$tag-$i"
-  ip netns add "$n"
-  names+=("$n")
-  ip -n "$n" link set lo up
-  ip netns exec "$n" python3 bench/snapshot-holders.py 5000 "$CLIENTS" "$CONNS_PER_CLIENT" >"$tmp/$i.out" 2>&1 &
-  pids+=($!)
-done
-for i in $(seq 1 "$NS"); do
-  for _ in $(seq 1 600); do grep -q . "$tmp/$i.out" && break; sleep 0.1; done
-  grep -q ready "$tmp/$i.out" || { echo "namespace $i not ready: $(cat "$tmp/$i.out")" >&2; exit 1; }
-done
-est=0
-# counted from /proc/net/tcp{,6} (state 01): ss would ask sock_diag, which generates every socket's cookie and
-# so would hide the cost of a first snapshot of sockets nothing has asked about yet
-for n in "${names[@]}"; do est=$((est + $(ip netns exec "$n" awk 'FNR > 1 && $4 == "01"' /proc/net/tcp /proc/net/tcp6 | wc -l))); done
+holders_up "$NS" "$CLIENTS" "$CONNS_PER_CLIENT"
+est=$holders_sockets
 procs=$(ls -d /proc/[0-9]* | wc -l)
 echo "held: $est established sockets in the benchmark namespaces; $procs processes on the host" >&2
 
