@@ -5,7 +5,7 @@
 # then runs the agent (its own JVM, deploy/agent-jvm-opts, eBPF) against an in-JVM broker and samples its VmRSS
 # until WATCH seconds after its start-up snapshot (producer test class AgentRssBench). Needs root and python3.
 # Everything is bounded (holders exit after 30 min, the snapshot must come within 10 min) and removed on exit.
-#   flock /tmp/conntrail-bench.lock bench/agent-rss-bench.sh
+#   flock /tmp/conntrail-bench.lock bench/agent-rss-bench.sh     (NMT=1: also where the memory goes, by the JVM's NMT)
 set -euo pipefail
 NS=${NS:-50}
 CLIENTS=${CLIENTS:-10}

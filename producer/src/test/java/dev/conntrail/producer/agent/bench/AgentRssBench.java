@@ -26,7 +26,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * ({@code /proc/<pid>/status}) once a second until {@code WATCH_SECONDS} after it. bench/agent-rss-bench.sh sets up
  * the connections and runs it. Needs root (eBPF).
  * <p>
- * Usage: {@code AgentRssBench JAR JVM_OPTS_FILE WATCH_SECONDS}
+ * Usage: {@code AgentRssBench JAR JVM_OPTS_FILE WATCH_SECONDS}; with {@code NMT} set in the environment, the agent runs with
+ * native memory tracking and its summary and {@code smaps_rollup} are printed at the end.
  */
 public final class AgentRssBench {
     public static void main(String[] args) throws Exception {
@@ -41,6 +42,8 @@ public final class AgentRssBench {
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.addAll(jvmOpts);
+            boolean nmt = System.getenv("NMT") != null; // where the memory goes: the JVM's native memory tracking, printed at the end
+            if (nmt) cmd.add("-XX:NativeMemoryTracking=summary");
             cmd.addAll(List.of("-jar", jar.toString(), "producer", "--bootstrap-servers", broker.bootstrapServers(), "--schema-registry-url",
                     "mock://rss-bench", "--host-id", host, "--conntrack-netns", "off", "--metrics-port", "-1"));
             Path log = Files.createTempFile("conntrail-rss-agent", ".log");
@@ -48,6 +51,12 @@ public final class AgentRssBench {
             System.err.println("agent pid " + agent.pid() + ", log " + log);
             try {
                 run(broker, agent, watchSeconds, log);
+                if (nmt) {
+                    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(agent.pid()),
+                            "VM.native_memory", "summary").redirectErrorStream(true).start();
+                    System.out.println(new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                    Files.readAllLines(Path.of("/proc", Long.toString(agent.pid()), "smaps_rollup")).forEach(System.out::println);
+                }
             } finally {
                 agent.destroy();
                 if (!agent.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) agent.destroyForcibly();
