@@ -7,6 +7,7 @@ import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.Cli;
 import dev.conntrail.schemas.serde.ConfluentAvroDeserializer;
 import dev.conntrail.broker.EmbeddedKafkaCluster;
+import dev.conntrail.testkit.TopicToEnd;
 import dev.conntrail.testkit.RealCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -18,9 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -90,17 +89,7 @@ class ProducerCommandTest {
         values.configure(props, false);
         List<TcpEvent> out = new ArrayList<>();
         try (KafkaConsumer<String, Object> c = new KafkaConsumer<>(props, new StringDeserializer(), values)) {
-            List<TopicPartition> parts = new ArrayList<>();
-            c.partitionsFor(topic, Duration.ofSeconds(10)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, Object> r : c.poll(Duration.ofMillis(200))) {
-                    out.add((TcpEvent) r.value());
-                }
-            }
+            TopicToEnd.read(c, topic, Duration.ofSeconds(10)).forEach(r -> out.add((TcpEvent) r.value()));
         }
         return out;
     }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.conntrail.app.RowsFromStart;
 import dev.conntrail.avro.Connection;
-import dev.conntrail.schemas.serde.ConfluentAvroDeserializer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -22,11 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -173,17 +169,17 @@ class ComposeDemoKernelTest {
         int clientPort;
         int serverPort;
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             KafkaConsumer<String, Object> rows = consumer(registry)) {
+             KafkaConsumer<String, Object> rows = RowsFromStart.open(BOOTSTRAP, registry, Duration.ofSeconds(60))) {
             serverPort = server.getLocalPort();
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), serverPort); Socket accepted = server.accept()) {
                 clientPort = client.getLocalPort();
-                await("OPEN row").atMost(Duration.ofSeconds(90)).until(() -> poll(rows, seen).stream()
-                        .anyMatch(c -> isOurs(c, clientPort, serverPort) && "OPEN".equals(c.getState().name())));
+                await("OPEN row").atMost(Duration.ofSeconds(90)).until(() -> RowsFromStart.poll(rows, seen, Duration.ofMillis(500)).stream()
+                        .anyMatch(c -> RowsFromStart.loopback(c, clientPort, serverPort) && "OPEN".equals(c.getState().name())));
             }
-            await("CLOSED row").atMost(Duration.ofSeconds(90)).until(() -> poll(rows, seen).stream()
-                    .anyMatch(c -> isOurs(c, clientPort, serverPort) && "CLOSED".equals(c.getState().name())));
+            await("CLOSED row").atMost(Duration.ofSeconds(90)).until(() -> RowsFromStart.poll(rows, seen, Duration.ofMillis(500)).stream()
+                    .anyMatch(c -> RowsFromStart.loopback(c, clientPort, serverPort) && "CLOSED".equals(c.getState().name())));
         }
-        List<Connection> ours = seen.stream().filter(c -> isOurs(c, clientPort, serverPort)).toList();
+        List<Connection> ours = seen.stream().filter(c -> RowsFromStart.loopback(c, clientPort, serverPort)).toList();
         assertThat(ours.get(0).getState().name()).isEqualTo("OPEN");
         assertThat(ours.get(ours.size() - 1).getState().name()).isEqualTo("CLOSED");
         assertThat(ours.get(0).getPid()).as("pid seen through the host pid namespace").isEqualTo((int) ProcessHandle.current().pid());
@@ -228,38 +224,6 @@ class ComposeDemoKernelTest {
             }
         }
         return names;
-    }
-
-    private static boolean isOurs(Connection c, int lport, int rport) {
-        return c.getLport() == lport && c.getRport() == rport && c.getLaddr().endsWith("127.0.0.1");
-    }
-
-    private static List<Connection> poll(KafkaConsumer<String, Object> rows, List<Connection> seen) {
-        for (ConsumerRecord<String, Object> r : rows.poll(Duration.ofMillis(500))) {
-            if (r.value() != null) {
-                seen.add((Connection) r.value());
-            }
-        }
-        return seen;
-    }
-
-    private static KafkaConsumer<String, Object> consumer(String registry) {
-        Map<String, Object> props = new HashMap<>();
-        props.put("bootstrap.servers", BOOTSTRAP);
-        props.put("schema.registry.url", registry);
-        props.put("specific.avro.reader", "true");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        ConfluentAvroDeserializer values = new ConfluentAvroDeserializer();
-        values.configure(props, false);
-        KafkaConsumer<String, Object> c = new KafkaConsumer<>(props, new StringDeserializer(), values);
-        List<TopicPartition> parts = new ArrayList<>();
-        await("connections topic").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                .until(() -> !c.partitionsFor("connections", Duration.ofSeconds(5)).isEmpty());
-        c.partitionsFor("connections").forEach(p -> parts.add(new TopicPartition("connections", p.partition())));
-        c.assign(parts);
-        c.seekToBeginning(parts);
-        return c;
     }
 
     private static int freePort() throws IOException {
