@@ -22,8 +22,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * assigned here, under the same lock as the send, so it strictly increases in publish order. A send
  * that fails (after {@code delivery.timeout.ms}) is counted as loss and asks for a resync; a send to a topic that
  * is missing says so. How long sends have been failing is what {@code /healthz} reports ({@link #failingNanos}).
- * One acknowledged more than a window after it was sent is a publish stall ({@link PublishStalls}), which asks for
- * a resync too.
+ * One acknowledged more than a window after it was sent, with nothing acknowledged meanwhile, is a publish stall
+ * ({@link PublishStalls}), which asks for a resync too.
  * <p>Kafka's producer client has no {@code allow.auto.create.topics} (only the consumer has): its metadata requests
  * always ask the broker to create a missing topic. So a topic deleted while the agent runs stays deleted only on
  * brokers with {@code auto.create.topics.enable=false}; {@link TopicWaiter} warns at start when the broker has it on.

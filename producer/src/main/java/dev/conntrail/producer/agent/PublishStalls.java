@@ -11,8 +11,12 @@ import org.slf4j.LoggerFactory;
  * snapshot reopens a quiet socket's row. So a stall asks for a resync, taken once records flow again (a snapshot
  * published into a stalled client would only wait behind the rest). A stall is:
  * <ul>
- * <li>a record acknowledged more than W after it was sent (records before the last resync began excepted: that
- * resync's records follow them in the partition);</li>
+ * <li>a record acknowledged more than W after it was sent and after the acknowledgement before it: nothing
+ * acknowledged for W while it waited (records before the last resync began excepted: that resync's records follow
+ * them in the partition). A backlog that is acknowledged steadily is no stall, however long its last record
+ * waited: this host's records kept reaching the broker, so the topology never saw it silent (a 200,000-socket
+ * snapshot on a loaded machine took longer than W, and resynced for nothing when each record's own wait
+ * counted);</li>
  * <li>heartbeats more than W later than their interval (the agent thread itself was held up: a full client
  * buffer, a paused process).</li>
  * </ul>
@@ -47,9 +51,10 @@ final class PublishStalls {
 
     /** The client answered for a record sent at {@code sentAt}: acknowledged, or failed (counted as loss elsewhere). */
     void answered(long sentAt, long now, boolean acknowledged) {
+        long previous = lastCompletion;
         lastCompletion = now;
         if (outstanding.updateAndGet(n -> Math.max(0, n - 1)) == 0) stallLogged = false;
-        long took = now - sentAt;
+        long took = now - Math.max(sentAt, previous); // how long nothing was acknowledged while this record waited
         if (acknowledged && took > windowNanos && sentAt - resyncStarted >= 0) {
             pending.accumulateAndGet(took, Math::max);
             wanted.set(true);

@@ -47,6 +47,23 @@ class PublishStallsTest {
     }
 
     @Test
+    void aBacklogAcknowledgedSteadilyIsNoStallThoughItsLastRecordWaitedManyWindows() {
+        int n = 1000; // a large snapshot handed to the client at once, acknowledged every W/10 over 100 W
+        for (int i = 0; i < n; i++) stalls.sent(t0 + 1);
+        for (int i = 1; i <= n; i++) stalls.answered(t0 + 1, t0 + 1 + i * (W / 10), true);
+        assertThat(resyncWanted()).isFalse();
+        assertThat(metrics.publishStalls()).isZero();
+    }
+
+    @Test
+    void aBacklogWhoseAcknowledgementsStopForMoreThanTheWindowIsAStall() {
+        for (int i = 0; i < 3; i++) stalls.sent(t0 + 1);
+        stalls.answered(t0 + 1, t0 + W / 2, true);
+        stalls.answered(t0 + 1, t0 + W / 2 + 2 * W, true); // nothing acknowledged for 2 W in between
+        assertThat(resyncWanted()).isTrue();
+    }
+
+    @Test
     void acknowledgementsArrivingWhileTheResyncIsGrantedDoNotAskForAnother() {
         for (int i = 1; i <= 3; i++) stalls.sent(t0 + i);
         stalls.answered(t0 + 1, t0 + 5 * W, true);
