@@ -1,4 +1,4 @@
-package dev.conntrail.app.graph;
+package dev.conntrail.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -143,6 +143,21 @@ class ServiceGraphKernelTest {
                 assertThat(row.getNetns()).as("row %s", r.key()).isEqualTo(row.getHost().endsWith("host-a") ? inoA : inoB);
             }
 
+            // conntrail table --edges shows the pair of workloads and the edge, in both formats
+            String[] table = {"table", "--edges", "--duration", "6s", "--bootstrap-servers", String.valueOf(client.get("bootstrap.servers")),
+                    "--schema-registry-url", String.valueOf(client.get("schema.registry.url")), "--edges-topic", graph.edges(),
+                    "--service-graph-topic", graph.workloads()};
+            ChildConntrail.Run json = ChildConntrail.run(90, concat(table, "--format", "json"));
+            assertThat(json.exit()).as(json.err()).isZero();
+            assertThat(json.outLines()).anyMatch(l -> l.startsWith("{\"record\":\"ConnectionEdge\",\"id\":")
+                    && l.contains("\"lport\":" + serverPort) && l.contains("\"host\":\"" + prefix + "host-b\""));
+            assertThat(json.outLines()).anyMatch(l -> l.startsWith("{\"record\":\"WorkloadEdge\",\"id\":\"" + prefix + "host-a|" + prefix
+                    + "host-b|") && l.contains("\"open\":1"));
+            ChildConntrail.Run text = ChildConntrail.run(90, concat(table, "--format", "table"));
+            assertThat(text.exit()).as(text.err()).isZero();
+            assertThat(text.out()).contains("1 workload pairs").contains("1 edges (1 open, 0 closed)")
+                    .contains(prefix + "host-a " + inoA).contains(v4b + ":80");
+
             accepted.close();
             clientSocket.close();
             ConnectionEdge closed = await(broker, graph.edges(), edges, Duration.ofSeconds(60), ours, e -> e.getState() == EdgeState.CLOSED);
@@ -160,6 +175,12 @@ class ServiceGraphKernelTest {
             broker.deleteTopics(topics.events(), topics.nat(), topics.connections(), topics.deadLetters(), graph.ends(), graph.edges(),
                     graph.workloads());
         }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     private static AgentOptions agent(Map<String, Object> client, String host, TopicNames topics, long netns) {
