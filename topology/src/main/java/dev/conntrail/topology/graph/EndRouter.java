@@ -2,6 +2,7 @@ package dev.conntrail.topology.graph;
 
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.EdgeEnd;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -33,6 +34,8 @@ final class EndRouter implements Processor<String, Connection, String, EdgeEnd> 
         String id = record.key();
         if (id == null) return;
         Connection row = record.value();
+        // the row's bookkeeping header (conntrail-row-state) is the table's own: it does not travel on
+        Record<String, Connection> bare = record.withHeaders(new RecordHeaders());
         String before = endKeys.get(id);
         String now = null;
         if (row != null) {
@@ -44,10 +47,10 @@ final class EndRouter implements Processor<String, Connection, String, EdgeEnd> 
             }
         }
         if (before != null && !before.equals(now)) {
-            context.forward(record.withKey(before).withValue(null));
+            context.forward(bare.withKey(before).withValue(null));
         }
         if (now != null) {
-            context.forward(record.withKey(now).withValue(EdgeEnds.of(id, row)));
+            context.forward(bare.withKey(now).withValue(EdgeEnds.of(id, row)));
             if (!now.equals(before)) endKeys.put(id, now);
         } else if (before != null) {
             endKeys.delete(id);

@@ -99,6 +99,8 @@ class ServiceGraphIntegrationTest {
             assertThat(changes).extracting(r -> r.value() == null ? "tombstone" : edges.deserialize(graph.edges(), r.value()).getState().name())
                     .containsSubsequence("OPEN", "CLOSED", "tombstone")
                     .last().isEqualTo("tombstone");
+            // the table's bookkeeping header stays on connections
+            assertThat(changes).allSatisfy(r -> assertThat(r.headers().lastHeader("conntrail-row-state")).isNull());
             counts = kit.readCommitted(graph.workloads(), 1, Duration.ofSeconds(10));
             last = workloads.deserialize(graph.workloads(), counts.get(counts.size() - 1).value());
             assertThat(last.getOpen()).isZero();
