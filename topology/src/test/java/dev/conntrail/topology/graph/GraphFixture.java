@@ -44,13 +44,18 @@ final class GraphFixture implements AutoCloseable {
     int edgeChanges;
 
     GraphFixture() {
+        this(false);
+    }
+
+    /** @param persistentStores the graph's stores in RocksDB ({@code --state-store rocksdb}) instead of on the heap */
+    GraphFixture(boolean persistentStores) {
         Map<String, Object> registry = Map.of("schema.registry.url", "mock://graph-" + UUID.randomUUID());
         ValueSerdes serdes = ValueSerdes.registry(RetryingSchemaRegistry.Policy.of(Duration.ofSeconds(5), Duration.ofMillis(200)), null);
         Serde<Connection> connections = serdes.forValues(Connection.class, registry);
         Serde<ConnectionEdge> edgeSerde = serdes.forValues(ConnectionEdge.class, registry);
         Serde<WorkloadEdge> workloadSerde = serdes.forValues(WorkloadEdge.class, registry);
         Topology topology = new Topology();
-        ServiceGraphTopology.addTo(topology, "connections", GraphTopics.DEFAULTS, connections, edgeSerde, workloadSerde, false,
+        ServiceGraphTopology.addTo(topology, "connections", GraphTopics.DEFAULTS, connections, edgeSerde, workloadSerde, persistentStores,
                 new GraphMetrics(meters));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "graph-ttd");

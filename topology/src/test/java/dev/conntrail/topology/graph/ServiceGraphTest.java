@@ -47,6 +47,21 @@ class ServiceGraphTest {
     }
 
     @Test
+    void pairsAndTombstonesWithTheStoresInRocksDb() {
+        try (GraphFixture g = new GraphFixture(true)) {
+            Connection client = row("web-1", NS_A, "curl", OUTGOING, "10.0.0.1", 40000, "10.0.0.2", 80, OPEN, null);
+            Connection server = row("db-1", NS_B, "nginx", INCOMING, "10.0.0.2", 80, "10.0.0.1", 40000, OPEN, null);
+            // a neighbour whose meeting key shares the prefix up to the port: 80 vs 8080
+            g.put(row("web-1", NS_A, "curl", OUTGOING, "10.0.0.1", 40000, "10.0.0.2", 8080, OPEN, null));
+            g.put(client);
+            g.put(server);
+            assertThat(g.edges).containsOnlyKeys(id(client) + "|" + id(server));
+            g.tombstone(server);
+            assertThat(g.edges).isEmpty();
+        }
+    }
+
+    @Test
     void pairsThroughDnatOnTheServersSide() {
         try (GraphFixture g = new GraphFixture()) {
             // the client dials the published address 192.168.1.10:8080; the server's host DNATs it to 10.1.0.5:80
