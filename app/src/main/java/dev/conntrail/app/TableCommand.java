@@ -3,6 +3,8 @@ package dev.conntrail.app;
 import static dev.conntrail.cli.TerminalText.cell;
 
 import dev.conntrail.avro.Connection;
+import dev.conntrail.avro.ConnectionEdge;
+import dev.conntrail.avro.WorkloadEdge;
 import dev.conntrail.cli.KafkaOptions;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
@@ -70,6 +72,16 @@ public final class TableCommand implements Callable<Integer> {
                     + "(local or remote). Repeat it: every one must hold. Applies to --format json too.")
     List<String> filters = new ArrayList<>();
 
+    @Option(names = "--edges", description = "Show the service graph instead (a topology run with --service-graph): the counts per "
+            + "pair of workloads (--service-graph-topic) and the edges, both ends of each connection (--edges-topic).")
+    boolean edges;
+
+    @Option(names = "--edges-topic", defaultValue = "connection-edges", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String edgesTopic = "connection-edges";
+
+    @Option(names = "--service-graph-topic", defaultValue = "service-graph", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String serviceGraphTopic = "service-graph";
+
     /** For {@code local}: conntrail's own process, whose rows (its broker and clients) are hidden; -1 shows all. */
     long hidePid = -1;
 
@@ -78,6 +90,9 @@ public final class TableCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (edges) {
+            return showEdges();
+        }
         RowFilter shown = RowFilter.of(filters);
         if (hidePid >= 0) {
             shown = shown.hidingPid(hidePid);
@@ -141,6 +156,106 @@ public final class TableCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * {@code --edges}: the service graph's two topics, read as the rows are (from the beginning, read_committed).
+     * JSON prints each change as {@code {"record":"ConnectionEdge"|"WorkloadEdge","id":...,...}}, a deleted edge with
+     * {@code "deleted":true}.
+     */
+    private int showEdges() {
+        EdgesView view = new EdgesView();
+        PrintStream out = System.out;
+        boolean redraw = run.format == OutputFormat.table && System.console() != null;
+        Deserializer<Object> values = valueDeserializer();
+        Skips skips = new Skips(System.err);
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            Thread hook = new Thread(() -> {
+                stop.set(true);
+                consumer.wakeup();
+                try {
+                    stopped.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "conntrail-table-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                assignAll(consumer, List.of(edgesTopic, serviceGraphTopic), "the topology with --service-graph");
+                long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
+                long lastDraw = 0;
+                while (!stop.get() && System.nanoTime() < deadline && !stopWhen.getAsBoolean()) {
+                    for (ConsumerRecord<String, byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
+                        Object v = rec.value() == null ? null : decodeAny(values, rec, skips);
+                        if (rec.value() != null && v == null) {
+                            view.skipped = skips.count;
+                            continue;
+                        }
+                        if (rec.topic().equals(edgesTopic) && (v == null || v instanceof ConnectionEdge)) {
+                            view.edge(rec.key(), (ConnectionEdge) v);
+                        } else if (rec.topic().equals(serviceGraphTopic) && (v == null || v instanceof WorkloadEdge)) {
+                            view.workload(rec.key(), (WorkloadEdge) v);
+                        } else {
+                            skips.skipped(rec, "a " + v.getClass().getSimpleName() + " in " + rec.topic());
+                            view.skipped = skips.count;
+                            continue;
+                        }
+                        if (run.format == OutputFormat.json) {
+                            out.println(v == null ? deletedJson(rec.topic().equals(edgesTopic) ? "ConnectionEdge" : "WorkloadEdge", rec.key())
+                                    : keyedJson(rec.key(), (org.apache.avro.generic.IndexedRecord) v));
+                        }
+                    }
+                    if (redraw && System.nanoTime() - lastDraw > 500_000_000L) {
+                        out.print("\033[H\033[2J" + view.render(maxRows, edgesTopic, serviceGraphTopic));
+                        out.flush();
+                        lastDraw = System.nanoTime();
+                    }
+                }
+            } catch (WakeupException e) {
+                // Ctrl-C / SIGTERM: fall through to a clean close
+            } finally {
+                if (run.format == OutputFormat.table && !redraw) {
+                    out.print(view.render(maxRows, edgesTopic, serviceGraphTopic));
+                }
+                out.flush();
+                skips.summary(edgesTopic + ", " + serviceGraphTopic);
+                stopped.countDown();
+                if (!stop.get()) {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** A record's JSON with its key as {@code "id"} after the record name. */
+    static String keyedJson(String id, org.apache.avro.generic.IndexedRecord value) {
+        String json = RecordJson.toJson(value);
+        String head = "{\"record\":\"" + value.getSchema().getName() + "\"";
+        StringBuilder sb = new StringBuilder(json.length() + id.length() + 10).append(head).append(",\"id\":");
+        RecordJson.string(sb, id);
+        return sb.append(json, head.length(), json.length()).toString();
+    }
+
+    static String deletedJson(String recordName, String id) {
+        StringBuilder sb = new StringBuilder("{\"record\":\"" + recordName + "\",\"id\":");
+        RecordJson.string(sb, id);
+        return sb.append(",\"deleted\":true}").toString();
+    }
+
+    /** The value a record holds, or null when it cannot be decoded (skipped, counted); a registry failure stops the command. */
+    static Object decodeAny(Deserializer<Object> values, ConsumerRecord<String, byte[]> rec, Skips skips) {
+        try {
+            return values.deserialize(rec.topic(), rec.headers(), rec.value());
+        } catch (RuntimeException e) {
+            if (RegistryFailures.isRegistryFailure(e)) {
+                throw new UserFacingException("cannot read " + rec.topic() + "-" + rec.partition() + "@" + rec.offset() + ": " + e.getMessage(), e);
+            }
+            skips.skipped(rec, String.valueOf(e.getMessage()));
+            return null;
+        }
     }
 
     static String rowJson(String id, Connection row) {
@@ -242,13 +357,19 @@ public final class TableCommand implements Callable<Integer> {
     }
 
     private void assignAll(KafkaConsumer<String, byte[]> consumer) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-        if (infos == null || infos.isEmpty()) {
-            throw new UserFacingException("topic '" + topic + "' does not exist on " + kafka.bootstrapServers
-                    + ": start `conntrail topology` (it creates it) or pass --topic");
+        assignAll(consumer, List.of(topic), "`conntrail topology`");
+    }
+
+    private void assignAll(KafkaConsumer<String, byte[]> consumer, List<String> topics, String creator) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String t : topics) {
+            List<PartitionInfo> infos = consumer.partitionsFor(t, Duration.ofSeconds(30));
+            if (infos == null || infos.isEmpty()) {
+                throw new UserFacingException("topic '" + t + "' does not exist on " + kafka.bootstrapServers
+                        + ": start " + creator + " (it creates it) or name the topic");
+            }
+            infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).collect(Collectors.toCollection(() -> parts));
         }
-        List<TopicPartition> parts = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition()))
-                .collect(Collectors.toCollection(ArrayList::new));
         consumer.assign(parts);
         consumer.seekToBeginning(parts);
     }

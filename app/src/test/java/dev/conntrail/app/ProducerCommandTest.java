@@ -41,6 +41,8 @@ class ProducerCommandTest {
         assertThat(err.toString()).contains("--conntrack-netns");
         assertThat(run("producer", "--heartbeat-interval", "10s", "--window", "10s")).isEqualTo(Cli.USAGE);
         assertThat(err.toString()).contains("must be less than --window");
+        assertThat(run("producer", "--host-id", "h", "--netns", "graph-no-such-namespace")).isEqualTo(Cli.USAGE);
+        assertThat(err.toString()).contains("--netns graph-no-such-namespace").contains("ip netns");
     }
 
     @Test

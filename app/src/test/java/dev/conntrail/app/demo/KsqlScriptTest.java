@@ -3,6 +3,8 @@ package dev.conntrail.app.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conntrail.avro.Connection;
+import dev.conntrail.avro.ConnectionEdge;
+import dev.conntrail.avro.WorkloadEdge;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import java.io.IOException;
@@ -30,9 +32,12 @@ import org.junit.jupiter.api.Test;
  * time is in milliseconds (tcp-events' timestamp is micros).
  */
 class KsqlScriptTest {
-    private static final Path SCRIPT = Path.of("..").toAbsolutePath().normalize().resolve("ksql/connections.sql");
+    private static final Path KSQL = Path.of("..").toAbsolutePath().normalize().resolve("ksql");
+    /** The scripts, run in this order: the graph's script stands alone, but is checked with the names of the first. */
+    private static final List<Path> SCRIPTS = List.of(KSQL.resolve("connections.sql"), KSQL.resolve("service-graph.sql"));
     private static final Map<String, Schema> TOPICS = Map.of("connections", Connection.getClassSchema(),
-            "tcp-events", TcpEvent.getClassSchema(), "conntrack-nat", NatEntry.getClassSchema());
+            "tcp-events", TcpEvent.getClassSchema(), "conntrack-nat", NatEntry.getClassSchema(),
+            "connection-edges", ConnectionEdge.getClassSchema(), "service-graph", WorkloadEdge.getClassSchema());
     private static final Set<String> WORDS = Set.of("SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IS", "NULL", "AS",
             "GROUP", "BY", "EMIT", "CHANGES", "WINDOW", "TUMBLING", "HOPPING", "SIZE", "ADVANCE", "SECOND", "SECONDS",
             "MINUTE", "MINUTES", "HOUR", "HOURS", "COUNT", "SUM", "COALESCE", "IFNULL", "UNIX_TIMESTAMP", "TRUE",
@@ -48,7 +53,9 @@ class KsqlScriptTest {
 
     @BeforeEach
     void read() throws IOException {
-        script = Files.readString(SCRIPT);
+        StringBuilder all = new StringBuilder();
+        for (Path p : SCRIPTS) all.append(Files.readString(p)).append('\n');
+        script = all.toString();
         statements = KsqlStatement.parseScript(script);
         for (KsqlStatement s : statements) {
             objects.put(s.name(), columnsOf(s));
@@ -58,7 +65,8 @@ class KsqlScriptTest {
     @Test
     void theScriptMakesWhatUsersWereToldOf() {
         assertThat(statements).extracting(KsqlStatement::name).contains("CONNECTIONS", "TCP_EVENTS", "OPEN_BY_PROCESS",
-                "NAT_CONNECTIONS", "SHORT_LIVED_CONNECTIONS", "CONNECTS_PER_REMOTE_PER_MINUTE");
+                "NAT_CONNECTIONS", "SHORT_LIVED_CONNECTIONS", "CONNECTS_PER_REMOTE_PER_MINUTE", "SERVICE_GRAPH", "CONNECTION_EDGES",
+                "OPEN_EDGES_BY_SERVER");
     }
 
     @Test

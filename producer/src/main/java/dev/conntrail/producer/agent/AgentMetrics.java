@@ -18,6 +18,7 @@ public final class AgentMetrics {
     private final Counter publishedEvents;
     private final Counter publishedNat;
     private final Counter tombstones;
+    private final Counter notWatched;
     private final Counter resyncs;
     private final Counter natKeysReadFailures;
     private final Counter publishStalls;
@@ -31,6 +32,8 @@ public final class AgentMetrics {
                 .description("records handed to Kafka and acknowledged").register(registry);
         publishedNat = Counter.builder("conntrail_producer_published").tag("topic", "nat")
                 .description("records handed to Kafka and acknowledged").register(registry);
+        notWatched = Counter.builder("conntrail_producer_not_watched")
+                .description("records of network namespaces --netns does not name, left out").register(registry);
         tombstones = Counter.builder("conntrail_producer_nat_tombstones").description("NAT tombstones published").register(registry);
         resyncs = Counter.builder("conntrail_producer_resyncs").description("snapshots taken after a loss or a publish stall").register(registry);
         natKeysReadFailures = Counter.builder("conntrail_producer_nat_keys_read_failures")
@@ -54,6 +57,10 @@ public final class AgentMetrics {
 
     void published(boolean nat) {
         (nat ? publishedNat : publishedEvents).increment();
+    }
+
+    void notWatched() {
+        notWatched.increment();
     }
 
     void tombstone() {

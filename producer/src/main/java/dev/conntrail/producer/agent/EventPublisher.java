@@ -1,7 +1,9 @@
 package dev.conntrail.producer.agent;
 
+import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.ns.NetnsFilter;
 import dev.conntrail.schemas.HostPartitioner;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
@@ -38,6 +40,7 @@ public final class EventPublisher implements AutoCloseable {
     private final LossTracker loss;
     private final PublishStalls stalls;
     private final long clockOffsetMicros;
+    private final NetnsFilter watched;
     private long seq;
     /** Send time of the oldest failed send since the last acknowledged one; {@link #NONE} while sends succeed. */
     private final AtomicLong failingSince = new AtomicLong(NONE);
@@ -51,6 +54,7 @@ public final class EventPublisher implements AutoCloseable {
         this.loss = loss;
         this.stalls = new PublishStalls(options.window().toNanos(), metrics);
         this.clockOffsetMicros = options.clockOffset().toNanos() / 1000;
+        this.watched = options.netns();
         Map<String, Object> props = producerProperties(options.clientProperties(), options.window());
         Serializer<Object> values = new ConfluentAvroSerializer();
         values.configure(props, false);
@@ -87,8 +91,15 @@ public final class EventPublisher implements AutoCloseable {
         return props;
     }
 
-    /** Publishes one tcp-events record: assigns the next seq, keys it per the contract. */
+    /**
+     * Publishes one tcp-events record: assigns the next seq, keys it per the contract. A socket's event of a namespace
+     * {@code --netns} does not name is left out (before a seq is assigned); the host's own records always go.
+     */
     public void publish(TcpEvent event) {
+        if (!watched.watchesAll() && isSocketEvent(event.getType()) && !watched.admits(event.getNetns())) {
+            metrics.notWatched();
+            return;
+        }
         synchronized (this) {
             event.setSeq(++seq);
             if (clockOffsetMicros != 0) event.setTimestamp(event.getTimestamp().plus(clockOffsetMicros, java.time.temporal.ChronoUnit.MICROS));
@@ -96,16 +107,37 @@ public final class EventPublisher implements AutoCloseable {
         }
     }
 
-    /** Publishes a NAT entry under its key. */
+    private static boolean isSocketEvent(EventType type) {
+        return type != EventType.HEARTBEAT && type != EventType.SNAPSHOT_END;
+    }
+
+    /** Publishes a NAT entry under its key; an entry of a namespace {@code --netns} does not name is left out. */
     public void publishNat(NatEntry entry) {
+        if (!watched.admits(entry.getNetns())) {
+            metrics.notWatched();
+            return;
+        }
         if (clockOffsetMicros != 0) entry.setTimestamp(entry.getTimestamp().plus(clockOffsetMicros, java.time.temporal.ChronoUnit.MICROS));
         send(natTopic, Keys.of(entry), entry, entry.getTimestamp().toEpochMilli(), true);
     }
 
-    /** Publishes a tombstone for a NAT key (the entry is gone). */
+    /** Publishes a tombstone for a NAT key (the entry is gone); none for a namespace not watched, whose entries never went out. */
     public void tombstoneNat(String natKey) {
+        if (!watched.watchesAll() && !watched.admits(netnsOfNatKey(natKey))) return;
         send(natTopic, natKey, null, System.currentTimeMillis() + clockOffsetMicros / 1000, true);
         metrics.tombstone();
+    }
+
+    /** The NAT key's second segment ({@code host|netns|...}); null when it is not a number. */
+    private static Long netnsOfNatKey(String natKey) {
+        int a = natKey.indexOf('|');
+        int b = a < 0 ? -1 : natKey.indexOf('|', a + 1);
+        if (b < 0) return null;
+        try {
+            return Long.parseLong(natKey.substring(a + 1, b));
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** The last seq assigned (0 before the first record). */

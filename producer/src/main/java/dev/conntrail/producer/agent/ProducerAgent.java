@@ -132,6 +132,9 @@ public final class ProducerAgent implements AutoCloseable {
                 Redaction.redact(String.valueOf(options.clientProperties().get("schema.registry.url"))),
                 registryOk ? "" : " (compatibility not set)", options.heartbeatInterval().toSeconds(), options.window().toSeconds(),
                 metricsServer == null ? "off" : metricsServer.endpoint() + "/metrics");
+        if (!options.netns().watchesAll()) {
+            LOG.info("watching network namespaces {} only: other namespaces' sockets and NAT entries are left out", options.netns());
+        }
         LOG.debug("client properties {}", Redaction.redact(options.clientProperties()));
     }
 

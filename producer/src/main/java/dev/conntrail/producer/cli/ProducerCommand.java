@@ -9,7 +9,10 @@ import dev.conntrail.producer.agent.AgentOptions;
 import dev.conntrail.producer.agent.ProducerAgent;
 import dev.conntrail.producer.bpf.tracer.AcceptPidMode;
 import dev.conntrail.producer.conntrack.ConntrackReader;
+import dev.conntrail.producer.ns.NetnsFilter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -53,6 +56,13 @@ public final class ProducerCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--netns", paramLabel = "NS", description = "Watch only this network namespace; repeatable. An inode (as in "
+            + "/proc/PID/ns/net), a path (/proc/PID/ns/net, /run/netns/NAME) or an `ip netns` name. Sockets and NAT entries of other "
+            + "namespaces are left out, so one agent per namespace or tenant (each with its own --host-id) can share a host. With it, "
+            + "--conntrack-netns root reads every namespace's conntrack table, of which the named namespaces' entries go out. "
+            + "Default: every namespace.")
+    List<String> netns = new ArrayList<>();
 
     @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "1s", paramLabel = "DURATION",
             description = "The /proc polling fallback's interval (without BPF). Default: ${DEFAULT-VALUE}.")
@@ -111,10 +121,19 @@ public final class ProducerCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ring-buffer-size must be 0 (the default) or a power of "
                     + "two of at least 4096, not " + ringBufferBytes);
         }
+        NetnsFilter watched;
+        try {
+            watched = NetnsFilter.resolve(netns);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        // the named namespaces' NAT entries are in their own conntrack tables, not the root's
+        ConntrackNetns conntrack = !watched.watchesAll() && conntrackNetns == ConntrackNetns.root ? ConntrackNetns.all : conntrackNetns;
         AgentOptions options = options(kafka, HostIds.producerHostId(hostId))
+                .withNetns(watched)
                 .withAcceptPid(acceptPid)
                 .withIntervals(heartbeat, window, pollInterval)
-                .withConntrack(scope(conntrackNetns))
+                .withConntrack(scope(conntrack))
                 .withBpf(!noBpf)
                 .withQueueCapacity(queueSize)
                 .withMetricsPort(metricsPort)

@@ -7,6 +7,7 @@ import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
+import dev.conntrail.topology.graph.GraphTopics;
 import dev.conntrail.topology.TopologySettings;
 import dev.conntrail.topology.run.TopologyApp;
 import java.nio.file.Path;
@@ -93,6 +94,17 @@ public final class TopologyCommand implements Callable<Integer> {
     @Option(names = "--dlq-topic", defaultValue = "connections-dlq", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
     String dlqTopic = "connections-dlq";
 
+    @Option(names = "--service-graph", description = "Also pair the two ends of connections whose both ends run an agent: edges in "
+            + "--edges-topic, counts per pair of workloads in --service-graph-topic (docs/design.md, \"The service graph\"). Default: off.")
+    boolean serviceGraph;
+    @Option(names = "--ends-topic", defaultValue = "connection-ends", paramLabel = "TOPIC",
+            description = "The service graph's internal repartition topic. Default: ${DEFAULT-VALUE}.")
+    String endsTopic = "connection-ends";
+    @Option(names = "--edges-topic", defaultValue = "connection-edges", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String edgesTopic = "connection-edges";
+    @Option(names = "--service-graph-topic", defaultValue = "service-graph", paramLabel = "TOPIC", description = "Default: ${DEFAULT-VALUE}.")
+    String serviceGraphTopic = "service-graph";
+
     @Override
     public Integer call() throws Exception {
         TopologyApp.Options options = options();
@@ -134,6 +146,7 @@ public final class TopologyCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--window: " + e.getMessage());
         }
         return new TopologyApp.Options(kafka.clientProperties(), applicationId, processingGuarantee.name(), stateDir, partitions,
-                replicationFactor, settings, metricsPort, registryTimeout, registryUnknownIdGrace, metricsAddress);
+                replicationFactor, settings, metricsPort, registryTimeout, registryUnknownIdGrace, metricsAddress,
+                serviceGraph ? new GraphTopics(endsTopic, edgesTopic, serviceGraphTopic) : null);
     }
 }

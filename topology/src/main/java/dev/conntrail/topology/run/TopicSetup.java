@@ -2,6 +2,7 @@ package dev.conntrail.topology.run;
 
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.topology.TopicNames;
+import dev.conntrail.topology.graph.GraphTopics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,6 +111,43 @@ public final class TopicSetup {
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new UserFacingException("cannot set up the topics (" + cause + "): check --bootstrap-servers and that the "
+                    + "client may describe and create topics", cause);
+        }
+    }
+
+    /**
+     * Creates the service graph's three compacted topics when missing, with the inputs' partition count
+     * (docs/design.md, "The service graph"). Their counts need not match the inputs': each is read by its own
+     * sub-topology, and its keys place its records.
+     */
+    public static void ensureGraph(Admin admin, GraphTopics graph, int partitions, short replicationFactor, Duration timeout) {
+        List<String> all = List.of(graph.ends(), graph.edges(), graph.workloads());
+        try {
+            Map<String, TopicDescription> existing = describeExisting(admin, all, timeout);
+            List<NewTopic> missing = new ArrayList<>();
+            Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                    TopicConfig.DELETE_RETENTION_MS_CONFIG, Long.toString(CONNECTIONS_DELETE_RETENTION_MS),
+                    TopicConfig.SEGMENT_MS_CONFIG, Long.toString(CONNECTIONS_SEGMENT_MS));
+            for (String topic : all) {
+                if (!existing.containsKey(topic)) {
+                    Optional<Short> rf = replicationFactor > 0 ? Optional.of(replicationFactor) : Optional.empty();
+                    missing.add(new NewTopic(topic, Optional.of(partitions), rf).configs(compacted));
+                }
+            }
+            for (var entry : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    entry.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    log.info("created topic {} ({} partitions, {})", entry.getKey(), partitions, compacted);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) throw e; // another instance was faster
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserFacingException("interrupted while setting up the service graph's topics");
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new UserFacingException("cannot set up the service graph's topics (" + cause + "): check --bootstrap-servers and that the "
                     + "client may describe and create topics", cause);
         }
     }

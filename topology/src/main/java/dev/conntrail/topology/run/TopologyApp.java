@@ -1,6 +1,11 @@
 package dev.conntrail.topology.run;
 
 import dev.conntrail.avro.Connection;
+import dev.conntrail.avro.ConnectionEdge;
+import dev.conntrail.avro.WorkloadEdge;
+import dev.conntrail.topology.graph.GraphMetrics;
+import dev.conntrail.topology.graph.GraphTopics;
+import dev.conntrail.topology.graph.ServiceGraphTopology;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.cli.Health;
@@ -64,7 +69,15 @@ public final class TopologyApp implements AutoCloseable {
      */
     public record Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
             int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp,
-            Duration registryUnknownIdGrace, String metricsAddress) {
+            Duration registryUnknownIdGrace, String metricsAddress, GraphTopics graph) {
+
+        /** As the canonical constructor, without the service graph. */
+        public Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
+                int partitions, short replicationFactor, TopologySettings settings, int metricsPort, Duration registryGiveUp,
+                Duration registryUnknownIdGrace, String metricsAddress) {
+            this(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings, metricsPort,
+                    registryGiveUp, registryUnknownIdGrace, metricsAddress, null);
+        }
 
         /** As the canonical constructor, with the default unknown-id grace and /metrics on {@link MetricsServer#DEFAULT_ADDRESS}. */
         public Options(Map<String, Object> clientProperties, String applicationId, String processingGuarantee, Path stateDir,
@@ -91,32 +104,38 @@ public final class TopologyApp implements AutoCloseable {
 
         public Options withRegistryTimeouts(Duration giveUp, Duration unknownIdGrace) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, giveUp, unknownIdGrace, metricsAddress);
+                    metricsPort, giveUp, unknownIdGrace, metricsAddress, graph);
         }
 
         public Options withMetricsPort(int port) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    port, registryGiveUp, registryUnknownIdGrace, metricsAddress);
+                    port, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
         }
 
         public Options withMetricsAddress(String address) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, address);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, address, graph);
         }
 
         public Options withStateDir(Path dir) {
             return new Options(clientProperties, applicationId, processingGuarantee, dir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
         }
 
         public Options withApplicationId(String id) {
             return new Options(clientProperties, id, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
+        }
+
+        /** @param topics the service graph's topics (docs/design.md, "The service graph"); null: no graph */
+        public Options withServiceGraph(GraphTopics topics) {
+            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, topics);
         }
 
         public Options withPartitions(int n) {
             return new Options(clientProperties, applicationId, processingGuarantee, stateDir, n, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress);
+                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
         }
     }
 
@@ -163,6 +182,7 @@ public final class TopologyApp implements AutoCloseable {
         try (Admin admin = Admin.create(adminProps)) {
             partitions = TopicSetup.ensure(admin, topics, o.partitions(), o.replicationFactor(), Duration.ofSeconds(30));
             limits = TopicSetup.limits(admin, topics, Duration.ofSeconds(30));
+            if (o.graph() != null) TopicSetup.ensureGraph(admin, o.graph(), partitions, o.replicationFactor(), Duration.ofSeconds(30));
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
@@ -189,7 +209,8 @@ public final class TopologyApp implements AutoCloseable {
         // docs/design.md, "Topics": each program sets FULL_TRANSITIVE on the subjects it writes, and
         // only warns if refused
         if (serdes instanceof RegistrySerdes) {
-            RegistryAdmin.fromConfig(o.clientProperties()).requireFullTransitiveOnValues(List.of(topics.connections()));
+            RegistryAdmin.fromConfig(o.clientProperties()).requireFullTransitiveOnValues(o.graph() == null ? List.of(topics.connections())
+                    : List.of(topics.connections(), o.graph().edges(), o.graph().workloads()));
         }
         TopologySettings settings = o.settings().withInputPartitions(partitions);
         Properties props = StreamsSettings.of(o.clientProperties(), o.applicationId(), o.processingGuarantee(), o.stateDir(),
@@ -200,6 +221,11 @@ public final class TopologyApp implements AutoCloseable {
                 settings.window());
         metrics.watchLiveness(watcher.ledger()::oldestProof, watcher::failedChecks);
         Topology topology = ConnectionTopology.build(settings, events, nat, connections, metrics, restorer, watcher.ledger(), sinkLimit);
+        if (o.graph() != null) {
+            ServiceGraphTopology.addTo(topology, topics.connections(), o.graph(), connections,
+                    serdes.forValues(ConnectionEdge.class, o.clientProperties()), serdes.forValues(WorkloadEdge.class, o.clientProperties()),
+                    settings.persistentStores(), new GraphMetrics(registry));
+        }
         RegistryOutageHandler outage = new RegistryOutageHandler(o.registryGiveUp(), Clock.systemUTC(), metrics.processed::get, sinkLimit);
         KafkaStreams streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(outage);
@@ -224,6 +250,9 @@ public final class TopologyApp implements AutoCloseable {
                 o.processingGuarantee(), settings.persistentStores() ? "in RocksDB (logged store)" : "on the heap (changelog: " + topics.connections() + ")",
                 o.stateDir() == null ? "default" : o.stateDir(),
                 server == null ? "off" : server.endpoint() + "/metrics");
+        if (o.graph() != null) {
+            log.info("service graph: {} -> {} -> {} -> {}", topics.connections(), o.graph().ends(), o.graph().edges(), o.graph().workloads());
+        }
         log.debug("client properties {}", Redaction.redact(o.clientProperties()));
         streams.start();
         watcher.start();

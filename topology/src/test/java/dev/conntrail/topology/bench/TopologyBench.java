@@ -8,7 +8,12 @@ import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.Keys;
+import dev.conntrail.avro.ConnectionEdge;
+import dev.conntrail.avro.WorkloadEdge;
 import dev.conntrail.topology.ConnectionTopology;
+import dev.conntrail.topology.graph.GraphMetrics;
+import dev.conntrail.topology.graph.GraphTopics;
+import dev.conntrail.topology.graph.ServiceGraphTopology;
 import dev.conntrail.topology.rows.HeapFootprint;
 import dev.conntrail.topology.StreamsSettings;
 import dev.conntrail.topology.TopicNames;
@@ -74,6 +79,8 @@ public final class TopologyBench {
     static final Serde<TcpEvent> EVENTS = TestSerdes.forValues(TcpEvent.class);
     static final Serde<NatEntry> NATS = TestSerdes.forValues(NatEntry.class);
     static final Serde<Connection> CONNECTIONS = TestSerdes.forValues(Connection.class);
+    static final Serde<ConnectionEdge> EDGES = TestSerdes.forValues(ConnectionEdge.class);
+    static final Serde<WorkloadEdge> WORKLOADS = TestSerdes.forValues(WorkloadEdge.class);
 
     public static void main(String[] args) throws Exception {
         int sockets = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
@@ -98,7 +105,7 @@ public final class TopologyBench {
         System.out.printf("input: %d events (%d sockets: CONNECT + CLOSE, %d hosts, heartbeats), %d partitions%n", events, sockets, HOSTS, PARTITIONS);
 
         int rounds = Integer.getInteger("bench.rounds", 3);
-        String[] variants = {PASS, PASS_TWICE, DEFAULT, ROCKSDB};
+        String[] variants = {PASS, PASS_TWICE, DEFAULT, ROCKSDB, GRAPH};
         Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
         List<String[]> rows = new ArrayList<>();
         // the variants alternate inside each round, so a ratio compares runs a few seconds apart
@@ -141,6 +148,7 @@ public final class TopologyBench {
     static final String PASS_TWICE = "pass-through EOS, every event written twice (a row change + a changelog record per input)";
     static final String DEFAULT = "topology EOS, rows on the heap, connections as their changelog (default)";
     static final String ROCKSDB = "topology EOS, RocksDB rows store (logged), cache off";
+    static final String GRAPH = "topology EOS, rows on the heap, with the service graph (every row an end alone: no pairs in this input)";
 
     static java.util.function.BiFunction<String, Properties, Topology> variant(String name) {
         return switch (name) {
@@ -148,6 +156,12 @@ public final class TopologyBench {
             case PASS_TWICE -> (s, p) -> passThroughTwice();
             case DEFAULT -> topology(false, false);
             case ROCKSDB -> topology(false, true);
+            case GRAPH -> (suffix, props) -> {
+                Topology t = topology(false, false).apply(suffix, props);
+                ServiceGraphTopology.addTo(t, "bench-connections-" + suffix, graphTopics(suffix), CONNECTIONS, EDGES, WORKLOADS, false,
+                        new GraphMetrics(new SimpleMeterRegistry()));
+                return t;
+            };
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -168,6 +182,10 @@ public final class TopologyBench {
         b.stream(IN, Consumed.with(Serdes.String(), EVENTS)).flatMapValues(e -> List.of(e, e))
                 .to("bench-pass-out", Produced.with(Serdes.String(), EVENTS));
         return b.build();
+    }
+
+    static GraphTopics graphTopics(String suffix) {
+        return new GraphTopics("bench-ends-" + suffix, "bench-edges-" + suffix, "bench-graph-" + suffix);
     }
 
     static TopologySettings settings(boolean cache, boolean rocks, String suffix) {
@@ -212,9 +230,12 @@ public final class TopologyBench {
         if (cache) p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10L * 1024 * 1024);
         p.put("replication.factor", 1);
         createTopics(bootstrap, "bench-connections-" + app, "bench-dlq-" + app);
+        // the graph's sub-topologies read what the table wrote: caught up once they have read it all too
+        List<String> downstream = name.equals(GRAPH) ? List.of("bench-connections-" + app, graphTopics(app).ends()) : List.of();
+        if (name.equals(GRAPH)) createTopics(bootstrap, graphTopics(app).ends(), graphTopics(app).edges(), graphTopics(app).workloads());
         KafkaStreams streams = new KafkaStreams(t.apply(app, p), p);
         streams.start();
-        double[] r = waitCaughtUp(bootstrap, app, events);
+        double[] r = waitCaughtUp(bootstrap, app, events, downstream);
         printCommitMetrics(name, streams);
         streams.close(Duration.ofSeconds(30));
         deleteRecursively(state);
@@ -265,6 +286,11 @@ public final class TopologyBench {
 
     /** Events between the group's first and last commit on the input, the seconds and the JVM's CPU seconds in between. */
     static double[] waitCaughtUp(String bootstrap, String group, long events) throws Exception {
+        return waitCaughtUp(bootstrap, group, events, List.of());
+    }
+
+    /** As above, and then until the group's committed offsets on {@code downstream} (topics the app writes and reads back) reach their ends. */
+    static double[] waitCaughtUp(String bootstrap, String group, long events, List<String> downstream) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             for (int i = 0; i < PARTITIONS; i++) latest.put(new TopicPartition(IN, i), OffsetSpec.latest());
@@ -285,7 +311,7 @@ public final class TopologyBench {
                     firstCpu = processCpuNanos();
                     firstAppCpu = appCpuNanos(group);
                 }
-                if (done >= end) {
+                if (done >= end && drained(admin, group, downstream)) {
                     return new double[] {end - firstCommitted, (now - firstAt) / 1e9, (processCpuNanos() - firstCpu) / 1e9,
                         (appCpuNanos(group) - firstAppCpu) / 1e9};
                 }
@@ -293,6 +319,19 @@ public final class TopologyBench {
             }
             throw new IllegalStateException(group + " did not catch up in 10 minutes");
         }
+    }
+
+    private static boolean drained(Admin admin, String group, List<String> topics) throws Exception {
+        if (topics.isEmpty()) return true;
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (String t : topics) for (int i = 0; i < PARTITIONS; i++) latest.put(new TopicPartition(t, i), OffsetSpec.latest());
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+            OffsetAndMetadata c = committed.get(e.getKey());
+            // a transaction's end marker takes an offset: an end one past the last committed record is read through too
+            if (e.getValue().offset() > 0 && (c == null || c.offset() < e.getValue().offset() - 1)) return false;
+        }
+        return true;
     }
 
     /** CONNECT for socket i, CLOSE for socket i-1000, a HEARTBEAT per host every 1000 events; event time now (+ offset). */

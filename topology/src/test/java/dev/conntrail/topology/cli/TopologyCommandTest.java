@@ -3,6 +3,7 @@ package dev.conntrail.topology.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conntrail.cli.Cli;
+import dev.conntrail.topology.graph.GraphTopics;
 import dev.conntrail.topology.run.TopologyApp;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -41,6 +42,18 @@ class TopologyCommandTest {
         assertThat(o.settings().topics().events()).isEqualTo("tcp-events");
         assertThat(o.settings().topics().deadLetters()).isEqualTo("connections-dlq");
         assertThat(o.settings().punctuateEvery()).isLessThanOrEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void theServiceGraphIsOffUnlessAskedForAndItsTopicsAreNamed() {
+        TopologyCommand off = new TopologyCommand();
+        new CommandLine(off).parseArgs();
+        off.spec = new CommandLine(off).getCommandSpec();
+        assertThat(off.options().graph()).isNull();
+        TopologyCommand on = new TopologyCommand();
+        new CommandLine(on).parseArgs("--service-graph", "--edges-topic", "e");
+        on.spec = new CommandLine(on).getCommandSpec();
+        assertThat(on.options().graph()).isEqualTo(new GraphTopics("connection-ends", "e", "service-graph"));
     }
 
     @Test
