@@ -194,17 +194,27 @@ class ComposeDemoKernelTest {
         assertThat(ourLines).as("conntrail table --format json, lines of our connection").isNotEmpty();
         assertThat(ourLines.get(0)).contains("\"state\":\"OPEN\"");
         assertThat(ourLines).anyMatch(l -> l.contains("\"state\":\"CLOSED\""));
+
+        // the demo's topology runs --service-graph: both ends are on this host, so they pair into one edge
+        List<String> edges = table(registry, "--edges").stream().filter(l -> l.startsWith("{\"record\":\"ConnectionEdge\"")).toList();
+        assertThat(edges).as("conntrail table --edges: the edge of our connection").anyMatch(l -> l.contains("\"lport\":" + clientPort + ",")
+                && l.contains("\"lport\":" + serverPort + ","));
     }
 
     /** {@code conntrail table} as a user runs it against the demo: the packaged jar, from this host. */
     private static List<String> tableJson(String registry, String filter) throws IOException, InterruptedException {
+        return table(registry, "--filter", filter);
+    }
+
+    /** {@code conntrail table --format json} with these arguments, for 10 s. */
+    private static List<String> table(String registry, String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile("conntrail-demo-table-", ".out");
         try {
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-jar", ROOT.resolve("app/target/conntrail.jar").toString(), "table",
-                    "--bootstrap-servers", BOOTSTRAP, "--schema-registry-url", registry,
-                    "--format", "json", "--filter", filter, "--duration", "10s")
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                    "--bootstrap-servers", BOOTSTRAP, "--schema-registry-url", registry, "--format", "json", "--duration", "10s"));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("table ends after --duration").isTrue();
             assertThat(p.exitValue()).as(Files.readString(out)).isZero();
             return Files.readAllLines(out, StandardCharsets.UTF_8);
