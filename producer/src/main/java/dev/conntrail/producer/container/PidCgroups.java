@@ -1,0 +1,72 @@
+package dev.conntrail.producer.container;
+
+import it.unimi.dsi.fastutil.ints.Int2ObjectOpenHashMap;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cgroup of each socket owner in one snapshot pass: {@code /proc/PID/cgroup} read once per pid
+ * per pass (a process holds many sockets), the v2 path's directory inode as the cgroup id, the
+ * container from the v2 path or the v1 paths ({@link ContainerIds}). On a host without a cgroup v2
+ * hierarchy every id is null: counted, and said once. Not thread-safe: one pass at a time.
+ */
+public final class PidCgroups {
+    private static final Logger LOG = LoggerFactory.getLogger(PidCgroups.class);
+    private final Path proc;
+    private final CgroupHierarchy hierarchy;
+    private final Int2ObjectOpenHashMap<CgroupMembership> pass = new Int2ObjectOpenHashMap<>();
+    private long withoutId;
+    private boolean saidNoV2;
+
+    public PidCgroups() {
+        this(Paths.get("/proc"), CgroupHierarchy.detect());
+    }
+
+    public PidCgroups(Path proc, CgroupHierarchy hierarchy) {
+        this.proc = proc;
+        this.hierarchy = hierarchy;
+    }
+
+    /** Forgets the previous pass: pids are reused and processes move between cgroups. */
+    public void newPass() {
+        pass.clear();
+    }
+
+    /** The cgroup of {@code pid} in this pass; {@link CgroupMembership#NONE} when the process is gone. */
+    public CgroupMembership of(int pid) {
+        CgroupMembership m = pass.get(pid);
+        if (m == null) {
+            m = read(pid);
+            pass.put(pid, m);
+        }
+        return m;
+    }
+
+    private CgroupMembership read(int pid) {
+        ProcessCgroups cgroups = ProcessCgroups.read(proc, pid);
+        if (cgroups == null) {
+            return CgroupMembership.NONE;
+        }
+        Long id = hierarchy.idOf(cgroups.unified());
+        if (id == null) {
+            withoutId++;
+            if (!hierarchy.available() && !saidNoV2) {
+                saidNoV2 = true;
+                LOG.info("no cgroup v2 hierarchy under /sys/fs/cgroup (cgroup v1 only): snapshot records carry no cgroupId;"
+                        + " containers are still named from the v1 paths");
+            }
+        }
+        return new CgroupMembership(id, ContainerIds.of(cgroups));
+    }
+
+    /** Processes (per pass, summed over passes) whose cgroup had no id: no v2 hierarchy, or the cgroup gone meanwhile. */
+    public long withoutId() {
+        return withoutId;
+    }
+
+    public CgroupHierarchy hierarchy() {
+        return hierarchy;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.conntrail.producer.container;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The cgroups of one process, as its {@code /proc/PID/cgroup} names them: the cgroup v2 path (the
+ * {@code 0::/path} line; null on a host with v1 hierarchies only) and the v1 hierarchies' paths.
+ * Paths are relative to the reader's cgroup namespace.
+ */
+public record ProcessCgroups(String unified, List<String> v1) {
+    /** The process's cgroups, or null when it is gone (or its file cannot be read). */
+    public static ProcessCgroups read(Path proc, int pid) {
+        try {
+            return parse(new String(Files.readAllBytes(proc.resolve(Integer.toString(pid)).resolve("cgroup")),
+                    StandardCharsets.UTF_8));
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
+    }
+
+    /** Parses the file's text; lines that are not {@code hierarchy:controllers:path} are skipped. */
+    public static ProcessCgroups parse(String text) {
+        String unified = null;
+        List<String> v1 = new ArrayList<>(2);
+        for (String line : text.split("\n")) {
+            int first = line.indexOf(':');
+            int second = first < 0 ? -1 : line.indexOf(':', first + 1);
+            if (second < 0) {
+                continue;
+            }
+            String path = line.substring(second + 1);
+            if (!path.startsWith("/")) {
+                continue;
+            }
+            if (line.startsWith("0::")) {
+                unified = path;
+            } else {
+                v1.add(path);
+            }
+        }
+        return new ProcessCgroups(unified, List.copyOf(v1));
+    }
+}
