@@ -119,4 +119,8 @@ public final class ContainerResolver {
     public synchronized long walks() {
         return walks;
     }
+
+    synchronized int cached() {
+        return cache.size();
+    }
 }
