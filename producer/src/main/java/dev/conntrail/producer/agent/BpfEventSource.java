@@ -154,6 +154,16 @@ final class BpfEventSource implements EventSource {
     }
 
     @Override
+    public long containerMisses() {
+        return containers.misses();
+    }
+
+    @Override
+    public long containerUnresolved() {
+        return containers.unresolved();
+    }
+
+    @Override
     public LossCause lossCause() {
         return LossCause.TRACER;
     }

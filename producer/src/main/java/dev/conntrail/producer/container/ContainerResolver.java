@@ -9,7 +9,8 @@ import java.util.function.LongSupplier;
 /**
  * Cgroup id (from the kernel, on tracer events) to container id. A bounded cache (least recently used
  * out) is filled by snapshots ({@link #learn}), by walking the cgroup v2 hierarchy once, and on a miss
- * by the event's process ({@code /proc/PID/cgroup}, checked against the id) or, when the process is
+ * by the event's process ({@code /proc/PID/cgroup}, checked against the id where this agent's cgroup namespace
+ * lets it see the cgroup, else believed) or, when the process is
  * gone, by walking the hierarchy again — at most once a second, since a connection of a process that
  * ended with its cgroup would otherwise walk on every event. An id no walk found is remembered as no
  * container. Id 0 (the owner was not known in the kernel) resolves to null. Thread-safe.
@@ -51,8 +52,13 @@ public final class ContainerResolver {
         misses++;
         if (pid != null) {
             ProcessCgroups cgroups = ProcessCgroups.read(proc, pid);
-            if (cgroups != null && Long.valueOf(cgroupId).equals(hierarchy.idOf(cgroups.unified()))) {
-                return remember(cgroupId, ContainerIds.of(cgroups));
+            if (cgroups != null) {
+                Long seen = hierarchy.idOf(cgroups.unified());
+                // in a cgroup namespace of its own (a container) the agent sees other cgroups as /../..: their ids
+                // cannot be checked, and the process the kernel just named is believed
+                if (Long.valueOf(cgroupId).equals(seen) || seen == null && outsideNamespace(cgroups.unified())) {
+                    return remember(cgroupId, ContainerIds.of(cgroups));
+                }
             }
         }
         long now = nanoTime.getAsLong();
@@ -85,6 +91,10 @@ public final class ContainerResolver {
         if (cgroupId != 0) {
             remember(cgroupId, container);
         }
+    }
+
+    private static boolean outsideNamespace(String path) {
+        return path != null && (path.startsWith("/../") || path.equals("/.."));
     }
 
     private String remember(long cgroupId, String container) {

@@ -58,6 +58,15 @@ class ContainerResolverTest {
     }
 
     @Test
+    void fromACgroupNamespaceOfItsOwnTheProcessIsBelieved() throws IOException {
+        Files.createDirectories(proc.resolve("42"));
+        // as an agent in a container sees a process of another container
+        Files.writeString(proc.resolve("42/cgroup"), "0::/../../system.slice/docker-" + ID + ".scope\n");
+        assertThat(resolver.containerOf(123_456L, 42)).isEqualTo(ID);
+        assertThat(resolver.walks()).isZero();
+    }
+
+    @Test
     void aProcessNowInAnotherCgroupIsNotBelievedTheWalkDecides() throws IOException {
         Files.createDirectories(proc.resolve("42"));
         Files.writeString(proc.resolve("42/cgroup"), "0::/system.slice/nginx.service\n");
