@@ -10,15 +10,17 @@ import org.slf4j.LoggerFactory;
  * The cgroup of each socket owner in one snapshot pass: {@code /proc/PID/cgroup} read once per pid
  * per pass (a process holds many sockets), the v2 path's directory inode as the cgroup id, the
  * container from the v2 path or the v1 paths ({@link ContainerIds}). On a host without a cgroup v2
- * hierarchy every id is null: counted, and said once. Not thread-safe: one pass at a time.
+ * hierarchy every id is null, and so is the id of a cgroup outside the agent's cgroup namespace: counted per pass
+ * (the snapshot stats' ownersWithoutCgroupId), and said once. Not thread-safe: one pass at a time.
  */
 public final class PidCgroups {
     private static final Logger LOG = LoggerFactory.getLogger(PidCgroups.class);
     private final Path proc;
     private final CgroupHierarchy hierarchy;
     private final Int2ObjectOpenHashMap<CgroupMembership> pass = new Int2ObjectOpenHashMap<>();
-    private long withoutId;
+    private int withoutId;
     private boolean saidNoV2;
+    private boolean saidNamespace;
 
     public PidCgroups() {
         this(Paths.get("/proc"), CgroupHierarchy.detect());
@@ -32,6 +34,7 @@ public final class PidCgroups {
     /** Forgets the previous pass: pids are reused and processes move between cgroups. */
     public void newPass() {
         pass.clear();
+        withoutId = 0;
     }
 
     /** The cgroup of {@code pid} in this pass; {@link CgroupMembership#NONE} when the process is gone. */
@@ -56,13 +59,18 @@ public final class PidCgroups {
                 saidNoV2 = true;
                 LOG.info("no cgroup v2 hierarchy under /sys/fs/cgroup (cgroup v1 only): snapshot records carry no cgroupId;"
                         + " containers are still named from the v1 paths");
+            } else if (cgroups.unified() != null && cgroups.unified().startsWith("/..") && !saidNamespace) {
+                saidNamespace = true;
+                LOG.info("this agent's cgroup namespace hides other processes' cgroups ({}): their snapshot records carry no"
+                        + " cgroupId (containers are still named); run the agent in the host's cgroup namespace for them",
+                        cgroups.unified());
             }
         }
         return new CgroupMembership(id, ContainerIds.of(cgroups));
     }
 
-    /** Processes (per pass, summed over passes) whose cgroup had no id: no v2 hierarchy, or the cgroup gone meanwhile. */
-    public long withoutId() {
+    /** Processes of this pass whose cgroup had no id: no v2 hierarchy, a path outside this cgroup namespace, or gone. */
+    public int withoutId() {
         return withoutId;
     }
 

@@ -218,7 +218,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
                 owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
                 (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
-                (t5 - t4) / 1000, listenerDumps, cookiesGenerated, denied + partial);
+                (t5 - t4) / 1000, listenerDumps, cookiesGenerated, denied + partial, cgroups.withoutId());
         if (denied + partial > 0) {
             LOG.warn("snapshot incomplete: {} of {} network namespaces not read whole; {}", denied + partial,
                     namespaces.size(), incompleteWhy(denied, deniedReason, partial, unnamed));
