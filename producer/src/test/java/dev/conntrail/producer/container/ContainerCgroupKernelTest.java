@@ -102,7 +102,8 @@ class ContainerCgroupKernelTest {
         int serverPort = server.socket().getLocalPort();
         await("CONNECT of port " + c.port()).atMost(Duration.ofSeconds(10)).until(() -> EVENTS.stream()
                 .anyMatch(e -> e.getType() == EventType.CONNECT && e.getLport() == c.port() && e.getRport() == serverPort));
-        return EVENTS.stream().filter(e -> e.getType() == EventType.CONNECT && e.getLport() == c.port()).findFirst().get();
+        return EVENTS.stream().filter(e -> e.getType() == EventType.CONNECT && e.getLport() == c.port() && e.getRport() == serverPort)
+                .findFirst().get();
     }
 
     private static SocketEntry snapshotOf(Client c) {
