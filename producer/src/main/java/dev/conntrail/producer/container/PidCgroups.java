@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cgroup of each socket owner in one snapshot pass: {@code /proc/PID/cgroup} read once per pid
- * per pass (a process holds many sockets), the v2 path's directory inode as the cgroup id, the
+ * per pass (a process holds many sockets) and parsed once per distinct content (processes share cgroups), the v2 path's directory inode as the cgroup id, the
  * container from the v2 path or the v1 paths ({@link ContainerIds}). On a host without a cgroup v2
  * hierarchy every id is null, and so is the id of a cgroup outside the agent's cgroup namespace: counted per pass
  * (the snapshot stats' ownersWithoutCgroupId), and said once. Not thread-safe: one pass at a time.
@@ -18,6 +18,7 @@ public final class PidCgroups {
     private final Path proc;
     private final CgroupHierarchy hierarchy;
     private final Int2ObjectOpenHashMap<CgroupMembership> pass = new Int2ObjectOpenHashMap<>();
+    private final java.util.HashMap<String, CgroupMembership> byText = new java.util.HashMap<>(); // processes share cgroups
     private int withoutId;
     private boolean saidNoV2;
     private boolean saidNamespace;
@@ -34,6 +35,7 @@ public final class PidCgroups {
     /** Forgets the previous pass: pids are reused and processes move between cgroups. */
     public void newPass() {
         pass.clear();
+        byText.clear();
         withoutId = 0;
     }
 
@@ -48,10 +50,16 @@ public final class PidCgroups {
     }
 
     private CgroupMembership read(int pid) {
-        ProcessCgroups cgroups = ProcessCgroups.read(proc, pid);
-        if (cgroups == null) {
+        String text = ProcessCgroups.readText(proc, pid);
+        if (text == null) {
             return CgroupMembership.NONE;
         }
+        CgroupMembership known = byText.get(text); // the same file, the same cgroups: no parse, no stat
+        if (known != null) {
+            withoutId += known.cgroupId() == null ? 1 : 0;
+            return known;
+        }
+        ProcessCgroups cgroups = ProcessCgroups.parse(text);
         Long id = hierarchy.idOf(cgroups.unified());
         if (id == null) {
             withoutId++;
@@ -66,7 +74,9 @@ public final class PidCgroups {
                         cgroups.unified());
             }
         }
-        return new CgroupMembership(id, ContainerIds.of(cgroups));
+        CgroupMembership m = new CgroupMembership(id, ContainerIds.of(cgroups));
+        byText.put(text, m);
+        return m;
     }
 
     /** Processes of this pass whose cgroup had no id: no v2 hierarchy, a path outside this cgroup namespace, or gone. */

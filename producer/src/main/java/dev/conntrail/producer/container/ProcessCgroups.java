@@ -15,9 +15,14 @@ import java.util.List;
 public record ProcessCgroups(String unified, List<String> v1) {
     /** The process's cgroups, or null when it is gone (or its file cannot be read). */
     public static ProcessCgroups read(Path proc, int pid) {
+        String text = readText(proc, pid);
+        return text == null ? null : parse(text);
+    }
+
+    /** The text of {@code /proc/PID/cgroup}, or null when the process is gone (or the file cannot be read). */
+    public static String readText(Path proc, int pid) {
         try {
-            return parse(new String(Files.readAllBytes(proc.resolve(Integer.toString(pid)).resolve("cgroup")),
-                    StandardCharsets.UTF_8));
+            return new String(Files.readAllBytes(proc.resolve(Integer.toString(pid)).resolve("cgroup")), StandardCharsets.UTF_8);
         } catch (IOException | SecurityException e) {
             return null;
         }
