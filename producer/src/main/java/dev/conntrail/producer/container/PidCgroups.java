@@ -19,6 +19,7 @@ public final class PidCgroups {
     private final CgroupHierarchy hierarchy;
     private final Int2ObjectOpenHashMap<CgroupMembership> pass = new Int2ObjectOpenHashMap<>();
     private final java.util.HashMap<String, CgroupMembership> byText = new java.util.HashMap<>(); // processes share cgroups
+    private final byte[] buf = new byte[4096];
     private int withoutId;
     private boolean saidNoV2;
     private boolean saidNamespace;
@@ -50,7 +51,7 @@ public final class PidCgroups {
     }
 
     private CgroupMembership read(int pid) {
-        String text = ProcessCgroups.readText(proc, pid);
+        String text = ProcessCgroups.readText(proc, pid, buf);
         if (text == null) {
             return CgroupMembership.NONE;
         }

@@ -1,5 +1,6 @@
 package dev.conntrail.producer.container;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,14 +16,27 @@ import java.util.List;
 public record ProcessCgroups(String unified, List<String> v1) {
     /** The process's cgroups, or null when it is gone (or its file cannot be read). */
     public static ProcessCgroups read(Path proc, int pid) {
-        String text = readText(proc, pid);
+        String text = readText(proc, pid, new byte[4096]);
         return text == null ? null : parse(text);
     }
 
-    /** The text of {@code /proc/PID/cgroup}, or null when the process is gone (or the file cannot be read). */
-    public static String readText(Path proc, int pid) {
-        try {
-            return new String(Files.readAllBytes(proc.resolve(Integer.toString(pid)).resolve("cgroup")), StandardCharsets.UTF_8);
+    /**
+     * The text of {@code /proc/PID/cgroup}, or null when the process is gone (or the file cannot be read).
+     * Read into the caller's {@code buf}: a snapshot reads one file per process, and a stream into a reused
+     * buffer spares {@code Files.readAllBytes}' size probe and new array per file.
+     */
+    public static String readText(Path proc, int pid, byte[] buf) {
+        Path file = proc.resolve(Integer.toString(pid)).resolve("cgroup");
+        try (FileInputStream in = new FileInputStream(file.toString())) {
+            int len = 0;
+            int n;
+            while (len < buf.length && (n = in.read(buf, len, buf.length - len)) > 0) {
+                len += n;
+            }
+            if (len == buf.length) { // longer than the buffer: rare (deep paths on many hierarchies)
+                return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+            }
+            return new String(buf, 0, len, StandardCharsets.UTF_8);
         } catch (IOException | SecurityException e) {
             return null;
         }
