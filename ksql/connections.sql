@@ -33,6 +33,16 @@ CREATE TABLE IF NOT EXISTS open_by_process WITH (KEY_FORMAT = 'JSON') AS
   GROUP BY host, COALESCE(comm, '(none)')
   EMIT CHANGES;
 
+-- Open connections per host and container (the runtime's 64-digit id; docker ps shows its first 12); sockets of
+-- processes in no container count under '(none)'.
+--   SELECT * FROM open_by_container EMIT CHANGES;
+CREATE TABLE IF NOT EXISTS open_by_container WITH (KEY_FORMAT = 'JSON') AS
+  SELECT host, COALESCE(container, '(none)') AS container_id, COUNT(*) AS open_connections
+  FROM connections
+  WHERE state = 'OPEN'
+  GROUP BY host, COALESCE(container, '(none)')
+  EMIT CHANGES;
+
 -- Connections through NAT: the socket's tuple beside the conntrack entry it was matched to.
 CREATE TABLE IF NOT EXISTS nat_connections AS
   SELECT id, host, laddr, lport, raddr, rport, comm, state,
@@ -54,7 +64,7 @@ CREATE STREAM IF NOT EXISTS short_lived_connections AS
 
 -- tcp-events on event time: the kernel's timestamp is in microseconds, ksqlDB's row time in milliseconds.
 CREATE STREAM IF NOT EXISTS tcp_events_by_time WITH (TIMESTAMP = 'EVENT_TIME_MS') AS
-  SELECT id, host, `TYPE` AS event_type, `TIMESTAMP` / 1000 AS event_time_ms, pid, comm, laddr, lport, raddr, rport
+  SELECT id, host, `TYPE` AS event_type, `TIMESTAMP` / 1000 AS event_time_ms, pid, comm, container, laddr, lport, raddr, rport
   FROM tcp_events
   EMIT CHANGES;
 

@@ -9,10 +9,10 @@ import java.util.function.Predicate;
 
 /**
  * The rows {@code conntrail table} shows: every {@code --filter FIELD=VALUE} must hold (host, comm, pid, netns,
- * state, port — local or remote), and in local mode the rows of conntrail's own process are hidden unless asked for.
+ * state, port — local or remote, container — the id or its first digits, as {@code docker ps} shows 12), and in local mode the rows of conntrail's own process are hidden unless asked for.
  */
 final class RowFilter implements Predicate<Connection> {
-    static final List<String> FIELDS = List.of("host", "comm", "pid", "netns", "state", "port");
+    static final List<String> FIELDS = List.of("host", "comm", "pid", "netns", "state", "port", "container");
 
     private final Predicate<Connection> test;
 
@@ -53,6 +53,7 @@ final class RowFilter implements Predicate<Connection> {
         return switch (field) {
             case "host" -> c -> value.equals(c.getHost());
             case "comm" -> c -> value.equals(c.getComm());
+            case "container" -> c -> c.getContainer() != null && c.getContainer().startsWith(value);
             case "state" -> {
                 String state = value.toUpperCase(Locale.ROOT);
                 if (!state.equals("OPEN") && !state.equals("CLOSED")) {

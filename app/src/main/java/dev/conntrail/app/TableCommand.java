@@ -68,8 +68,8 @@ public final class TableCommand implements Callable<Integer> {
     int maxRows;
 
     @Option(names = "--filter", paramLabel = "FIELD=VALUE",
-            description = "Only rows whose FIELD is VALUE; FIELD is host, comm, pid, netns, state (OPEN, CLOSED) or port "
-                    + "(local or remote). Repeat it: every one must hold. Applies to --format json too.")
+            description = "Only rows whose FIELD is VALUE; FIELD is host, comm, pid, netns, state (OPEN, CLOSED), port "
+                    + "(local or remote) or container (its id or the id's first digits). Repeat it: every one must hold. Applies to --format json too.")
     List<String> filters = new ArrayList<>();
 
     @Option(names = "--edges", description = "Show the service graph instead (a topology run with --service-graph): the counts per "
@@ -434,17 +434,18 @@ public final class TableCommand implements Callable<Integer> {
             sb.append(String.format("conntrail table — %s — %d rows (%d open, %d closed)%s, %d changes, %d deletes%s, %s%n",
                     cell(topic), visible.size(), open, visible.size() - open, hidden > 0 ? ", " + hidden + " hidden" : "",
                     changes, deletes, skipped > 0 ? ", " + skipped + " skipped (not rows)" : "", now));
-            sb.append(String.format("%-12s %-16s %-5s %-40s %-40s %-8s %-15s %-10s %-3s %-7s %s%n", "HOST", "STATE", "DIR",
-                    "LOCAL", "REMOTE", "PID", "COMM", "NETNS", "NAT", "AGE", "UPDATED"));
+            sb.append(String.format("%-12s %-16s %-5s %-40s %-40s %-8s %-15s %-12s %-10s %-3s %-7s %s%n", "HOST", "STATE", "DIR",
+                    "LOCAL", "REMOTE", "PID", "COMM", "CONTAINER", "NETNS", "NAT", "AGE", "UPDATED"));
             visible.stream()
                     .sorted((a, b) -> b.getUpdatedAt().compareTo(a.getUpdatedAt()))
                     .limit(maxRows)
                     .forEach(c -> {
                         boolean closed = "CLOSED".equals(String.valueOf(c.getState()));
                         sb.append(closed && ansi ? DIM : "").append(String.format(
-                                "%-12.40s %-16s %-5s %-40.47s %-40.47s %-8s %-15.64s %-10s %-3s %-7s %s",
+                                "%-12.40s %-16s %-5s %-40.47s %-40.47s %-8s %-15.64s %-12.12s %-10s %-3s %-7s %s",
                                 cell(c.getHost(), "-"), state(c), dir(c), endpoint(c.getLaddr(), c.getLport()),
                                 endpoint(c.getRaddr(), c.getRport()), cell(c.getPid(), "-"), cell(c.getComm(), "-"),
+                                cell(c.getContainer(), "-"), // 12 digits, as docker ps shows an id
                                 cell(c.getNetns(), "-"), c.getNat() == null ? "-" : "yes", age(c, now),
                                 cell(c.getUpdatedAt(), "-"))).append(closed && ansi ? NORMAL : "").append(System.lineSeparator());
                     });

@@ -32,12 +32,16 @@ class TableViewTest {
         assertThat(RowFilter.of(List.of("port=5432"))).as("local port").accepts(db).rejects(web);
         assertThat(RowFilter.of(List.of("host=web-1", "state=CLOSED"))).as("all must hold").rejects(web, db);
         assertThat(RowFilter.of(List.of())).accepts(web, db);
+        web.setContainer("4a6c1e0e1b8c0a7f5c3a7e1d2b9f8a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a");
+        assertThat(RowFilter.of(List.of("container=4a6c1e0e1b8c"))).as("docker ps's short id").accepts(web).rejects(db);
+        assertThat(RowFilter.of(List.of("container=" + web.getContainer()))).accepts(web).rejects(db);
+        assertThat(RowFilter.of(List.of("container=ffff"))).rejects(web, db);
     }
 
     @Test
     void aBadFilterSaysWhatIsWanted() {
         assertThatThrownBy(() -> RowFilter.of(List.of("user=root"))).isInstanceOf(UsageException.class)
-                .hasMessageContaining("--filter user=root").hasMessageContaining("host, comm, pid, netns, state, port");
+                .hasMessageContaining("--filter user=root").hasMessageContaining("host, comm, pid, netns, state, port, container");
         assertThatThrownBy(() -> RowFilter.of(List.of("pid=abc"))).isInstanceOf(UsageException.class)
                 .hasMessageContaining("abc is not a number");
         assertThatThrownBy(() -> RowFilter.of(List.of("state=LISTEN"))).isInstanceOf(UsageException.class)
@@ -87,8 +91,10 @@ class TableViewTest {
         assertThat(TableCommand.TableView.age(snapshot, NOW)).as("opening not seen").isEqualTo("-");
         assertThat(TableCommand.TableView.age(old, NOW)).isEqualTo("1d03h");
         TableCommand.TableView view = new TableCommand.TableView();
+        open.setContainer("4a6c1e0e1b8c0a7f5c3a7e1d2b9f8a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a");
         view.apply("o", open);
-        assertThat(view.render(10, "connections")).contains("NETNS", "AGE", "4026531840", "1m30s");
+        assertThat(view.render(10, "connections")).contains("NETNS", "AGE", "4026531840", "1m30s", "CONTAINER", "4a6c1e0e1b8c ")
+                .doesNotContain("4a6c1e0e1b8c0");
     }
 
     private static Connection row(String host, String comm, int pid, long netns, int lport, int rport, ConnectionState state) {

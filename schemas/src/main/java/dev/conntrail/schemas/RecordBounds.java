@@ -21,6 +21,8 @@ public final class RecordBounds {
     public static final int IPV4_TEXT_MAX = 15;
     /** An IPv6 address in RFC 5952 text, IPv4-mapped included ({@code ffff:…:255.255.255.255}). */
     public static final int IPV6_TEXT_MAX = 45;
+    /** A container id, UTF-8 bytes (the runtimes' are 64 hex digits). */
+    public static final int CONTAINER_MAX_BYTES = 128;
     /** A snapshot id, UTF-8 bytes (the producer's are about 30). */
     public static final int SNAPSHOT_ID_MAX_BYTES = 128;
     /** A record key, UTF-8 bytes: the longest connection id or NAT key the bounds above allow is about 400. */
@@ -53,6 +55,7 @@ public final class RecordBounds {
         if (v == null) v = address("laddr", e.getLaddr(), e.getFamily());
         if (v == null) v = address("raddr", e.getRaddr(), e.getFamily());
         if (v == null) v = text("snapshotId", e.getSnapshotId(), SNAPSHOT_ID_MAX_BYTES);
+        if (v == null) v = text("container", e.getContainer(), CONTAINER_MAX_BYTES);
         return v;
     }
 
@@ -72,6 +75,7 @@ public final class RecordBounds {
         if (v == null) v = text("comm", c.getComm(), COMM_MAX_BYTES);
         if (v == null) v = address("laddr", c.getLaddr(), c.getFamily());
         if (v == null) v = address("raddr", c.getRaddr(), c.getFamily());
+        if (v == null) v = text("container", c.getContainer(), CONTAINER_MAX_BYTES);
         NatInfo nat = c.getNat();
         if (v == null && nat != null) {
             v = address("nat.origSrc", nat.getOrigSrc(), null);

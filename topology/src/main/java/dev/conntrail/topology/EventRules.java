@@ -196,14 +196,14 @@ final class EventRules {
     private static Connection newRow(TcpEvent e, Direction direction, Instant openedAt, long now) {
         return new Connection(e.getHost(), e.getNetns(), e.getFamily(), e.getLaddr(), e.getLport(), e.getRaddr(), e.getRport(), e.getCookie(),
                 direction, e.getPid(), e.getComm(), e.getUid(), e.getCgroupId(), ConnectionState.OPEN, null, openedAt, null,
-                Instant.ofEpochMilli(now), e.getSource(), null);
+                Instant.ofEpochMilli(now), e.getSource(), null, e.getContainer());
     }
 
     /** A shallow copy to change and compare with the original (its fields are immutable values; NatInfo is replaced, never changed). */
     private static Connection copyOf(Connection c) {
         return new Connection(c.getHost(), c.getNetns(), c.getFamily(), c.getLaddr(), c.getLport(), c.getRaddr(), c.getRport(), c.getCookie(),
                 c.getDirection(), c.getPid(), c.getComm(), c.getUid(), c.getCgroupId(), c.getState(), c.getCloseReason(), c.getOpenedAt(),
-                c.getClosedAt(), c.getUpdatedAt(), c.getSource(), c.getNat());
+                c.getClosedAt(), c.getUpdatedAt(), c.getSource(), c.getNat(), c.getContainer());
     }
 
     /** Facts a later record may add but never overwrite: CLOSE carries no pid, a SNAPSHOT may name the owner. */
@@ -212,6 +212,7 @@ final class EventRules {
         if (row.getComm() == null) row.setComm(e.getComm());
         if (row.getUid() == null) row.setUid(e.getUid());
         if (row.getCgroupId() == null) row.setCgroupId(e.getCgroupId());
+        if (row.getContainer() == null) row.setContainer(e.getContainer());
         if (row.getFamily() == null) row.setFamily(e.getFamily());
         if ((row.getDirection() == null || row.getDirection() == Direction.UNKNOWN) && direction != null) row.setDirection(direction);
     }

@@ -113,6 +113,29 @@ class ConnectionTopologyTest {
     }
 
     @Test
+    void theOwnersCgroupAndContainerGoOntoTheRowAndASnapshotFillsThemWhenTheOpeningEventHadNone() {
+        String id = "4a6c1e0e1b8c0a7f5c3a7e1d2b9f8a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a";
+        TcpEvent connect = f.event(EventType.CONNECT, A, t(0));
+        connect.setCgroupId(4242L);
+        connect.setContainer(id);
+        f.send(connect);
+        assertThat(f.row(A).getCgroupId()).isEqualTo(4242L);
+        assertThat(f.row(A).getContainer()).isEqualTo(id);
+        f.close(A, t(1)); // a CLOSE without an owner keeps what the row knew
+        assertThat(f.row(A).getContainer()).isEqualTo(id);
+
+        Sock b = sock("host-a", "10.0.0.1", 40002, "10.0.0.2", 80, 14);
+        f.accept(b, t(2)); // e.g. an ACCEPT whose listener the tracer could not name
+        assertThat(f.row(b).getContainer()).isNull();
+        TcpEvent snap = f.snapshot(b, "s1", t(3));
+        snap.setCgroupId(77L);
+        snap.setContainer(id);
+        f.send(snap);
+        assertThat(f.row(b).getCgroupId()).isEqualTo(77L);
+        assertThat(f.row(b).getContainer()).isEqualTo(id);
+    }
+
+    @Test
     void aTupleReusedByANewSocketIsANewRow() {
         Sock first = sock("host-a", "10.0.0.1", 40000, "10.0.0.2", 80, 100);
         Sock second = sock("host-a", "10.0.0.1", 40000, "10.0.0.2", 80, 200);

@@ -30,6 +30,7 @@ class StateSerdesTest {
                 .setOpenedAt(Instant.ofEpochMilli(1)).setClosedAt(Instant.ofEpochMilli(2)).setUpdatedAt(Instant.ofEpochMilli(3))
                 .setSource(Source.PROC_POLL).setNat(NatInfo.newBuilder().setNetns(null).setOrigSrc("a").setOrigSport(1).setOrigDst("b")
                         .setOrigDport(2).setReplySrc("c").setReplySport(3).setReplyDst("d").setReplyDport(4).build())
+                .setContainer("4a6c1e0e1b8c")
                 .build();
         RowState s = new RowState(c);
         s.confirmedBy = "snap";
@@ -48,7 +49,20 @@ class StateSerdesTest {
         Connection c = Connection.newBuilder().setHost("h").setNetns(null).setFamily(null).setLaddr(null).setLport(null).setRaddr(null)
                 .setRport(null).setCookie(null).setDirection(null).setPid(null).setComm(null).setUid(null).setCgroupId(null)
                 .setState(ConnectionState.OPEN).setCloseReason(null).setOpenedAt(null).setClosedAt(null)
-                .setUpdatedAt(Instant.ofEpochMilli(3)).setSource(null).setNat(null).build();
+                .setUpdatedAt(Instant.ofEpochMilli(3)).setSource(null).setNat(null).setContainer(null).build();
         assertThat(roundTrip(new RowState(c)).row).isEqualTo(c);
+    }
+
+    @Test
+    void aRowStoredInTheFormatBeforeContainersStillReadsAndANewerFormatIsRefused() {
+        Connection c = Connection.newBuilder().setHost("h").setState(ConnectionState.OPEN).setPid(7).setComm("curl")
+                .setUpdatedAt(Instant.ofEpochMilli(3)).build();
+        byte[] bytes = serde.serializer().serialize("t", new RowState(c));
+        assertThat(bytes[0]).as("format version").isEqualTo((byte) 2);
+        bytes[0] = 1; // version 1 is version 2 without the container's presence bit: a row without one is the same bytes
+        assertThat(serde.deserializer().deserialize("t", bytes).row).isEqualTo(c);
+        bytes[0] = 3;
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> serde.deserializer().deserialize("t", bytes))
+                .hasMessageContaining("unknown row state format 3");
     }
 }

@@ -64,7 +64,7 @@ class KsqlScriptTest {
 
     @Test
     void theScriptMakesWhatUsersWereToldOf() {
-        assertThat(statements).extracting(KsqlStatement::name).contains("CONNECTIONS", "TCP_EVENTS", "OPEN_BY_PROCESS",
+        assertThat(statements).extracting(KsqlStatement::name).contains("CONNECTIONS", "TCP_EVENTS", "OPEN_BY_PROCESS", "OPEN_BY_CONTAINER",
                 "NAT_CONNECTIONS", "SHORT_LIVED_CONNECTIONS", "CONNECTS_PER_REMOTE_PER_MINUTE", "SERVICE_GRAPH", "CONNECTION_EDGES",
                 "OPEN_EDGES_BY_SERVER");
     }

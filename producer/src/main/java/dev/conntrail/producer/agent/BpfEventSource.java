@@ -5,9 +5,11 @@ import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
 import dev.conntrail.producer.bpf.tracer.Tracer;
 import dev.conntrail.producer.bpf.tracer.TracerOptions;
+import dev.conntrail.producer.container.ContainerResolver;
 import dev.conntrail.producer.snapshot.Listener;
 import dev.conntrail.producer.snapshot.Snapshot;
 import dev.conntrail.producer.snapshot.SnapshotEvents;
+import dev.conntrail.producer.snapshot.SocketEntry;
 import dev.conntrail.producer.snapshot.SocketSnapshotter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -20,24 +22,32 @@ import org.slf4j.LoggerFactory;
  * The eBPF path: the tracer attached first (its events flow to the sink from then on), snapshots from
  * the BPF socket iterator (sock_diag when the iterator cannot load), each snapshot seeding the
  * tracer's listener map with the listeners exactly one process holds (docs/design.md, rule 2 (snapshot content)).
+ * Events get their container from their cgroup id ({@link ContainerResolver}), which each snapshot teaches.
  */
 final class BpfEventSource implements EventSource {
     private static final Logger LOG = LoggerFactory.getLogger(BpfEventSource.class);
     private final Tracer tracer;
     private final SocketSnapshotter snapshotter;
     private final SnapshotEvents snapshotEvents;
+    private final ContainerResolver containers;
 
-    private BpfEventSource(Tracer tracer, SocketSnapshotter snapshotter, SnapshotEvents snapshotEvents) {
+    private BpfEventSource(Tracer tracer, SocketSnapshotter snapshotter, SnapshotEvents snapshotEvents,
+                           ContainerResolver containers) {
         this.tracer = tracer;
         this.snapshotter = snapshotter;
         this.snapshotEvents = snapshotEvents;
+        this.containers = containers;
     }
 
     /** Attaches the tracer; throws {@link BpfUnavailableException} when BPF cannot be used (caller falls back). */
     static BpfEventSource start(AgentOptions options, long agentEpoch, Consumer<TcpEvent> sink) {
         TracerOptions tracing = TracerOptions.defaults(options.host(), agentEpoch).withAcceptPid(options.acceptPid());
         if (options.ringBufferBytes() != 0) tracing = tracing.withRingBuffer(options.ringBufferBytes(), tracing.wakeupBytes());
-        Tracer tracer = Tracer.start(tracing, sink);
+        ContainerResolver containers = new ContainerResolver();
+        Tracer tracer = Tracer.start(tracing, e -> {
+            containers.tag(e);
+            sink.accept(e);
+        });
         SocketSnapshotter snapshotter;
         try {
             snapshotter = new SocketSnapshotter(SocketSnapshotter.Method.BPF_ITER);
@@ -48,7 +58,7 @@ final class BpfEventSource implements EventSource {
             tracer.close();
             throw e;
         }
-        return new BpfEventSource(tracer, snapshotter, new SnapshotEvents(options.host(), agentEpoch));
+        return new BpfEventSource(tracer, snapshotter, new SnapshotEvents(options.host(), agentEpoch), containers);
     }
 
     @Override
@@ -81,6 +91,11 @@ final class BpfEventSource implements EventSource {
             }
         }
         int seeded = seed(s.listeners());
+        for (SocketEntry e : s.sockets()) {
+            if (e.cgroupId() != null) {
+                containers.learn(e.cgroupId(), e.container());
+            }
+        }
         List<TcpEvent> records = snapshotEvents.snapshotRecords(s, snapshotId, Source.SNAPSHOT);
         if (!tracer.hasCookies()) {
             // docs/design.md, "Names", cookie: an agent without cookies sends none, so a socket's records share one id
@@ -99,7 +114,7 @@ final class BpfEventSource implements EventSource {
             }
             try {
                 tracer.seedListener(l.netns(), addressBytes(l.laddr(), l.ipv6()), l.lport(), l.pid(), l.pid(),
-                        l.comm() == null ? "" : l.comm(), 0L);
+                        l.comm() == null ? "" : l.comm(), l.cgroupId() == null ? 0L : l.cgroupId());
                 n++;
             } catch (RuntimeException e) {
                 LOG.debug("listener {}:{} not seeded: {}", l.laddr(), l.lport(), e.getMessage());
@@ -136,6 +151,16 @@ final class BpfEventSource implements EventSource {
     @Override
     public long lost() {
         return tracer.counters().lost();
+    }
+
+    @Override
+    public long containerMisses() {
+        return containers.misses();
+    }
+
+    @Override
+    public long containerUnresolved() {
+        return containers.unresolved();
     }
 
     @Override

@@ -33,6 +33,16 @@ interface EventSource extends AutoCloseable {
 
     LossCause lossCause();
 
+    /** Events whose cgroup id the container cache did not know (the tracer's; none for polls). */
+    default long containerMisses() {
+        return 0;
+    }
+
+    /** Of those, the ones left without an answer. */
+    default long containerUnresolved() {
+        return 0;
+    }
+
     @Override
     void close();
 

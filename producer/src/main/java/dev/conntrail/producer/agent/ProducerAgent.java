@@ -94,6 +94,10 @@ public final class ProducerAgent implements AutoCloseable {
         metrics.gauge("conntrail_producer_nat_entries", "NAT entries currently published", () -> nat == null ? 0 : nat.entries());
         metrics.gauge("conntrail_producer_send_failing_seconds", "how long Kafka sends have been failing without one succeeding (0: they succeed)",
                 () -> publisher.failingNanos(System.nanoTime()) / 1e9);
+        metrics.gauge("conntrail_producer_container_misses", "tracer events whose cgroup id the container cache did not know (since start)",
+                () -> source == null ? 0 : source.containerMisses());
+        metrics.gauge("conntrail_producer_container_unresolved", "of those, the ones left without an answer (cgroup gone, or within a second of the last walk)",
+                () -> source == null ? 0 : source.containerUnresolved());
         if (options.metricsPort() >= 0) {
             try {
                 metricsServer = new MetricsServer(options.metricsAddress(), options.metricsPort(), meters, this::health);

@@ -8,6 +8,7 @@ import dev.conntrail.cli.RunOptions;
 import dev.conntrail.cli.TerminalText;
 import dev.conntrail.cli.UserFacingException;
 import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
+import dev.conntrail.producer.container.ContainerIds;
 import dev.conntrail.producer.conntrack.ConntrackEntry;
 import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.netlink.NetlinkException;
@@ -112,13 +113,14 @@ public final class SnapshotCommand implements Callable<Integer> {
             out.print(sb);
         } else {
             // the process name is anyone's choice: every text goes through TerminalText.cell
-            out.printf("%-11s %-11s %-8s %-45s %-45s %7s %-15s %6s %s%n",
-                    "NETNS", "STATE", "DIR", "LOCAL", "PEER", "PID", "COMM", "UID", "COOKIE");
+            out.printf("%-11s %-11s %-8s %-45s %-45s %7s %-15s %6s %-20s %s%n",
+                    "NETNS", "STATE", "DIR", "LOCAL", "PEER", "PID", "COMM", "UID", "COOKIE", "CONTAINER");
             for (SocketEntry e : snap.sockets()) {
-                out.printf("%-11d %-11s %-8s %-45s %-45s %7s %-15s %6d %s%n", e.netns(), TcpStates.toAvro(e.state()),
+                out.printf("%-11d %-11s %-8s %-45s %-45s %7s %-15s %6d %-20s %s%n", e.netns(), TcpStates.toAvro(e.state()),
                         e.direction(), endpoint(e.laddr(), e.lport()), endpoint(e.raddr(), e.rport()),
                         e.pid() == null ? "-" : e.pid(), TerminalText.cell(e.comm(), "-"), e.uid(),
-                        e.cookie() == null ? "-" : Long.toUnsignedString(e.cookie()));
+                        e.cookie() == null ? "-" : Long.toUnsignedString(e.cookie()),
+                        e.container() == null ? "-" : ContainerIds.shortForm(e.container()));
             }
             if (nat) {
                 out.println();

@@ -9,6 +9,8 @@ import dev.conntrail.producer.bpf.tracer.AcceptPidMode;
 import dev.conntrail.producer.bpf.tracer.Tracer;
 import dev.conntrail.producer.bpf.tracer.TracerCounters;
 import dev.conntrail.producer.bpf.tracer.TracerOptions;
+import dev.conntrail.producer.container.ContainerIds;
+import dev.conntrail.producer.container.ContainerResolver;
 import dev.conntrail.schemas.RecordJson;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -102,13 +104,14 @@ public final class TraceCommand implements Callable<Integer> {
         Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
         boolean json = run.format == OutputFormat.json;
         if (!json && !discard) {
-            out.write(String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %s%n", "TIME", "TYPE", "PID", "TID", "COMM",
-                    "UID", "NETNS", "LOCAL", "REMOTE", "COOKIE"));
+            out.write(String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %s%n", "TIME", "TYPE", "PID", "TID", "COMM",
+                    "UID", "NETNS", "LOCAL", "REMOTE", "COOKIE", "CONTAINER"));
             out.flush();
         }
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);
-        Tracer tracer = Tracer.start(options, e -> print(out, e, json));
+        ContainerResolver containers = new ContainerResolver();
+        Tracer tracer = Tracer.start(options, e -> print(out, e, json, containers));
         Thread hook = new Thread(() -> {
             stop.countDown();
             try {
@@ -170,10 +173,11 @@ public final class TraceCommand implements Callable<Integer> {
         return netns == null || netns.equals(e.getNetns());
     }
 
-    private void print(Writer out, TcpEvent e, boolean json) {
+    private void print(Writer out, TcpEvent e, boolean json, ContainerResolver containers) {
         if (discard || !wanted(e)) {
             return;
         }
+        containers.tag(e);
         String line = json ? RecordJson.toJson(e) : table(e);
         synchronized (out) {
             try {
@@ -187,9 +191,10 @@ public final class TraceCommand implements Callable<Integer> {
 
     /** One table line; the process name is anyone's choice, so every text goes through {@link TerminalText#cell}. */
     static String table(TcpEvent e) {
-        return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %s", TIME.format(e.getTimestamp()), e.getType(),
+        return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %s", TIME.format(e.getTimestamp()), e.getType(),
                 orDash(e.getPid()), orDash(e.getTid()), orDash(e.getComm()), orDash(e.getUid()), orDash(e.getNetns()),
-                endpoint(e.getLaddr(), e.getLport()), endpoint(e.getRaddr(), e.getRport()), orDash(e.getCookie()));
+                endpoint(e.getLaddr(), e.getLport()), endpoint(e.getRaddr(), e.getRport()), orDash(e.getCookie()),
+                orDash(ContainerIds.shortForm(e.getContainer())));
     }
 
     private static String endpoint(String addr, Integer port) {

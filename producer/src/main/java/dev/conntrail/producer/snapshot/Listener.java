@@ -3,10 +3,10 @@ package dev.conntrail.producer.snapshot;
 /**
  * One listening TCP socket. {@code pid}/{@code comm} are set only when exactly one process holds it
  * ({@code owners == 1}); a listener shared by several processes (pre-fork pools, SO_REUSEPORT with
- * fd passing) seeds no pid, so {@link #shared()} is true and pid is null.
+ * fd passing) seeds no pid, so {@link #shared()} is true and pid is null. {@code cgroupId}: the owner's cgroup v2 id, when known.
  */
 public record Listener(long netns, boolean ipv6, String laddr, int lport, long uid, long inode, Long cookie,
-                       Integer pid, String comm, int owners) {
+                       Integer pid, String comm, int owners, Long cgroupId) {
     public boolean shared() {
         return owners > 1;
     }

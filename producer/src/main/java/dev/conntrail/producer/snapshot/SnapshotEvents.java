@@ -30,7 +30,10 @@ public final class SnapshotEvents {
         return out;
     }
 
-    /** One event for one socket. CLOSE carries no pid/tid/comm (design rule 3 (events)), but keeps the socket's uid. */
+    /**
+     * One event for one socket. CLOSE carries no pid/tid/comm (design rule 3 (events)), but keeps the socket's uid;
+     * every type carries the owner's cgroup id and container.
+     */
     public TcpEvent event(SocketEntry e, EventType type, long timestampMicros, Source source, String snapshotId,
                           boolean withCookies) {
         boolean close = type == EventType.CLOSE;
@@ -44,7 +47,7 @@ public final class SnapshotEvents {
                 .setTid(null)
                 .setComm(close ? null : e.comm())
                 .setUid(e.uid())
-                .setCgroupId(null)
+                .setCgroupId(e.cgroupId())
                 .setNetns(e.netns())
                 .setFamily(e.ipv6() ? Family.IPV6 : Family.IPV4)
                 .setLaddr(e.laddr())
@@ -56,6 +59,7 @@ public final class SnapshotEvents {
                 .setTcpState(type == EventType.SNAPSHOT ? TcpStates.toAvro(e.state()) : null)
                 .setSource(source)
                 .setSnapshotId(snapshotId)
+                .setContainer(e.container())
                 .build();
     }
 }

@@ -12,13 +12,15 @@ package dev.conntrail.producer.snapshot;
  * no cookie yet and had it generated first ({@code cookiesGenerated}: the iterator that reads stored cookies),
  * and how many namespaces could not be read whole ({@code namespacesIncomplete}: entering them was refused —
  * no CAP_SYS_ADMIN — or some of their sockets could not be named): unlike {@code namespacesFailed} (gone
- * during the walk, nothing lost), their sockets are missing from the snapshot.
+ * during the walk, nothing lost), their sockets are missing from the snapshot; and how many owning processes
+ * had no cgroup id to give ({@code ownersWithoutCgroupId}: no cgroup v2 hierarchy, a cgroup outside the agent's
+ * cgroup namespace, or gone meanwhile).
  */
 public record SnapshotStats(String method, int namespaces, int namespacesFailed, int processes, long fds,
                             int socketsSeen, int malformed, int unowned, long micros,
                             long discoverMicros, long socketsMicros, long ownersMicros, int sockDiagNamespaces,
                             long assembleMicros, int listenerDumps, int cookiesGenerated,
-                            int namespacesIncomplete) {
+                            int namespacesIncomplete, int ownersWithoutCgroupId) {
 
     /** True when every namespace that exists was read whole. */
     public boolean complete() {

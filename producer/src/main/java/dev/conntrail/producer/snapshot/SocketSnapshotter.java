@@ -1,6 +1,8 @@
 package dev.conntrail.producer.snapshot;
 
 import dev.conntrail.avro.Direction;
+import dev.conntrail.producer.container.CgroupMembership;
+import dev.conntrail.producer.container.PidCgroups;
 import dev.conntrail.producer.netlink.NetlinkException;
 import dev.conntrail.producer.ns.NetNamespace;
 import dev.conntrail.producer.ns.NetnsDiscovery;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Method#PROC}: {@code /proc/PID/net/tcp{,6}} once per namespace — no cookies; the
  *   polling fallback and the baseline.</li>
  * </ul>
- * Then one walk of {@code /proc/*}{@code /fd} maps inodes to processes. Not thread-safe; one
+ * Then one walk of {@code /proc/*}{@code /fd} maps inodes to processes (the iterator names them itself), and each
+ * owner's {@code /proc/PID/cgroup} gives its cgroup and container ({@link PidCgroups}). Not thread-safe; one
  * {@code take()} at a time. Close it to stop its namespace thread.
  */
 public final class SocketSnapshotter implements AutoCloseable {
@@ -50,6 +54,7 @@ public final class SocketSnapshotter implements AutoCloseable {
     private final ProcNetTcpSource procNet;
     private final SockIterSource iterator;
     private final SockstatReader sockstat;
+    private final PidCgroups cgroups;
     private boolean loggedMalformed;
 
     public SocketSnapshotter(Method method) {
@@ -65,6 +70,7 @@ public final class SocketSnapshotter implements AutoCloseable {
         this.sockDiag = new SockDiagSource(enterer, own);
         this.procNet = new ProcNetTcpSource(enterer, proc);
         this.sockstat = new SockstatReader(enterer, proc);
+        this.cgroups = new PidCgroups(proc, dev.conntrail.producer.container.CgroupHierarchy.detect());
         try {
             this.iterator = method == Method.BPF_ITER ? new SockIterSource() : null;
         } catch (RuntimeException e) {
@@ -205,13 +211,14 @@ public final class SocketSnapshotter implements AutoCloseable {
             }
         }
         long t4 = System.nanoTime();
-        Snapshot s = assemble(raw, owners, nsOfPid, startMicros);
+        cgroups.newPass();
+        Snapshot s = assemble(raw, owners, nsOfPid, cgroups::of, startMicros);
         long t5 = System.nanoTime();
         long micros = (System.nanoTime() - t0) / 1000;
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
                 owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
                 (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
-                (t5 - t4) / 1000, listenerDumps, cookiesGenerated, denied + partial);
+                (t5 - t4) / 1000, listenerDumps, cookiesGenerated, denied + partial, cgroups.withoutId());
         if (denied + partial > 0) {
             LOG.warn("snapshot incomplete: {} of {} network namespaces not read whole; {}", denied + partial,
                     namespaces.size(), incompleteWhy(denied, deniedReason, partial, unnamed));
@@ -281,8 +288,9 @@ public final class SocketSnapshotter implements AutoCloseable {
         return unheld.size() == missing ? unheld : null;
     }
 
-    /** Joins raw sockets with their owners and sets directions. Package-private for tests. */
-    static Snapshot assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid, long startMicros) {
+    /** Joins raw sockets with their owners (and their cgroups) and sets directions. Package-private for tests. */
+    static Snapshot assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid,
+                             IntFunction<CgroupMembership> cgroupOf, long startMicros) {
         List<Listener> listeners = new ArrayList<>();
         Map<Long, List<String>> listenAddrs = new HashMap<>();
         java.util.BitSet listenPorts = new java.util.BitSet(1 << 16);
@@ -296,7 +304,8 @@ public final class SocketSnapshotter implements AutoCloseable {
             String laddr = texts.format(r.laddr());
             listenPorts.set(r.lport());
             listeners.add(new Listener(r.netns(), r.ipv6(), laddr, r.lport(), r.uid(), r.inode(), r.cookie(),
-                    only == null ? null : only.pid(), only == null ? null : only.comm(), os.size()));
+                    only == null ? null : only.pid(), only == null ? null : only.comm(), os.size(),
+                    only == null ? null : cgroupOf.apply(only.pid()).cgroupId()));
             listenAddrs.computeIfAbsent(listenKey(r.netns(), r.ipv6(), r.lport()), k -> new ArrayList<>()).add(laddr);
         }
         List<SocketEntry> sockets = new ArrayList<>(raw.size());
@@ -323,9 +332,11 @@ public final class SocketSnapshotter implements AutoCloseable {
             if (count > 1) {
                 owner = pick(owners.owners(r.inode()), r.netns(), nsOfPid);
             }
+            CgroupMembership cgroup = owner == null ? CgroupMembership.NONE : cgroupOf.apply(owner.pid());
             sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), texts.format(r.raddr()), r.rport(),
                     r.state(), r.uid(), r.inode(), r.cookie(), dir,
-                    owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), count));
+                    owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), count,
+                    cgroup.cgroupId(), cgroup.container()));
         }
         return new Snapshot(List.copyOf(sockets), List.copyOf(listeners), false, startMicros, null);
     }

@@ -116,6 +116,12 @@ class ProducerAgentKernelTest {
                 awaitEvent(eventsIn, e -> e.getType() == EventType.CLOSE && isTuple(e, serverPort, newPort));
                 assertThat(connect.getPid()).isEqualTo((int) PID);
                 assertThat(accept.getPid()).isEqualTo((int) PID); // the listener's owner, from the seeded/learned listener map
+                // this JVM's cgroup, as the kernel names it, on the snapshot's records and the tracer's alike
+                Long ownCgroup = dev.conntrail.producer.container.CgroupHierarchy.detect().idOf(
+                        dev.conntrail.producer.container.ProcessCgroups.read(java.nio.file.Path.of("/proc"), (int) PID).unified());
+                assertThat(ownCgroup).isNotNull();
+                assertThat(snapOut.getCgroupId()).isEqualTo(ownCgroup).isEqualTo(connect.getCgroupId());
+                assertThat(accept.getCgroupId()).isEqualTo(ownCgroup);
                 assertThat(connect.getSource()).isEqualTo(Source.EBPF);
                 assertThat(closeOut.getCookie()).isEqualTo(connect.getCookie());
                 assertThat(connect.getSeq()).isGreaterThan(end.getSeq());

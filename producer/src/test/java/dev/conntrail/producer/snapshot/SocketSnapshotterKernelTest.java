@@ -223,7 +223,7 @@ class SocketSnapshotterKernelTest {
 
     static Set<SocketEntry> withoutCookie(List<SocketEntry> l) {
         return l.stream().map(e -> new SocketEntry(e.netns(), e.ipv6(), e.laddr(), e.lport(), e.raddr(), e.rport(), e.state(),
-                e.uid(), e.inode(), null, e.direction(), e.pid(), e.comm(), e.owners())).collect(Collectors.toSet());
+                e.uid(), e.inode(), null, e.direction(), e.pid(), e.comm(), e.owners(), e.cgroupId(), e.container())).collect(Collectors.toSet());
     }
 
     static String ep(String a, int p) {

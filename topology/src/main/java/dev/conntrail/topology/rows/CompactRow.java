@@ -36,6 +36,7 @@ final class CompactRow {
     private String laddr;
     private String raddr;
     private String comm;
+    private String container;
     private Family family;
     private Direction direction;
     private ConnectionState state;
@@ -73,6 +74,7 @@ final class CompactRow {
         laddr = share(laddr, c.getLaddr(), shared);
         raddr = share(raddr, c.getRaddr(), shared);
         comm = share(comm, c.getComm(), shared);
+        container = share(container, c.getContainer(), shared);
         family = c.getFamily();
         direction = c.getDirection();
         state = c.getState();
@@ -111,7 +113,7 @@ final class CompactRow {
                 (p & RPORT) != 0 ? rport : null, (p & COOKIE) != 0 ? cookie : null, direction, (p & PID) != 0 ? pid : null, comm,
                 (p & UID) != 0 ? uid : null, (p & CGROUP) != 0 ? cgroupId : null, state, closeReason,
                 (p & OPENED) != 0 ? Instant.ofEpochMilli(openedAt) : null, (p & CLOSED) != 0 ? Instant.ofEpochMilli(closedAt) : null,
-                Instant.ofEpochMilli(updatedAt), source, nat == null ? null : NatInfo.newBuilder(nat).build());
+                Instant.ofEpochMilli(updatedAt), source, nat == null ? null : NatInfo.newBuilder(nat).build(), container);
         RowState s = new RowState(c);
         s.confirmedBy = confirmedBy;
         s.epoch = epoch;

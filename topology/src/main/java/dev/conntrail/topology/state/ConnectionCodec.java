@@ -13,7 +13,9 @@ import java.time.Instant;
  * A {@link Connection} in the rows store, hand-written: Avro's generic writer resolved every
  * nullable field's union by schema name and cost a sixth of the stream thread (profiled, see
  * BENCHMARKS.md). Field presence is one bit each; enums are written by name, so symbols added
- * to the schema later do not shift stored values. A new Connection field needs a new state version.
+ * to the schema later do not shift stored values. A new Connection field needs a new state version
+ * (an older topology then refuses the state instead of dropping the field); a field added as a new
+ * presence bit keeps the older versions readable, since they never set it.
  */
 final class ConnectionCodec {
     private ConnectionCodec() {
@@ -25,7 +27,7 @@ final class ConnectionCodec {
                 | bit(c.getRaddr(), 4) | bit(c.getRport(), 5) | bit(c.getCookie(), 6) | bit(c.getDirection(), 7)
                 | bit(c.getPid(), 8) | bit(c.getComm(), 9) | bit(c.getUid(), 10) | bit(c.getCgroupId(), 11)
                 | bit(c.getCloseReason(), 12) | bit(c.getOpenedAt(), 13) | bit(c.getClosedAt(), 14) | bit(c.getSource(), 15)
-                | bit(nat, 16);
+                | bit(nat, 16) | bit(c.getContainer(), 17);
         out.writeInt(present);
         out.writeUTF(c.getHost());
         out.writeUTF(c.getState().name());
@@ -58,6 +60,7 @@ final class ConnectionCodec {
             out.writeUTF(nat.getReplyDst());
             out.writeInt(nat.getReplyDport());
         }
+        if (c.getContainer() != null) out.writeUTF(c.getContainer()); // since state version 2
     }
 
     private static int bit(Object field, int bit) {
@@ -99,6 +102,7 @@ final class ConnectionCodec {
             n.setReplyDport(in.readInt());
             c.setNat(n);
         }
+        if (has(p, 17)) c.setContainer(in.readUTF());
         return c;
     }
 

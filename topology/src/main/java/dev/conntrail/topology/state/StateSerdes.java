@@ -26,6 +26,7 @@ import org.apache.kafka.common.serialization.Serializer;
  */
 public final class StateSerdes {
     private static final byte ROW_V1 = 1;
+    private static final byte ROW_V2 = 2; // V1 and the container
     private static final byte HOST_V1 = 1;
     private static final byte NAT_V1 = 1;
 
@@ -36,7 +37,7 @@ public final class StateSerdes {
         Serializer<RowState> ser = (topic, s) -> {
             if (s == null) return null;
             StateWriter out = new StateWriter(256);
-            out.writeByte(ROW_V1);
+            out.writeByte(ROW_V2);
             RowStateHeader.writeBookkeeping(out, s);
             ConnectionCodec.write(s.row, out);
             return out.toByteArray();
@@ -44,7 +45,10 @@ public final class StateSerdes {
         Deserializer<RowState> de = (topic, data) -> {
             if (data == null) return null;
             StateReader in = new StateReader(data);
-            checkVersion(in.readByte(), ROW_V1, "row");
+            byte version = in.readByte();
+            if (version != ROW_V1) { // V1 rows read as V2 rows without a container
+                checkVersion(version, ROW_V2, "row");
+            }
             RowState s = new RowState(null);
             RowStateHeader.readBookkeeping(in, s); // the row follows its bookkeeping
             s.row = ConnectionCodec.read(in);

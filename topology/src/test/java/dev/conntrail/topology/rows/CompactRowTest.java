@@ -84,7 +84,8 @@ class CompactRowTest {
                 maybe(r, () -> Source.values()[r.nextInt(Source.values().length)]),
                 maybe(r, () -> NatInfo.newBuilder().setOrigSrc("10.0.0.1").setOrigSport(r.nextInt(65536)).setOrigDst("10.0.0.2")
                         .setOrigDport(80).setReplySrc("10.0.0.2").setReplySport(80).setReplyDst("10.0.0.1")
-                        .setReplyDport(r.nextInt(65536)).build()));
+                        .setReplyDport(r.nextInt(65536)).build()),
+                maybe(r, () -> "c" + r.nextInt(3)));
         RowState s = new RowState(c);
         s.confirmedBy = maybe(r, () -> "snap-" + r.nextInt(3));
         s.epoch = r.nextBoolean() ? RowState.NONE : r.nextLong();
