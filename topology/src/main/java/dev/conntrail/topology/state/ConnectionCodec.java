@@ -7,13 +7,15 @@ import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpCounters;
 import java.time.Instant;
 
 /**
  * A {@link Connection} in the rows store, hand-written: Avro's generic writer resolved every
  * nullable field's union by schema name and cost a sixth of the stream thread (profiled, see
  * BENCHMARKS.md). Field presence is one bit each; enums are written by name, so symbols added
- * to the schema later do not shift stored values. A new Connection field needs a new state version.
+ * to the schema later do not shift stored values. A new optional Connection field goes last, behind a new
+ * presence bit (older rows lack the bit; an older reader stops before it); any other change needs a new state version.
  */
 final class ConnectionCodec {
     private ConnectionCodec() {
@@ -25,7 +27,7 @@ final class ConnectionCodec {
                 | bit(c.getRaddr(), 4) | bit(c.getRport(), 5) | bit(c.getCookie(), 6) | bit(c.getDirection(), 7)
                 | bit(c.getPid(), 8) | bit(c.getComm(), 9) | bit(c.getUid(), 10) | bit(c.getCgroupId(), 11)
                 | bit(c.getCloseReason(), 12) | bit(c.getOpenedAt(), 13) | bit(c.getClosedAt(), 14) | bit(c.getSource(), 15)
-                | bit(nat, 16);
+                | bit(nat, 16) | bit(c.getCounters(), 17);
         out.writeInt(present);
         out.writeUTF(c.getHost());
         out.writeUTF(c.getState().name());
@@ -57,6 +59,16 @@ final class ConnectionCodec {
             out.writeInt(nat.getReplySport());
             out.writeUTF(nat.getReplyDst());
             out.writeInt(nat.getReplyDport());
+        }
+        TcpCounters k = c.getCounters();
+        if (k != null) {
+            out.writeLong(k.getBytesAcked());
+            out.writeLong(k.getBytesReceived());
+            out.writeLong(k.getBytesRetrans());
+            out.writeLong(k.getSegsOut());
+            out.writeLong(k.getSegsIn());
+            out.writeLong(k.getTotalRetrans());
+            out.writeLong(k.getSrttUs());
         }
     }
 
@@ -98,6 +110,10 @@ final class ConnectionCodec {
             n.setReplyDst(in.readUTF());
             n.setReplyDport(in.readInt());
             c.setNat(n);
+        }
+        if (has(p, 17)) {
+            c.setCounters(new TcpCounters(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
+                    in.readLong()));
         }
         return c;
     }
