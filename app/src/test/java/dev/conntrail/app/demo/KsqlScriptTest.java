@@ -58,7 +58,8 @@ class KsqlScriptTest {
     @Test
     void theScriptMakesWhatUsersWereToldOf() {
         assertThat(statements).extracting(KsqlStatement::name).contains("CONNECTIONS", "TCP_EVENTS", "OPEN_BY_PROCESS",
-                "NAT_CONNECTIONS", "SHORT_LIVED_CONNECTIONS", "CONNECTS_PER_REMOTE_PER_MINUTE");
+                "NAT_CONNECTIONS", "SHORT_LIVED_CONNECTIONS", "CONNECTS_PER_REMOTE_PER_MINUTE", "CLOSED_CONNECTION_COUNTERS",
+                "TRAFFIC_BY_PROCESS_PER_MINUTE");
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.conntrail.producer.cli;
 
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.cli.CountersText;
 import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
@@ -102,8 +104,8 @@ public final class TraceCommand implements Callable<Integer> {
         Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
         boolean json = run.format == OutputFormat.json;
         if (!json && !discard) {
-            out.write(String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %s%n", "TIME", "TYPE", "PID", "TID", "COMM",
-                    "UID", "NETNS", "LOCAL", "REMOTE", "COOKIE"));
+            out.write(String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %6s %6s %4s %6s%n", "TIME", "TYPE", "PID",
+                    "TID", "COMM", "UID", "NETNS", "LOCAL", "REMOTE", "COOKIE", "SENT", "RCVD", "RETR", "RTT"));
             out.flush();
         }
         CountDownLatch stop = new CountDownLatch(1);
@@ -187,9 +189,12 @@ public final class TraceCommand implements Callable<Integer> {
 
     /** One table line; the process name is anyone's choice, so every text goes through {@link TerminalText#cell}. */
     static String table(TcpEvent e) {
-        return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %s", TIME.format(e.getTimestamp()), e.getType(),
-                orDash(e.getPid()), orDash(e.getTid()), orDash(e.getComm()), orDash(e.getUid()), orDash(e.getNetns()),
-                endpoint(e.getLaddr(), e.getLport()), endpoint(e.getRaddr(), e.getRport()), orDash(e.getCookie()));
+        TcpCounters k = e.getCounters(); // CLOSE only
+        return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %6s %6s %4s %6s", TIME.format(e.getTimestamp()),
+                e.getType(), orDash(e.getPid()), orDash(e.getTid()), orDash(e.getComm()), orDash(e.getUid()), orDash(e.getNetns()),
+                endpoint(e.getLaddr(), e.getLport()), endpoint(e.getRaddr(), e.getRport()), orDash(e.getCookie()),
+                CountersText.bytes(k == null ? null : k.getBytesAcked()), CountersText.bytes(k == null ? null : k.getBytesReceived()),
+                orDash(k == null ? null : k.getTotalRetrans()), CountersText.rtt(k == null ? null : k.getSrttUs()));
     }
 
     private static String endpoint(String addr, Integer port) {
