@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS connects_per_remote_per_minute WITH (KEY_FORMAT = 'JS
 
 -- What each connection carried, as its socket counted it (TcpCounters: tcp_sock's figures, read by the tracer at
 -- CLOSE): one line per real close (closeReason CLOSED; an inferred close has no final counters). bytes_sent is
--- what the peer acknowledged; the SYN and the FIN count one byte each in both directions.
+-- what the peer acknowledged; the FIN counts one byte each way, the connecting side's SYN one in its bytes_sent.
 --   SELECT * FROM closed_connection_counters EMIT CHANGES;
 CREATE STREAM IF NOT EXISTS closed_connection_counters AS
   SELECT id, host, laddr, lport, raddr, rport, pid, comm, direction, closedAt,
