@@ -56,6 +56,7 @@ public final class SnapshotEvents {
                 .setTcpState(type == EventType.SNAPSHOT ? TcpStates.toAvro(e.state()) : null)
                 .setSource(source)
                 .setSnapshotId(snapshotId)
+                .setCounters(close ? null : e.counters()) // a polled CLOSE's would be the last poll's, not final
                 .build();
     }
 }

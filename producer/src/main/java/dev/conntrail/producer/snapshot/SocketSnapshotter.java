@@ -325,7 +325,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             }
             sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), texts.format(r.raddr()), r.rport(),
                     r.state(), r.uid(), r.inode(), r.cookie(), dir,
-                    owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), count));
+                    owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), count, r.counters()));
         }
         return new Snapshot(List.copyOf(sockets), List.copyOf(listeners), false, startMicros, null);
     }

@@ -10,13 +10,13 @@ import java.util.regex.Pattern;
  * One established socket's counters as iproute2's {@code ss -tin} prints them (tcp_info). ss leaves out a counter
  * that is 0, so an absent one reads 0; {@code rtt:A/B} is srtt/rttvar in ms.
  */
-record SsTcpInfo(long bytesAcked, long bytesReceived, long bytesRetrans, long segsOut, long segsIn, long totalRetrans, long rttUs,
+public record SsTcpInfo(long bytesAcked, long bytesReceived, long bytesRetrans, long segsOut, long segsIn, long totalRetrans, long rttUs,
         String line) {
     private static final Pattern RTT = Pattern.compile("\\brtt:([0-9.]+)/");
     private static final Pattern RETRANS = Pattern.compile("\\bretrans:\\d+/(\\d+)");
 
     /** The socket {@code local} → {@code peer} (addr:port each), read now; fails if ss does not list it. */
-    static SsTcpInfo of(String local, String peer) throws IOException, InterruptedException {
+    public static SsTcpInfo of(String local, String peer) throws IOException, InterruptedException {
         Process ss = new ProcessBuilder("ss", "-tinH", "state", "established", "src", local, "dst", peer).redirectErrorStream(true).start();
         String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!ss.waitFor(10, TimeUnit.SECONDS) || ss.exitValue() != 0) {
