@@ -106,6 +106,18 @@ struct inet_sock {
 	__be16 inet_sport;
 };
 
+/* The counters of a full TCP socket (struct ct_counters). Names only: CO-RE finds them wherever this
+ * kernel's tcp_sock keeps them (6.8 regrouped them by cache line). */
+struct tcp_sock {
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	__u64 bytes_retrans;
+	__u32 segs_out;
+	__u32 segs_in;
+	__u32 total_retrans;
+	__u32 srtt_us;
+};
+
 /* classic tracepoint sock:inet_sock_set_state */
 struct trace_entry {
 	unsigned short type;

@@ -8,6 +8,7 @@
 #include "sockiter.h"
 
 struct ct_event ct_event_btf;
+struct ct_counters ct_counters_btf;
 struct ct_config ct_config_btf;
 struct ct_listener_key ct_listener_key_btf;
 struct ct_owner ct_owner_btf;

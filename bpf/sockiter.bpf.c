@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* iter/task_file: one host-wide pass over every task's open files; for each TCP socket writes a
- * sockiter_rec (cookie, inode, netns, owner tgid/comm, uid, state, tuple) to the iterator's seq
+ * sockiter_rec (cookie, inode, netns, owner tgid/comm, uid, state, tuple, counters) to the iterator's seq
  * file. No namespace entry, no /proc text. Sockets no process holds are not seen (sock_diag has them).
  * iter/task (nsiter): every process's network namespace, in place of ~500 readlinks of /proc/PID/ns/net.
  *
@@ -11,9 +11,25 @@
  *    nothing generated it yet. User space generates those (SO_COOKIE) and reads the pass again. */
 #include "conntrail_kernel.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "sockiter.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* What the socket did so far (the tracer reads the same at CLOSE). The iterated `sock->sk` may be untrusted
+ * (6.18), which refuses bpf_skc_to_tcp_sock and plain loads past struct sock: one probe read per field. The
+ * socket of a file is always a full one. */
+static __always_inline void read_counters(struct ct_counters *c, struct sock *sk)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	c->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	c->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	c->bytes_retrans = BPF_CORE_READ(tp, bytes_retrans);
+	c->segs_out = BPF_CORE_READ(tp, segs_out);
+	c->segs_in = BPF_CORE_READ(tp, segs_in);
+	c->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+}
 
 static __always_inline int write_socket(struct bpf_iter__task_file *ctx, bool helper_cookie)
 {
@@ -56,6 +72,7 @@ static __always_inline int write_socket(struct bpf_iter__task_file *ctx, bool he
 	r.rport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	r.state = sk->__sk_common.skc_state;
 	__builtin_memcpy(r.comm, task->comm, 16);
+	read_counters(&r.counters, sk);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

@@ -4,8 +4,11 @@
 #ifndef CONNTRAIL_SOCKITER_H
 #define CONNTRAIL_SOCKITER_H
 
-/* One TCP socket held by one process: 88 bytes, little-endian, read by
- * dev.conntrail.producer.snapshot.SockIterSource. Addresses in network order; ports host order. */
+#include "tracer.h"
+
+/* One TCP socket held by one process: 128 bytes, little-endian, read by
+ * dev.conntrail.producer.snapshot.SockIterSource. Addresses in network order; ports host order.
+ * counters: struct ct_counters of tracer.h (what the socket did so far). */
 struct sockiter_rec {
 	__u64 cookie;
 	__u64 inode;
@@ -21,6 +24,7 @@ struct sockiter_rec {
 	__u8 laddr[16];
 	__u8 raddr[16];
 	char comm[16];
+	struct ct_counters counters;
 };
 
 /* One process (thread-group leader) and its network namespace: 8 bytes, little-endian, read by

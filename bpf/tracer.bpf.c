@@ -261,6 +261,40 @@ static __always_inline void read_addrs(struct sock *sk, __u16 family, __u8 *ladd
 	}
 }
 
+/*
+ * CLOSE: what the socket did (struct ct_counters), read once, when it is over. tp_btf: the socket
+ * pointer is trusted, so bpf_skc_to_tcp_sock (one helper call) gives a tcp_sock pointer whose fields
+ * are plain loads; a plain load through the struct sock pointer may not go past struct sock, where
+ * these fields live. Classic tracepoint: the address only, so one bpf_probe_read_kernel per field.
+ * Returns CT_HAS_COUNTERS, or 0 (not a full TCP socket: the counters stay zero).
+ */
+static __always_inline __u8 read_counters(struct ct_counters *c, struct sock *sk, bool direct)
+{
+	__builtin_memset(c, 0, sizeof(*c));
+	if (direct) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		c->bytes_acked = tp->bytes_acked;
+		c->bytes_received = tp->bytes_received;
+		c->bytes_retrans = tp->bytes_retrans;
+		c->segs_out = tp->segs_out;
+		c->segs_in = tp->segs_in;
+		c->total_retrans = tp->total_retrans;
+		c->srtt_us = tp->srtt_us >> 3;
+		return CT_HAS_COUNTERS;
+	}
+	struct tcp_sock *tp = (struct tcp_sock *)sk; /* inet_sock_set_state fires for TCP full sockets only */
+	c->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	c->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	c->bytes_retrans = BPF_CORE_READ(tp, bytes_retrans);
+	c->segs_out = BPF_CORE_READ(tp, segs_out);
+	c->segs_in = BPF_CORE_READ(tp, segs_in);
+	c->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	return CT_HAS_COUNTERS;
+}
+
 /* Every field except the owner's (the caller sets or clears those). Writes all of them: the
  * record may be ring-buffer memory, which is not zeroed. */
 static __always_inline void fill_event(struct ct_event *e, struct sock *sk, __u16 family, __u8 type, __u64 cookie,
@@ -277,6 +311,10 @@ static __always_inline void fill_event(struct ct_event *e, struct sock *sk, __u1
 	e->lport = local_port(sk, direct);
 	e->rport = bpf_ntohs(SK_FIELD(direct, sk, __sk_common.skc_dport));
 	read_addrs(sk, family, e->laddr, e->raddr, direct);
+	if (type == CT_CLOSE)
+		e->flags |= read_counters(&e->counters, sk, direct);
+	else
+		__builtin_memset(&e->counters, 0, sizeof(e->counters));
 }
 
 static __always_inline long submit_flags(void *ring, struct ct_config *cfg)

@@ -16,7 +16,20 @@ enum ct_event_type {
 enum ct_event_flag {
 	CT_HAS_OWNER = 1,        /* pid/tid/comm/cgroup_id are set */
 	CT_HAS_COOKIE = 2,       /* cookie is the kernel's socket cookie */
+	CT_HAS_COUNTERS = 4,     /* counters are the socket's own (CLOSE of a full TCP socket) */
 };
+
+/* What a socket did, read from its struct tcp_sock (the figures `ss -ti` shows). Shared with the socket
+ * iterator (sockiter.h), which reads the same fields of open sockets. */
+struct ct_counters {
+	__u64 bytes_acked;     /* tcpi_bytes_acked: bytes sent and acknowledged by the peer */
+	__u64 bytes_received;  /* tcpi_bytes_received: bytes received in order */
+	__u64 bytes_retrans;   /* tcpi_bytes_retrans: bytes retransmitted */
+	__u32 segs_out;        /* segments sent, retransmissions and pure ACKs included */
+	__u32 segs_in;         /* segments received */
+	__u32 total_retrans;   /* segments retransmitted over the connection's life */
+	__u32 srtt_us;         /* smoothed RTT in microseconds (the kernel keeps it times 8) */
+};                         /* 40 bytes */
 
 struct ct_event {
 	__u64 ts_ns;       /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
@@ -36,7 +49,8 @@ struct ct_event {
 	__u8 laddr[16];    /* IPv4: first 4 bytes */
 	__u8 raddr[16];
 	char comm[TASK_COMM_LEN];
-};                         /* 104 bytes */
+	struct ct_counters counters; /* CLOSE with CT_HAS_COUNTERS; zero otherwise */
+};                         /* 144 bytes */
 
 /* What a process did to make a socket ours: the owner fields. */
 struct ct_owner {

@@ -78,3 +78,27 @@ CREATE TABLE IF NOT EXISTS connects_per_remote_per_minute WITH (KEY_FORMAT = 'JS
   WHERE event_type = 'CONNECT'
   GROUP BY COALESCE(raddr, '(none)'), COALESCE(rport, 0)
   EMIT CHANGES;
+
+-- What each connection carried, as its socket counted it (TcpCounters: tcp_sock's figures, read by the tracer at
+-- CLOSE): one line per real close (closeReason CLOSED; an inferred close has no final counters). bytes_sent is
+-- what the peer acknowledged; the FIN counts one byte each way, the connecting side's SYN one in its bytes_sent.
+--   SELECT * FROM closed_connection_counters EMIT CHANGES;
+CREATE STREAM IF NOT EXISTS closed_connection_counters AS
+  SELECT id, host, laddr, lport, raddr, rport, pid, comm, direction, closedAt,
+         counters->bytesAcked AS bytes_sent, counters->bytesReceived AS bytes_received,
+         counters->bytesRetrans AS bytes_retransmitted, counters->totalRetrans AS retransmits,
+         counters->srttUs AS srtt_us
+  FROM connection_changes
+  WHERE state = 'CLOSED' AND closeReason = 'CLOSED' AND counters IS NOT NULL
+  EMIT CHANGES;
+
+-- Bytes and retransmits of closed connections per host and process per minute. A closed row published again
+-- (a NAT entry matched after its close) counts again: for exact figures per connection read the stream above.
+--   SELECT * FROM traffic_by_process_per_minute EMIT CHANGES;
+CREATE TABLE IF NOT EXISTS traffic_by_process_per_minute WITH (KEY_FORMAT = 'JSON') AS
+  SELECT host, COALESCE(comm, '(none)') AS process, COUNT(*) AS closed_connections, SUM(bytes_sent) AS bytes_sent,
+         SUM(bytes_received) AS bytes_received, SUM(retransmits) AS retransmits
+  FROM closed_connection_counters
+  WINDOW TUMBLING (SIZE 1 MINUTE)
+  GROUP BY host, COALESCE(comm, '(none)')
+  EMIT CHANGES;

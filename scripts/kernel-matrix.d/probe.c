@@ -476,6 +476,7 @@ struct seen {
 	/* per connection: counts of what matched it */
 	int connect[2], accept[2], close_[2], accept_exact[2];
 	int owner_ok[2], cookie[2];
+	int counters[2]; /* CLOSEs carrying the socket's counters (segments in and out seen) */
 	long records, malformed;
 	long exit_ring_records; /* records in the accept exits' rings (slot >= cpus) */
 };
@@ -519,6 +520,8 @@ static int on_record(void *ctx, void *data, size_t size)
 				s->accept_exact[i]++;
 		} else if (e->type == CT_CLOSE) {
 			s->close_[i]++;
+			if ((e->flags & CT_HAS_COUNTERS) && e->counters.segs_in && e->counters.segs_out)
+				s->counters[i]++;
 		}
 	}
 	return 0;
@@ -609,10 +612,12 @@ static void check_events(struct bpf_object *obj, struct setup *st, long exact_nr
 			w += snprintf(what + w, sizeof(what) - w, "%s%s: ACCEPT with our pid from the exit %s", i ? "; " : "",
 				      fam, s.accept_exact[i] ? "yes" : "no");
 		else
-			w += snprintf(what + w, sizeof(what) - w, "%s%s: CONNECT %d ACCEPT %d CLOSE %d, owner %s, cookie %s",
+			w += snprintf(what + w, sizeof(what) - w,
+				      "%s%s: CONNECT %d ACCEPT %d CLOSE %d, owner %s, cookie %s, counters %s",
 				      i ? "; " : "", fam, s.connect[i], s.accept[i], s.close_[i],
 				      s.owner_ok[i] >= 2 ? "yes" : s.owner_ok[i] ? "partly" : "no",
-				      s.cookie[i] ? "yes" : "no");
+				      s.cookie[i] ? "yes" : "no",
+				      s.counters[i] >= 2 ? "yes" : s.counters[i] ? "partly" : "no");
 		if (w >= sizeof(what))
 			w = sizeof(what) - 1;
 	}

@@ -5,6 +5,8 @@ import static dev.conntrail.cli.TerminalText.cell;
 import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.ConnectionEdge;
 import dev.conntrail.avro.WorkloadEdge;
+import dev.conntrail.avro.TcpCounters;
+import dev.conntrail.cli.CountersText;
 import dev.conntrail.cli.KafkaOptions;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -434,19 +437,24 @@ public final class TableCommand implements Callable<Integer> {
             sb.append(String.format("conntrail table — %s — %d rows (%d open, %d closed)%s, %d changes, %d deletes%s, %s%n",
                     cell(topic), visible.size(), open, visible.size() - open, hidden > 0 ? ", " + hidden + " hidden" : "",
                     changes, deletes, skipped > 0 ? ", " + skipped + " skipped (not rows)" : "", now));
-            sb.append(String.format("%-12s %-16s %-5s %-40s %-40s %-8s %-15s %-12s %-10s %-3s %-7s %s%n", "HOST", "STATE", "DIR",
-                    "LOCAL", "REMOTE", "PID", "COMM", "CONTAINER", "NETNS", "NAT", "AGE", "UPDATED"));
+            sb.append(String.format("%-12s %-16s %-5s %-40s %-40s %-8s %-15s %-12s %-10s %-3s %-7s %6s %6s %4s %6s %s%n", "HOST",
+                    "STATE", "DIR", "LOCAL", "REMOTE", "PID", "COMM", "CONTAINER", "NETNS", "NAT", "AGE", "SENT", "RCVD", "RETR", "RTT",
+                    "UPDATED"));
             visible.stream()
                     .sorted((a, b) -> b.getUpdatedAt().compareTo(a.getUpdatedAt()))
                     .limit(maxRows)
                     .forEach(c -> {
                         boolean closed = "CLOSED".equals(String.valueOf(c.getState()));
                         sb.append(closed && ansi ? DIM : "").append(String.format(
-                                "%-12.40s %-16s %-5s %-40.47s %-40.47s %-8s %-15.64s %-12.12s %-10s %-3s %-7s %s",
+                                "%-12.40s %-16s %-5s %-40.47s %-40.47s %-8s %-15.64s %-12.12s %-10s %-3s %-7s %6s %6s %4s %6s %s",
                                 cell(c.getHost(), "-"), state(c), dir(c), endpoint(c.getLaddr(), c.getLport()),
                                 endpoint(c.getRaddr(), c.getRport()), cell(c.getPid(), "-"), cell(c.getComm(), "-"),
                                 cell(c.getContainer(), "-"), // 12 digits, as docker ps shows an id
                                 cell(c.getNetns(), "-"), c.getNat() == null ? "-" : "yes", age(c, now),
+                                CountersText.bytes(counter(c, TcpCounters::getBytesAcked)),
+                                CountersText.bytes(counter(c, TcpCounters::getBytesReceived)),
+                                cell(counter(c, TcpCounters::getTotalRetrans), "-"),
+                                CountersText.rtt(counter(c, TcpCounters::getSrttUs)),
                                 cell(c.getUpdatedAt(), "-"))).append(closed && ansi ? NORMAL : "").append(System.lineSeparator());
                     });
             if (visible.size() > maxRows) {
@@ -480,6 +488,11 @@ public final class TableCommand implements Callable<Integer> {
                 return String.format("%dh%02dm", s / 3600, (s % 3600) / 60);
             }
             return String.format("%dd%02dh", s / 86400, (s % 86400) / 3600);
+        }
+
+        /** One of the row's counters (SENT: bytes the peer acknowledged), null when the row has none yet. */
+        private static Long counter(Connection c, Function<TcpCounters, Long> which) {
+            return c.getCounters() == null ? null : which.apply(c.getCounters());
         }
 
         private static String dir(Connection c) {

@@ -9,6 +9,7 @@ import dev.conntrail.avro.ConnectionState;
 import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.cli.UsageException;
 import java.time.Duration;
 import java.time.Instant;
@@ -95,6 +96,26 @@ class TableViewTest {
         view.apply("o", open);
         assertThat(view.render(10, "connections")).contains("NETNS", "AGE", "4026531840", "1m30s", "CONTAINER", "4a6c1e0e1b8c ")
                 .doesNotContain("4a6c1e0e1b8c0");
+    }
+
+    @Test
+    void aClosedRowShowsWhatItSentAndReceivedItsRetransmitsAndRtt() {
+        Connection closed = row("h", "curl", 1, 1L, 1000, 80, ConnectionState.CLOSED);
+        closed.setCounters(new TcpCounters(1_000_002L, 2_345L, 0L, 40L, 30L, 3L, 57L));
+        TableCommand.TableView view = new TableCommand.TableView();
+        view.apply("c", closed);
+        view.apply("o", row("h", "nginx", 2, 1L, 1001, 80, ConnectionState.OPEN));
+        String shown = view.render(10, "connections");
+        assertThat(shown.lines().filter(l -> l.startsWith("HOST"))).singleElement()
+                .satisfies(l -> assertThat(l).containsSubsequence("AGE", "SENT", "RCVD", "RETR", "RTT", "UPDATED"));
+        assertThat(shown.lines().filter(l -> l.contains("curl"))).singleElement()
+                .satisfies(l -> assertThat(l).containsSubsequence(" 1.0M ", " 2.3k ", " 3 ", " 57us "));
+        assertThat(shown.lines().filter(l -> l.contains("nginx"))).singleElement()
+                .satisfies(l -> {
+                    List<String> cells = List.of(l.trim().split("\\s+"));
+                    assertThat(cells.subList(cells.size() - 5, cells.size() - 1)).as("SENT RCVD RETR RTT: none read yet")
+                            .containsExactly("-", "-", "-", "-");
+                });
     }
 
     private static Connection row(String host, String comm, int pid, long netns, int lport, int rport, ConnectionState state) {

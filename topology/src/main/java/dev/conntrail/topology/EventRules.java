@@ -105,6 +105,7 @@ final class EventRules {
         Connection before = s.row;
         Connection after = copyOf(before);
         fillUnknowns(after, e, e.getDirection());
+        takeCounters(after, e);
         s.confirmedBy = e.getSnapshotId();
         s.epoch = e.getAgentEpoch();
         s.seq = e.getSeq();
@@ -122,12 +123,14 @@ final class EventRules {
         }
         if (s.isOpen()) {
             fillUnknowns(s.row, e, null);
+            takeCounters(s.row, e);
             s.row.setSource(e.getSource());
             changes.close(rk, s, CloseReason.CLOSED, at, ts, now);
         } else if (s.row.getCloseReason() != CloseReason.CLOSED) {
-            // the real close of a row closed by inference: its time is better; its tombstone stays due
+            // the real close of a row closed by inference: its time and counters are better; its tombstone stays due
             s.row.setCloseReason(CloseReason.CLOSED);
             s.row.setClosedAt(at);
+            takeCounters(s.row, e);
             s.row.setUpdatedAt(Instant.ofEpochMilli(now));
             changes.store(rk, s, ts);
         }
@@ -196,14 +199,19 @@ final class EventRules {
     private static Connection newRow(TcpEvent e, Direction direction, Instant openedAt, long now) {
         return new Connection(e.getHost(), e.getNetns(), e.getFamily(), e.getLaddr(), e.getLport(), e.getRaddr(), e.getRport(), e.getCookie(),
                 direction, e.getPid(), e.getComm(), e.getUid(), e.getCgroupId(), ConnectionState.OPEN, null, openedAt, null,
-                Instant.ofEpochMilli(now), e.getSource(), null, e.getContainer());
+                Instant.ofEpochMilli(now), e.getSource(), null, e.getContainer(), e.getCounters());
     }
 
     /** A shallow copy to change and compare with the original (its fields are immutable values; NatInfo is replaced, never changed). */
     private static Connection copyOf(Connection c) {
         return new Connection(c.getHost(), c.getNetns(), c.getFamily(), c.getLaddr(), c.getLport(), c.getRaddr(), c.getRport(), c.getCookie(),
                 c.getDirection(), c.getPid(), c.getComm(), c.getUid(), c.getCgroupId(), c.getState(), c.getCloseReason(), c.getOpenedAt(),
-                c.getClosedAt(), c.getUpdatedAt(), c.getSource(), c.getNat(), c.getContainer());
+                c.getClosedAt(), c.getUpdatedAt(), c.getSource(), c.getNat(), c.getContainer(), c.getCounters());
+    }
+
+    /** Counters only grow: a record's are the newest the row can get (a CLOSE's are final); a record without keeps the row's. */
+    private static void takeCounters(Connection row, TcpEvent e) {
+        if (e.getCounters() != null) row.setCounters(e.getCounters());
     }
 
     /** Facts a later record may add but never overwrite: CLOSE carries no pid, a SNAPSHOT may name the owner. */

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.conntrail.avro.CloseReason;
 import dev.conntrail.avro.ConnectionState;
 import dev.conntrail.avro.EventType;
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.topology.errors.InputRejectedException;
 import java.time.Duration;
@@ -32,6 +33,37 @@ class EventRulesTest {
         assertThat(task.counts.openRows()).isZero();
         assertThat(task.counts.closedRows()).isEqualTo(1);
         assertThat(task.metrics.closedRows.get()).isEqualTo(1);
+    }
+
+    @Test
+    void theClosedRowCarriesTheCloseEventsCounters() {
+        TcpCounters counters = new TcpCounters(1_000_002L, 2L, 0L, 40L, 30L, 0L, 57L);
+        task.send(task.event(EventType.CONNECT, "host-a", 40000, T0));
+        task.published();
+
+        TcpEvent close = task.event(EventType.CLOSE, "host-a", 40000, T0.plusMillis(5));
+        close.setCounters(counters);
+        task.send(close);
+
+        assertThat(task.published()).singleElement().satisfies(r -> assertThat(r.value().getCounters()).isEqualTo(counters));
+    }
+
+    @Test
+    void aCloseWithoutCountersKeepsTheRowsLastOnes() {
+        TcpCounters refreshed = new TcpCounters(500L, 2L, 0L, 10L, 8L, 0L, 60L);
+        TcpEvent snapshot = task.event(EventType.SNAPSHOT, "host-a", 40000, T0);
+        snapshot.setSnapshotId("s1");
+        snapshot.setDirection(dev.conntrail.avro.Direction.OUTGOING);
+        snapshot.setCounters(refreshed);
+        task.send(snapshot);
+        assertThat(task.published()).singleElement().satisfies(r -> assertThat(r.value().getCounters()).isEqualTo(refreshed));
+
+        task.send(task.event(EventType.CLOSE, "host-a", 40000, T0.plusMillis(5))); // e.g. the classic tracepoint on an old kernel
+
+        assertThat(task.published()).singleElement().satisfies(r -> {
+            assertThat(r.value().getState()).isEqualTo(ConnectionState.CLOSED);
+            assertThat(r.value().getCounters()).isEqualTo(refreshed);
+        });
     }
 
     @Test

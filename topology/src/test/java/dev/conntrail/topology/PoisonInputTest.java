@@ -171,7 +171,9 @@ class PoisonInputTest {
         Connection row = new Connection(host, Long.MIN_VALUE, dev.conntrail.avro.Family.IPV6, v6, Integer.MIN_VALUE, v6, Integer.MIN_VALUE,
                 Long.MIN_VALUE, dev.conntrail.avro.Direction.OUTGOING, Integer.MIN_VALUE, "\uD83D\uDE00".repeat(RecordBounds.COMM_MAX_BYTES / 4),
                 Long.MIN_VALUE, Long.MIN_VALUE, ConnectionState.CLOSED, CloseReason.NOT_IN_SNAPSHOT, far, far, far,
-                dev.conntrail.avro.Source.SNAPSHOT, nat, "\uD83D\uDE00".repeat(RecordBounds.CONTAINER_MAX_BYTES / 4));
+                dev.conntrail.avro.Source.SNAPSHOT, nat, "\uD83D\uDE00".repeat(RecordBounds.CONTAINER_MAX_BYTES / 4),
+                new dev.conntrail.avro.TcpCounters(Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE,
+                        Long.MIN_VALUE, Long.MIN_VALUE));
         assertThat(RecordBounds.violation(row)).isNull();
         String id = Keys.connectionId(host, Long.MIN_VALUE, v6, 65535, v6, 65535, Long.MIN_VALUE);
         assertThat(RecordBounds.keyViolation(id)).isNull();

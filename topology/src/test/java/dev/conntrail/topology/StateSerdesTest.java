@@ -9,6 +9,7 @@ import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.topology.state.RowState;
 import dev.conntrail.topology.state.StateSerdes;
 import java.time.Instant;
@@ -31,6 +32,7 @@ class StateSerdesTest {
                 .setSource(Source.PROC_POLL).setNat(NatInfo.newBuilder().setNetns(null).setOrigSrc("a").setOrigSport(1).setOrigDst("b")
                         .setOrigDport(2).setReplySrc("c").setReplySport(3).setReplyDst("d").setReplyDport(4).build())
                 .setContainer("4a6c1e0e1b8c")
+                .setCounters(new TcpCounters(1_000_002L, 5_000_000_000L, 0L, 700L, 350L, 0L, 42L))
                 .build();
         RowState s = new RowState(c);
         s.confirmedBy = "snap";
@@ -49,7 +51,7 @@ class StateSerdesTest {
         Connection c = Connection.newBuilder().setHost("h").setNetns(null).setFamily(null).setLaddr(null).setLport(null).setRaddr(null)
                 .setRport(null).setCookie(null).setDirection(null).setPid(null).setComm(null).setUid(null).setCgroupId(null)
                 .setState(ConnectionState.OPEN).setCloseReason(null).setOpenedAt(null).setClosedAt(null)
-                .setUpdatedAt(Instant.ofEpochMilli(3)).setSource(null).setNat(null).setContainer(null).build();
+                .setUpdatedAt(Instant.ofEpochMilli(3)).setSource(null).setNat(null).setContainer(null).setCounters(null).build();
         assertThat(roundTrip(new RowState(c)).row).isEqualTo(c);
     }
 

@@ -65,8 +65,8 @@ class KsqlScriptTest {
     @Test
     void theScriptMakesWhatUsersWereToldOf() {
         assertThat(statements).extracting(KsqlStatement::name).contains("CONNECTIONS", "TCP_EVENTS", "OPEN_BY_PROCESS", "OPEN_BY_CONTAINER",
-                "NAT_CONNECTIONS", "SHORT_LIVED_CONNECTIONS", "CONNECTS_PER_REMOTE_PER_MINUTE", "SERVICE_GRAPH", "CONNECTION_EDGES",
-                "OPEN_EDGES_BY_SERVER");
+                "NAT_CONNECTIONS", "SHORT_LIVED_CONNECTIONS", "CONNECTS_PER_REMOTE_PER_MINUTE", "CLOSED_CONNECTION_COUNTERS",
+                "TRAFFIC_BY_PROCESS_PER_MINUTE", "SERVICE_GRAPH", "CONNECTION_EDGES", "OPEN_EDGES_BY_SERVER");
     }
 
     @Test

@@ -22,6 +22,8 @@ public final class AgentMetrics {
     private final Counter resyncs;
     private final Counter natKeysReadFailures;
     private final Counter publishStalls;
+    private final Counter countersRefreshed;
+    final AtomicLong countersRefreshMillis = new AtomicLong();
     private final Map<LossCause, Counter> lost = new EnumMap<>(LossCause.class);
     final AtomicLong snapshotSockets = new AtomicLong();
     final AtomicLong snapshotMillis = new AtomicLong();
@@ -40,6 +42,11 @@ public final class AgentMetrics {
                 .description("failed reads of this host's NAT keys back from conntrack-nat at start (retried)").register(registry);
         publishStalls = Counter.builder("conntrail_producer_publish_stalls")
                 .description("publish stalls longer than the window (a record acknowledged, or a heartbeat sent, more than W late), each answered by a resync").register(registry);
+        countersRefreshed = Counter.builder("conntrail_producer_counters_refreshed")
+                .description("SNAPSHOT records sent by the once-a-window refresh of open sockets' counters (changed ones only)")
+                .register(registry);
+        Gauge.builder("conntrail_producer_counters_refresh_seconds", countersRefreshMillis, m -> m.get() / 1000.0)
+                .description("how long the last counters refresh pass took").register(registry);
         for (LossCause c : LossCause.values()) {
             lost.put(c, Counter.builder("conntrail_producer_lost").tag("cause", c.label)
                     .description("events or records that could not be delivered").register(registry));
@@ -69,6 +76,15 @@ public final class AgentMetrics {
 
     void resync() {
         resyncs.increment();
+    }
+
+    void countersRefreshed(int records, long millis) {
+        countersRefreshed.increment(records);
+        countersRefreshMillis.set(millis);
+    }
+
+    public double countersRefreshed() {
+        return countersRefreshed.count();
     }
 
     void natKeysReadFailed() {

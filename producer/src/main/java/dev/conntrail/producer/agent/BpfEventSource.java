@@ -77,6 +77,12 @@ final class BpfEventSource implements EventSource {
         return Source.EBPF;
     }
 
+    /** The socket iterator reads counters; sock_diag (its fallback, or the chosen method) does not. */
+    @Override
+    public boolean readsCounters() {
+        return snapshotter.method() == SocketSnapshotter.Method.BPF_ITER;
+    }
+
     @Override
     public Taken snapshot(String snapshotId) {
         long t0 = System.nanoTime();

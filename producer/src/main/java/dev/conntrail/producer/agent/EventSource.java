@@ -18,6 +18,11 @@ interface EventSource extends AutoCloseable {
 
     Source heartbeatSource();
 
+    /** Whether its SNAPSHOT records carry the sockets' counters (the BPF socket iterator's do): worth a refresh pass. */
+    default boolean readsCounters() {
+        return false;
+    }
+
     /** A snapshot now, as SNAPSHOT records (seq 0); the tracer's listener map is seeded from it. */
     Taken snapshot(String snapshotId);
 

@@ -35,12 +35,15 @@ import org.slf4j.LoggerFactory;
  * <li>NAT: conntrack subscribe, dump, publish;</li>
  * <li>the agent thread releases held events in order, then publishes as they come, a HEARTBEAT every
  * interval, and a resync (steps 3 and 4 again) after any loss or publish stall longer than a window
- * ({@link PublishStalls}), at most once per window.</li>
+ * ({@link PublishStalls}), at most once per window; once a window, the counters of open sockets that changed
+ * ({@link CountersRefresh}), when the source reads counters.</li>
  * </ol>
  */
 public final class ProducerAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerAgent.class);
     private static final long LOSS_CHECK_NANOS = 500_000_000L;
+    /** A counters refresh pass waits at least this many times its last pass's duration: at most 5 % of a core. */
+    private static final long REFRESH_COST_RATIO = 20;
 
     private final AgentOptions options;
     private final long agentEpoch;
@@ -57,6 +60,9 @@ public final class ProducerAgent implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean snapshotting;
     private long snapshots;
+    private long refreshes;
+    private long lastPassMillis;
+    private final CountersRefresh counters = new CountersRefresh();
     private long sourceLostSeen;
 
     private ProducerAgent(AgentOptions options, BooleanSupplier cancelled) {
@@ -172,6 +178,8 @@ public final class ProducerAgent implements AutoCloseable {
                 publisher.publish(r);
             }
             publisher.publish(marker(EventType.SNAPSHOT_END, source.snapshotSource(), id));
+            counters.published(taken.records());
+            lastPassMillis = taken.millis();
             loss.lost(LossCause.SNAPSHOT_INCOMPLETE, taken.namespacesIncomplete(),
                     "snapshot " + id + " could not read " + taken.namespacesIncomplete() + " network namespaces whole");
             return taken;
@@ -195,6 +203,8 @@ public final class ProducerAgent implements AutoCloseable {
         long heartbeatNanos = options.heartbeatInterval().toNanos();
         long nextHeartbeat = System.nanoTime() + heartbeatNanos;
         long nextLossCheck = System.nanoTime();
+        long windowNanos = options.window().toNanos();
+        long nextRefresh = System.nanoTime() + refreshGap(windowNanos);
         try {
             while (running) {
                 long now = System.nanoTime();
@@ -223,6 +233,10 @@ public final class ProducerAgent implements AutoCloseable {
                 if (loss.takeResync(now)) {
                     resync();
                     nextHeartbeat = System.nanoTime(); // the time the resync took is not a stall: a heartbeat now
+                    nextRefresh = nextHeartbeat + refreshGap(windowNanos); // the resync's snapshot refreshed every socket
+                } else if (now - nextRefresh >= 0 && source.readsCounters()) {
+                    refreshCounters();
+                    nextRefresh = System.nanoTime() + refreshGap(windowNanos);
                 }
             }
         } catch (InterruptedException ie) {
@@ -258,6 +272,38 @@ public final class ProducerAgent implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("resync failed ({}); retrying after the window", e.toString());
             loss.requestResync();
+        }
+    }
+
+    /**
+     * Time to the next counters refresh: a window, or longer where a pass is slow (a pass walks every socket of the
+     * host): at least REFRESH_COST_RATIO times the last pass's or snapshot's duration, so it costs at most 1/ratio of
+     * the agent thread.
+     */
+    private long refreshGap(long windowNanos) {
+        return Math.max(windowNanos, REFRESH_COST_RATIO * lastPassMillis * 1_000_000L);
+    }
+
+    /**
+     * Counters of open sockets (docs/design.md, "Counters of open sockets"): a snapshot pass whose SNAPSHOT records
+     * go out, without a SNAPSHOT_END, for the sockets whose counters changed. On this thread, like the snapshots, so
+     * its records never fall between a snapshot's records and its end; events read before it go out first.
+     */
+    private void refreshCounters() {
+        TcpEvent older;
+        for (int n = queue.size(); n > 0 && (older = queue.poll()) != null; n--) {
+            publisher.publish(older);
+        }
+        try {
+            EventSource.Taken pass = source.snapshot(agentEpoch + "-counters-" + (++refreshes));
+            List<TcpEvent> changed = counters.changed(pass.records());
+            for (TcpEvent r : changed) {
+                publisher.publish(r);
+            }
+            metrics.countersRefreshed(changed.size(), pass.millis());
+            lastPassMillis = pass.millis();
+        } catch (RuntimeException e) {
+            LOG.warn("counters refresh failed ({}); next try after the window", e.toString());
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.conntrail.producer.cli;
 
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.cli.CountersText;
 import dev.conntrail.cli.HostIds;
 import dev.conntrail.cli.OutputFormat;
 import dev.conntrail.cli.RunOptions;
@@ -104,8 +106,8 @@ public final class TraceCommand implements Callable<Integer> {
         Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
         boolean json = run.format == OutputFormat.json;
         if (!json && !discard) {
-            out.write(String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %s%n", "TIME", "TYPE", "PID", "TID", "COMM",
-                    "UID", "NETNS", "LOCAL", "REMOTE", "COOKIE", "CONTAINER"));
+            out.write(String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %6s %6s %4s %6s %s%n", "TIME", "TYPE", "PID",
+                    "TID", "COMM", "UID", "NETNS", "LOCAL", "REMOTE", "COOKIE", "SENT", "RCVD", "RETR", "RTT", "CONTAINER"));
             out.flush();
         }
         CountDownLatch stop = new CountDownLatch(1);
@@ -191,9 +193,12 @@ public final class TraceCommand implements Callable<Integer> {
 
     /** One table line; the process name is anyone's choice, so every text goes through {@link TerminalText#cell}. */
     static String table(TcpEvent e) {
-        return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %s", TIME.format(e.getTimestamp()), e.getType(),
-                orDash(e.getPid()), orDash(e.getTid()), orDash(e.getComm()), orDash(e.getUid()), orDash(e.getNetns()),
+        TcpCounters k = e.getCounters(); // CLOSE only
+        return String.format("%-15s %-7s %7s %7s %-15s %6s %10s %-40s %-40s %-20s %6s %6s %4s %6s %s", TIME.format(e.getTimestamp()),
+                e.getType(), orDash(e.getPid()), orDash(e.getTid()), orDash(e.getComm()), orDash(e.getUid()), orDash(e.getNetns()),
                 endpoint(e.getLaddr(), e.getLport()), endpoint(e.getRaddr(), e.getRport()), orDash(e.getCookie()),
+                CountersText.bytes(k == null ? null : k.getBytesAcked()), CountersText.bytes(k == null ? null : k.getBytesReceived()),
+                orDash(k == null ? null : k.getTotalRetrans()), CountersText.rtt(k == null ? null : k.getSrttUs()),
                 orDash(ContainerIds.shortForm(e.getContainer())));
     }
 

@@ -59,7 +59,7 @@ public final class ProcNetTcpParser {
         long uid = c.decimal();
         c.field(); // timeout
         long inode = c.decimal();
-        return new RawSocket(netns, ipv6, laddr, lport, raddr, rport, state, uid, inode, null);
+        return new RawSocket(netns, ipv6, laddr, lport, raddr, rport, state, uid, inode, null, null);
     }
 
     private static byte[] address(Cursor c, int at, int hexDigits) throws ProcParseException {

@@ -60,6 +60,8 @@ public final class SnapshotEvents {
                 .setSource(source)
                 .setSnapshotId(snapshotId)
                 .setContainer(e.container())
+
+                .setCounters(close ? null : e.counters()) // a polled CLOSE's would be the last poll's, not final
                 .build();
     }
 }

@@ -54,6 +54,6 @@ public final class SockDiagParser {
         long c1 = b.getInt(base + 48) & 0xffffffffL;
         long uid = b.getInt(base + 64) & 0xffffffffL;
         long inode = b.getInt(base + 68) & 0xffffffffL;
-        return new RawSocket(netns, v6, src, sport, dst, dport, state, uid, inode, c0 | (c1 << 32));
+        return new RawSocket(netns, v6, src, sport, dst, dport, state, uid, inode, c0 | (c1 << 32), null);
     }
 }

@@ -2,6 +2,7 @@ package dev.conntrail.producer.snapshot;
 
 import dev.conntrail.producer.bpf.layout.NsiterRecLayout;
 import dev.conntrail.producer.bpf.layout.SockiterObject;
+import dev.conntrail.producer.bpf.decode.CountersDecoder;
 import dev.conntrail.producer.bpf.layout.SockiterRecLayout;
 import dev.conntrail.producer.bpf.libbpf.BpfLink;
 import dev.conntrail.producer.bpf.libbpf.BpfObject;
@@ -291,7 +292,8 @@ public final class SockIterSource implements AutoCloseable {
                 lastNetns = netns;
             }
             nsList.add(new RawSocket(netns, v6, l, port(bb, off + SockiterRecLayout.LPORT), r,
-                    port(bb, off + SockiterRecLayout.RPORT), state, uid(bb, off), inode, cookie));
+                    port(bb, off + SockiterRecLayout.RPORT), state, uid(bb, off), inode, cookie,
+                    state == TcpStates.LISTEN ? null : CountersDecoder.decode(bb, off + SockiterRecLayout.COUNTERS)));
         }
         return new Pass(byNs, owners.build(), n, seen, netnsWithoutCookies, withoutCookie, 0);
     }

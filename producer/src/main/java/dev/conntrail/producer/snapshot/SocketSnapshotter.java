@@ -1,5 +1,8 @@
 package dev.conntrail.producer.snapshot;
 
+import dev.conntrail.avro.TcpCounters;
+import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
+
 import dev.conntrail.avro.Direction;
 import dev.conntrail.producer.container.CgroupMembership;
 import dev.conntrail.producer.container.PidCgroups;
@@ -11,6 +14,7 @@ import dev.conntrail.producer.proc.FdWalker;
 import dev.conntrail.producer.proc.ProcNetTcpSource;
 import dev.conntrail.producer.proc.SocketOwners;
 import dev.conntrail.schemas.AddressTextCache;
+import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
 import it.unimi.dsi.fastutil.longs.LongSet;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -210,6 +214,9 @@ public final class SocketSnapshotter implements AutoCloseable {
                 nsOfPid.put(pid, ns.inode());
             }
         }
+        if (heldByNetns != null) {
+            addHeldCounters(raw, heldByNetns);
+        }
         long t4 = System.nanoTime();
         cgroups.newPass();
         Snapshot s = assemble(raw, owners, nsOfPid, cgroups::of, startMicros);
@@ -288,6 +295,29 @@ public final class SocketSnapshotter implements AutoCloseable {
         return unheld.size() == missing ? unheld : null;
     }
 
+    /**
+     * Sockets read by sock_diag (which reads no counters) take the counters the iterator read for the same socket: a
+     * namespace goes to sock_diag whole (a time-wait socket, an unheld one), but its held sockets were in the pass.
+     */
+    static void addHeldCounters(List<RawSocket> raw, Map<Long, List<RawSocket>> heldByNetns) {
+        Long2ObjectOpenHashMap<TcpCounters> byCookie = new Long2ObjectOpenHashMap<>();
+        for (List<RawSocket> held : heldByNetns.values()) {
+            for (RawSocket r : held) {
+                if (r.counters() != null && r.cookie() != null) {
+                    byCookie.put(r.cookie().longValue(), r.counters());
+                }
+            }
+        }
+        if (byCookie.isEmpty()) {
+            return;
+        }
+        raw.replaceAll(r -> {
+            TcpCounters c = r.counters() != null || r.cookie() == null ? null : byCookie.get(r.cookie().longValue());
+            return c == null ? r : new RawSocket(r.netns(), r.ipv6(), r.laddr(), r.lport(), r.raddr(), r.rport(), r.state(), r.uid(),
+                    r.inode(), r.cookie(), c);
+        });
+    }
+
     /** Joins raw sockets with their owners (and their cgroups) and sets directions. Package-private for tests. */
     static Snapshot assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid,
                              IntFunction<CgroupMembership> cgroupOf, long startMicros) {
@@ -336,7 +366,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), texts.format(r.raddr()), r.rport(),
                     r.state(), r.uid(), r.inode(), r.cookie(), dir,
                     owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), count,
-                    cgroup.cgroupId(), cgroup.container()));
+                    cgroup.cgroupId(), cgroup.container(), r.counters()));
         }
         return new Snapshot(List.copyOf(sockets), List.copyOf(listeners), false, startMicros, null);
     }

@@ -24,6 +24,7 @@ import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -220,6 +221,41 @@ class ProducerAgentKernelTest {
     }
 
     @Test
+    void onceAWindowTheCountersOfOpenSocketsThatMovedGoOutAgain() throws Exception {
+        int bytes = 100_000;
+        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Socket busy = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket busyAccepted = server.accept();
+             Socket idle = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket idleAccepted = server.accept();
+             ProducerAgent agent = ProducerAgent.start(options().withConntrack(null)
+                     .withIntervals(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofMillis(200)));
+             TopicReader eventsIn = new TopicReader(broker.clientConfig(), registry, events)) {
+            int port = server.getLocalPort();
+            List<TcpEvent> seen = new ArrayList<>();
+            TcpEvent start = awaitEvent(eventsIn, seen, e -> e.getType() == EventType.SNAPSHOT_END);
+            assertThat(seen).filteredOn(e -> e.getType() == EventType.SNAPSHOT && isTuple(e, idle.getLocalPort(), port))
+                    .as("the start-up snapshot already carries the counters (the connecting side's SYN)").singleElement()
+                    .satisfies(e -> assertThat(e.getCounters()).isNotNull().satisfies(c -> assertThat(c.getBytesAcked()).isEqualTo(1)));
+            busy.getOutputStream().write(new byte[bytes]);
+            assertThat(busyAccepted.getInputStream().readNBytes(bytes)).hasSize(bytes);
+
+            Predicate<TcpEvent> refresh = e -> e.getType() == EventType.SNAPSHOT && !start.getSnapshotId().equals(e.getSnapshotId());
+            awaitEvent(eventsIn, seen, e -> refresh.test(e) && isTuple(e, busy.getLocalPort(), port)
+                    && e.getCounters().getBytesAcked() == bytes + 1L);
+            awaitEvent(eventsIn, seen, e -> refresh.test(e) && isTuple(e, port, busy.getLocalPort())
+                    && e.getCounters().getBytesReceived() == bytes);
+            assertThat(seen).as("idle sockets are not sent again").noneMatch(e -> refresh.test(e)
+                    && (isTuple(e, idle.getLocalPort(), port) || isTuple(e, port, idle.getLocalPort())));
+            assertThat(seen).as("a refresh is no snapshot: no SNAPSHOT_END, no resync")
+                    .filteredOn(e -> e.getType() == EventType.SNAPSHOT_END).extracting(TcpEvent::getSnapshotId)
+                    .containsOnly(start.getSnapshotId());
+            assertThat(agent.metrics().resyncs()).isZero();
+            assertThat(agent.metrics().countersRefreshed()).isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
     void natKeysAnEarlierRunLeftAreTombstonedByTheFirstDump() throws Exception {
         // an "earlier run" published an entry (addresses of a namespace that does not exist) and stopped
         Map<String, Object> props = new HashMap<>(broker.clientConfig());
@@ -274,6 +310,21 @@ class ProducerAgentKernelTest {
 
     private static boolean loopback(String addr) {
         return "127.0.0.1".equals(addr) || "::ffff:127.0.0.1".equals(addr);
+    }
+
+    /** Like {@link #awaitEvent(TopicReader, Predicate)}, keeping every record read in {@code seen}. */
+    private static TcpEvent awaitEvent(TopicReader in, List<TcpEvent> seen, Predicate<TcpEvent> wanted) {
+        return await().atMost(Duration.ofSeconds(10)).until(() -> {
+            TcpEvent found = null;
+            for (var r : in.poll()) {
+                TcpEvent e = (TcpEvent) r.value();
+                seen.add(e);
+                if (found == null && wanted.test(e)) {
+                    found = e;
+                }
+            }
+            return found;
+        }, java.util.Objects::nonNull);
     }
 
     private static TcpEvent awaitEvent(TopicReader in, Predicate<TcpEvent> wanted) {

@@ -7,6 +7,7 @@ import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.topology.state.RowState;
 import java.time.Instant;
 
@@ -17,7 +18,7 @@ import java.time.Instant;
  * objects (a {@code Connection} with its boxed numbers, {@code Instant}s and its own copies of the
  * host, address and command strings) a row was ~22 objects and ~0.9 KB, and the garbage collector's
  * CPU was the largest difference between the topology and a pass-through (BENCHMARKS.md,
- * "Topology"). Here a row is one object of ~180 bytes plus its key. {@link #expand} makes the Avro
+ * "Topology"). Here a row is one object of ~180 bytes plus its key (and its counters, once read). {@link #expand} makes the Avro
  * form again for the few records that touch the row.
  *
  * <p>It also links the rows of one host into a list ({@link HeapRowTable#ofHost}), so the per-host
@@ -43,6 +44,7 @@ final class CompactRow {
     private CloseReason closeReason;
     private Source source;
     private NatInfo nat;
+    private TcpCounters counters;
     private long netns;
     private long cookie;
     private long uid;
@@ -81,6 +83,7 @@ final class CompactRow {
         closeReason = c.getCloseReason();
         source = c.getSource();
         nat = c.getNat();
+        counters = c.getCounters();
         updatedAt = millisOf(c.getUpdatedAt());
         int p = 0;
         if (c.getNetns() != null) { netns = c.getNetns(); p |= NETNS; }
@@ -113,7 +116,8 @@ final class CompactRow {
                 (p & RPORT) != 0 ? rport : null, (p & COOKIE) != 0 ? cookie : null, direction, (p & PID) != 0 ? pid : null, comm,
                 (p & UID) != 0 ? uid : null, (p & CGROUP) != 0 ? cgroupId : null, state, closeReason,
                 (p & OPENED) != 0 ? Instant.ofEpochMilli(openedAt) : null, (p & CLOSED) != 0 ? Instant.ofEpochMilli(closedAt) : null,
-                Instant.ofEpochMilli(updatedAt), source, nat == null ? null : NatInfo.newBuilder(nat).build(), container);
+                Instant.ofEpochMilli(updatedAt), source, nat == null ? null : NatInfo.newBuilder(nat).build(), container,
+                counters == null ? null : TcpCounters.newBuilder(counters).build());
         RowState s = new RowState(c);
         s.confirmedBy = confirmedBy;
         s.epoch = epoch;

@@ -7,15 +7,16 @@ import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpCounters;
 import java.time.Instant;
 
 /**
  * A {@link Connection} in the rows store, hand-written: Avro's generic writer resolved every
  * nullable field's union by schema name and cost a sixth of the stream thread (profiled, see
  * BENCHMARKS.md). Field presence is one bit each; enums are written by name, so symbols added
- * to the schema later do not shift stored values. A new Connection field needs a new state version
- * (an older topology then refuses the state instead of dropping the field); a field added as a new
- * presence bit keeps the older versions readable, since they never set it.
+ * to the schema later do not shift stored values. A new optional Connection field goes last, behind a new
+ * presence bit: rows written before it lack the bit and stay readable. A reader of an older state version refuses
+ * the state instead of dropping the field, so a new field also means a new state version.
  */
 final class ConnectionCodec {
     private ConnectionCodec() {
@@ -27,7 +28,7 @@ final class ConnectionCodec {
                 | bit(c.getRaddr(), 4) | bit(c.getRport(), 5) | bit(c.getCookie(), 6) | bit(c.getDirection(), 7)
                 | bit(c.getPid(), 8) | bit(c.getComm(), 9) | bit(c.getUid(), 10) | bit(c.getCgroupId(), 11)
                 | bit(c.getCloseReason(), 12) | bit(c.getOpenedAt(), 13) | bit(c.getClosedAt(), 14) | bit(c.getSource(), 15)
-                | bit(nat, 16) | bit(c.getContainer(), 17);
+                | bit(nat, 16) | bit(c.getContainer(), 17) | bit(c.getCounters(), 18);
         out.writeInt(present);
         out.writeUTF(c.getHost());
         out.writeUTF(c.getState().name());
@@ -61,6 +62,16 @@ final class ConnectionCodec {
             out.writeInt(nat.getReplyDport());
         }
         if (c.getContainer() != null) out.writeUTF(c.getContainer()); // since state version 2
+        TcpCounters k = c.getCounters();
+        if (k != null) {
+            out.writeLong(k.getBytesAcked());
+            out.writeLong(k.getBytesReceived());
+            out.writeLong(k.getBytesRetrans());
+            out.writeLong(k.getSegsOut());
+            out.writeLong(k.getSegsIn());
+            out.writeLong(k.getTotalRetrans());
+            out.writeLong(k.getSrttUs());
+        }
     }
 
     private static int bit(Object field, int bit) {
@@ -103,6 +114,10 @@ final class ConnectionCodec {
             c.setNat(n);
         }
         if (has(p, 17)) c.setContainer(in.readUTF());
+        if (has(p, 18)) {
+            c.setCounters(new TcpCounters(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
+                    in.readLong()));
+        }
         return c;
     }
 

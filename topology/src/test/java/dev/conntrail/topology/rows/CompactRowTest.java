@@ -9,6 +9,7 @@ import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.NatInfo;
 import dev.conntrail.avro.Source;
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.topology.state.RowState;
 import java.time.Instant;
 import java.util.Random;
@@ -85,7 +86,9 @@ class CompactRowTest {
                 maybe(r, () -> NatInfo.newBuilder().setOrigSrc("10.0.0.1").setOrigSport(r.nextInt(65536)).setOrigDst("10.0.0.2")
                         .setOrigDport(80).setReplySrc("10.0.0.2").setReplySport(80).setReplyDst("10.0.0.1")
                         .setReplyDport(r.nextInt(65536)).build()),
-                maybe(r, () -> "c" + r.nextInt(3)));
+                maybe(r, () -> "c" + r.nextInt(3)),
+                maybe(r, () -> new TcpCounters(r.nextLong(), r.nextLong(), r.nextLong(), r.nextLong(), r.nextLong(), r.nextLong(),
+                        r.nextLong())));
         RowState s = new RowState(c);
         s.confirmedBy = maybe(r, () -> "snap-" + r.nextInt(3));
         s.epoch = r.nextBoolean() ? RowState.NONE : r.nextLong();

@@ -4,6 +4,7 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Family;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.layout.CtCountersLayout;
 import dev.conntrail.producer.bpf.layout.CtEventLayout;
 import dev.conntrail.producer.sys.LibC;
 import dev.conntrail.schemas.AddressTextCache;
@@ -69,6 +70,9 @@ public final class EventDecoder {
         e.setRport(boxes.boxInt(b.getShort(off + CtEventLayout.RPORT) & 0xffff));
         e.setCookie((flags & CtEventLayout.HAS_COOKIE) != 0 ? b.getLong(off + CtEventLayout.COOKIE) : null);
         e.setSource(Source.EBPF);
+        if ((flags & CtEventLayout.HAS_COUNTERS) != 0) {
+            e.setCounters(CountersDecoder.decode(b, off + CtEventLayout.COUNTERS));
+        }
         return e;
     }
 
@@ -106,6 +110,12 @@ public final class EventDecoder {
             b.put(CtEventLayout.LADDR, (byte) 127).put(CtEventLayout.LADDR + 3, (byte) 1);
             b.put(CtEventLayout.RADDR, (byte) 10).put(CtEventLayout.RADDR + 3, (byte) (i + 1));
             b.put(CtEventLayout.COMM, (byte) 'w');
+            if (i / 2 == 2) {
+                b.put(CtEventLayout.FLAGS, (byte) (CtEventLayout.HAS_COOKIE | CtEventLayout.HAS_COUNTERS));
+                b.putLong(CtEventLayout.COUNTERS + CtCountersLayout.BYTES_ACKED, 1_000_001L);
+                b.putInt(CtEventLayout.COUNTERS + CtCountersLayout.SEGS_OUT, 40);
+                b.putInt(CtEventLayout.COUNTERS + CtCountersLayout.SRTT_US, 50);
+            }
             out[i] = b.array();
         }
         return out;

@@ -2,7 +2,7 @@ package dev.conntrail.producer.bpf.layout;
 
 /** {@code struct ct_event} (bpf/tracer.h), the tracer's record, with its type and flag values. Little-endian. */
 public final class CtEventLayout {
-    public static final StructLayout STRUCT = new StructLayout("ct_event", 104);
+    public static final StructLayout STRUCT = new StructLayout("ct_event", 144);
     public static final int TS_NS = STRUCT.field("ts_ns", 0, 8);
     public static final int COOKIE = STRUCT.field("cookie", 8, 8);
     public static final int CGROUP_ID = STRUCT.field("cgroup_id", 16, 8);
@@ -19,6 +19,8 @@ public final class CtEventLayout {
     public static final int LADDR = STRUCT.field("laddr", 56, 16);
     public static final int RADDR = STRUCT.field("raddr", 72, 16);
     public static final int COMM = STRUCT.field("comm", 88, 16);
+    /** A {@link CtCountersLayout}; set on CLOSE with {@link #HAS_COUNTERS}. */
+    public static final int COUNTERS = STRUCT.field("counters", 104, CtCountersLayout.SIZE);
     public static final int SIZE = STRUCT.size();
 
     public static final CEnum TYPES = new CEnum("ct_event_type");
@@ -29,6 +31,7 @@ public final class CtEventLayout {
     public static final CEnum FLAG_BITS = new CEnum("ct_event_flag");
     public static final int HAS_OWNER = FLAG_BITS.value("CT_HAS_OWNER", 1);
     public static final int HAS_COOKIE = FLAG_BITS.value("CT_HAS_COOKIE", 2);
+    public static final int HAS_COUNTERS = FLAG_BITS.value("CT_HAS_COUNTERS", 4);
 
     private CtEventLayout() {
     }

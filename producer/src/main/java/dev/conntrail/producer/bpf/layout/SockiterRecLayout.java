@@ -2,7 +2,7 @@ package dev.conntrail.producer.bpf.layout;
 
 /** {@code struct sockiter_rec} (bpf/sockiter.h): one TCP socket one process holds, as the socket iterator writes it. Little-endian. */
 public final class SockiterRecLayout {
-    public static final StructLayout STRUCT = new StructLayout("sockiter_rec", 88);
+    public static final StructLayout STRUCT = new StructLayout("sockiter_rec", 128);
     public static final int COOKIE = STRUCT.field("cookie", 0, 8);
     public static final int INODE = STRUCT.field("inode", 8, 8);
     public static final int NETNS = STRUCT.field("netns", 16, 4);
@@ -17,6 +17,8 @@ public final class SockiterRecLayout {
     public static final int LADDR = STRUCT.field("laddr", 40, 16);
     public static final int RADDR = STRUCT.field("raddr", 56, 16);
     public static final int COMM = STRUCT.field("comm", 72, 16);
+    /** A {@link CtCountersLayout}: what the socket did so far. */
+    public static final int COUNTERS = STRUCT.field("counters", 88, CtCountersLayout.SIZE);
     public static final int SIZE = STRUCT.size();
 
     private SockiterRecLayout() {

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Family;
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.avro.TcpEvent;
+import dev.conntrail.producer.bpf.layout.CtCountersLayout;
 import dev.conntrail.producer.bpf.layout.CtEventLayout;
 import dev.conntrail.schemas.Addresses;
 import java.nio.ByteBuffer;
@@ -60,6 +62,28 @@ class EventDecoderTest {
         assertThat(e.getHost()).isEqualTo("h1");
         assertThat(e.getAgentEpoch()).isEqualTo(7L);
         assertThat(Duration.between(e.getTimestamp(), Instant.now()).abs()).isLessThan(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void closeWithCountersReadsThemUnsigned() {
+        ByteBuffer b = record(3, 4, 2, new byte[] {127, 0, 0, 1}, new byte[] {127, 0, 0, 1}, clock.monotonicNanos());
+        int c = 16 + CtEventLayout.COUNTERS;
+        b.putLong(c + CtCountersLayout.BYTES_ACKED, 1_000_001L);
+        b.putLong(c + CtCountersLayout.BYTES_RECEIVED, 5_000_000_000L);
+        b.putLong(c + CtCountersLayout.BYTES_RETRANS, 1448L);
+        b.putInt(c + CtCountersLayout.SEGS_OUT, 0xF0000000); // above 2^31: unsigned
+        b.putInt(c + CtCountersLayout.SEGS_IN, 30);
+        b.putInt(c + CtCountersLayout.TOTAL_RETRANS, 1);
+        b.putInt(c + CtCountersLayout.SRTT_US, 57);
+        TcpCounters k = decoder.decode(b, 16, CtEventLayout.SIZE).getCounters();
+        assertThat(k).isEqualTo(new TcpCounters(1_000_001L, 5_000_000_000L, 1448L, 0xF0000000L, 30L, 1L, 57L));
+    }
+
+    @Test
+    void closeWithoutTheFlagHasNoCounters() {
+        ByteBuffer b = record(3, 0, 2, new byte[] {127, 0, 0, 1}, new byte[] {127, 0, 0, 1}, clock.monotonicNanos());
+        b.putLong(16 + CtEventLayout.COUNTERS + CtCountersLayout.BYTES_ACKED, 5L); // garbage: the flag is not set
+        assertThat(decoder.decode(b, 16, CtEventLayout.SIZE).getCounters()).isNull();
     }
 
     @Test

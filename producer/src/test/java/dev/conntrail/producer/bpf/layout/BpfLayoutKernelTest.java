@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * layout class says the same. Needs clang-14 and bpftool (scripts/install-test-deps), not root.
  */
 class BpfLayoutKernelTest {
-    private static final List<StructLayout> STRUCTS = List.of(CtEventLayout.STRUCT, CtConfigLayout.STRUCT,
+    private static final List<StructLayout> STRUCTS = List.of(CtEventLayout.STRUCT, CtCountersLayout.STRUCT, CtConfigLayout.STRUCT,
             CtListenerKeyLayout.STRUCT, CtOwnerLayout.STRUCT, SockiterRecLayout.STRUCT, NsiterRecLayout.STRUCT);
     private static final List<CEnum> ENUMS = List.of(CtEventLayout.TYPES, CtEventLayout.FLAG_BITS, CtCounterLayout.ENUM);
     private static final List<BpfObjectNames> OBJECTS = List.of(TracerObject.NAMES, SockiterObject.NAMES);

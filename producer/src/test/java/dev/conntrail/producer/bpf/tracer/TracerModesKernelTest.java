@@ -121,7 +121,7 @@ class TracerModesKernelTest {
                     try (Actor client = Actor.client(null, "ctcli", "127.0.0.1", port, 40, "paced")) {
                         client.await("done");
                     }
-                    // 160 records of 112 bytes over ~100 ms: 4096 bytes (~37 records) in a CPU's ring wake the reader at
+                    // 160 records of 152 bytes over ~100 ms: 4096 bytes (~26 records) in a CPU's ring wake the reader at
                     // least once, and most records are then older than the reader's cut (PerCpuRings: the newest 1 ms
                     // waits for the next drain); without a wake-up nothing arrives before the 4 s poll interval ends
                     await().atMost(Duration.ofMillis(1500))
@@ -135,7 +135,7 @@ class TracerModesKernelTest {
 
     @Test
     void aFullRingBufferIsCountedAsLost() throws Exception {
-        // one page of ring buffer holds 36 records of 112 bytes; 60 connections make 240
+        // one page of ring buffer holds 26 records of 152 bytes; 60 connections make 240
         TracerOptions o = TracerOptions.defaults("h", 1).withRingBuffer(4096, 0);
         try (Tracer tracer = Tracer.start(o, events::add)) {
             tracer.pause();
