@@ -84,7 +84,7 @@ class LongRestoreIntegrationTest {
             int port = 1 + i % 60000;
             String raddr = "10.1." + (i / 60000 / 256) + "." + (i / 60000 % 256);
             Connection c = new Connection("h", 4026531833L, Family.IPV4, "10.0.0.1", port, raddr, 80, (long) i, Direction.OUTGOING, 7,
-                    "it", 1000L, 1L, ConnectionState.OPEN, null, now, null, now, Source.EBPF, null, null);
+                    "it", 1000L, 1L, ConnectionState.OPEN, null, now, null, now, Source.EBPF, null, null, null);
             RowState s = new RowState(c);
             s.epoch = 1;
             s.seq = i;

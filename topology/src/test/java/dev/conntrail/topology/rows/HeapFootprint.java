@@ -62,7 +62,7 @@ public final class HeapFootprint {
         Connection c = new Connection(new String("bench-host-" + host), 4026531840L, Family.IPV4, new String("10.1." + host + ".7"),
                 32768 + (i % 28000), new String("10.2." + ((i / 250) % 256) + "." + (i % 250)), 443, 1_000_000L + i, Direction.OUTGOING,
                 1000 + (i % 50), new String("worker-" + (i % 8)), 1000L, 7000L + (i % 20), ConnectionState.OPEN, null,
-                Instant.ofEpochMilli(1_790_000_000_000L + i), null, Instant.ofEpochMilli(1_790_000_000_000L + i), Source.EBPF, null, null);
+                Instant.ofEpochMilli(1_790_000_000_000L + i), null, Instant.ofEpochMilli(1_790_000_000_000L + i), Source.EBPF, null, null, null);
         RowState s = new RowState(c);
         s.epoch = 1;
         s.seq = i;

@@ -56,7 +56,7 @@ class HeapRowTableRestoreTest {
         void row(int port, ConnectionState state) {
             Instant now = Instant.parse("2026-11-26T20:00:00Z");
             Connection c = new Connection("h", 1L, Family.IPV4, "10.0.0.1", port, "10.0.0.2", 80, (long) port, Direction.OUTGOING, 7, "x",
-                    1000L, 1L, state, null, now, state == ConnectionState.CLOSED ? now : null, now, Source.EBPF, null, null);
+                    1000L, 1L, state, null, now, state == ConnectionState.CLOSED ? now : null, now, Source.EBPF, null, null, null);
             if (state == ConnectionState.CLOSED) c.setCloseReason(dev.conntrail.avro.CloseReason.CLOSED);
             RowState s = new RowState(c);
             s.seq = records.size();
