@@ -108,16 +108,7 @@ public final class TableCommand implements Callable<Integer> {
         Deserializer<Object> values = valueDeserializer();
         Skips skips = new Skips(System.err);
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
-            Thread hook = new Thread(() -> {
-                stop.set(true);
-                consumer.wakeup();
-                try {
-                    stopped.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "conntrail-table-stop");
-            Runtime.getRuntime().addShutdownHook(hook);
+            Thread hook = stopHook(consumer, stop, stopped);
             try {
                 assignAll(consumer);
                 long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
@@ -175,16 +166,7 @@ public final class TableCommand implements Callable<Integer> {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch stopped = new CountDownLatch(1);
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
-            Thread hook = new Thread(() -> {
-                stop.set(true);
-                consumer.wakeup();
-                try {
-                    stopped.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "conntrail-table-stop");
-            Runtime.getRuntime().addShutdownHook(hook);
+            Thread hook = stopHook(consumer, stop, stopped);
             try {
                 assignAll(consumer, List.of(edgesTopic, serviceGraphTopic), "the topology with --service-graph");
                 long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
@@ -510,5 +492,20 @@ public final class TableCommand implements Callable<Integer> {
             String a = addr.indexOf(':') >= 0 ? "[" + cell(addr) + "]" : cell(addr);
             return a + ":" + (port == null ? "?" : port);
         }
+    }
+
+    /** On SIGTERM or Ctrl-C: stops the poll loop and waits until it has closed the consumer. */
+    private static Thread stopHook(KafkaConsumer<?, ?> consumer, AtomicBoolean stop, CountDownLatch stopped) {
+        Thread hook = new Thread(() -> {
+            stop.set(true);
+            consumer.wakeup();
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "conntrail-table-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
     }
 }
