@@ -13,23 +13,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "sockiter.h"
+#include "counters.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* What the socket did so far (the tracer reads the same at CLOSE). The iterated `sock->sk` may be untrusted
- * (6.18), which refuses bpf_skc_to_tcp_sock and plain loads past struct sock: one probe read per field. The
- * socket of a file is always a full one. */
-static __always_inline void read_counters(struct ct_counters *c, struct sock *sk)
-{
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	c->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	c->bytes_received = BPF_CORE_READ(tp, bytes_received);
-	c->bytes_retrans = BPF_CORE_READ(tp, bytes_retrans);
-	c->segs_out = BPF_CORE_READ(tp, segs_out);
-	c->segs_in = BPF_CORE_READ(tp, segs_in);
-	c->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-}
 
 static __always_inline int write_socket(struct bpf_iter__task_file *ctx, bool helper_cookie)
 {
@@ -72,7 +58,7 @@ static __always_inline int write_socket(struct bpf_iter__task_file *ctx, bool he
 	r.rport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	r.state = sk->__sk_common.skc_state;
 	__builtin_memcpy(r.comm, task->comm, 16);
-	read_counters(&r.counters, sk);
+	ct_probe_read_counters(&r.counters, sk); /* sock->sk may be untrusted (6.18): probe reads; a file's socket is a full one */
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

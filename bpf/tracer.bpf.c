@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "tracer.h"
+#include "counters.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -284,14 +285,7 @@ static __always_inline __u8 read_counters(struct ct_counters *c, struct sock *sk
 		c->srtt_us = tp->srtt_us >> 3;
 		return CT_HAS_COUNTERS;
 	}
-	struct tcp_sock *tp = (struct tcp_sock *)sk; /* inet_sock_set_state fires for TCP full sockets only */
-	c->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	c->bytes_received = BPF_CORE_READ(tp, bytes_received);
-	c->bytes_retrans = BPF_CORE_READ(tp, bytes_retrans);
-	c->segs_out = BPF_CORE_READ(tp, segs_out);
-	c->segs_in = BPF_CORE_READ(tp, segs_in);
-	c->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	ct_probe_read_counters(c, sk); /* inet_sock_set_state fires for TCP full sockets only */
 	return CT_HAS_COUNTERS;
 }
 
