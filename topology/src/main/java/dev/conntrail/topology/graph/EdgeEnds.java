@@ -4,6 +4,7 @@ import dev.conntrail.avro.Connection;
 import dev.conntrail.avro.ConnectionState;
 import dev.conntrail.avro.EdgeEnd;
 import dev.conntrail.avro.EdgeState;
+import dev.conntrail.avro.TcpCounters;
 
 /** A row of {@code connections} reduced to the end an edge shows. */
 final class EdgeEnds {
@@ -27,6 +28,8 @@ final class EdgeEnds {
                 .setOpenedAt(row.getOpenedAt())
                 .setClosedAt(row.getClosedAt())
                 .setUpdatedAt(row.getUpdatedAt())
+                .setContainer(row.getContainer())
+                .setCounters(row.getCounters() == null ? null : TcpCounters.newBuilder(row.getCounters()).build())
                 .build();
     }
 }

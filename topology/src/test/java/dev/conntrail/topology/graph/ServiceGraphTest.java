@@ -13,6 +13,7 @@ import dev.conntrail.avro.ConnectionEdge;
 import dev.conntrail.avro.Direction;
 import dev.conntrail.avro.EdgeState;
 import dev.conntrail.avro.NatInfo;
+import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.avro.WorkloadEdge;
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +44,28 @@ class ServiceGraphTest {
             WorkloadEdge w = g.workloads.get("web-1|db-1|curl|nginx");
             assertThat(w.getOpen()).isEqualTo(1);
             assertThat(w.getTotal()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anEdgeCarriesEachEndsContainerAndCounters() {
+        try (GraphFixture g = new GraphFixture()) {
+            Connection client = row("web-1", NS_A, "curl", OUTGOING, "10.0.0.1", 40000, "10.0.0.2", 80, OPEN, null);
+            Connection server = row("db-1", NS_B, "nginx", INCOMING, "10.0.0.2", 80, "10.0.0.1", 40000, OPEN, null);
+            client.setContainer("4a6c1e0e1b8c");
+            g.put(client);
+            g.put(server);
+            ConnectionEdge edge = g.edges.values().iterator().next();
+            assertThat(edge.getClient().getContainer()).isEqualTo("4a6c1e0e1b8c");
+            assertThat(edge.getServer().getContainer()).isNull();
+            assertThat(edge.getServer().getCounters()).isNull();
+
+            // a refresh of the server's counters (a SNAPSHOT record with counters changed the row) reaches the edge
+            server.setCounters(new TcpCounters(1_000L, 2_000L, 0L, 10L, 12L, 0L, 42L));
+            g.put(server);
+            edge = g.edges.values().iterator().next();
+            assertThat(edge.getServer().getCounters().getBytesReceived()).isEqualTo(2_000L);
+            assertThat(edge.getServer().getCounters().getSrttUs()).isEqualTo(42L);
         }
     }
 
