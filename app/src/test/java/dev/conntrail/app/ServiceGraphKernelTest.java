@@ -13,6 +13,7 @@ import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.ns.NetNamespace;
 import dev.conntrail.producer.ns.NetnsEnterer;
 import dev.conntrail.producer.ns.NetnsFilter;
+import dev.conntrail.testkit.TopicToEnd;
 import dev.conntrail.testkit.RealCluster;
 import dev.conntrail.testkit.Root;
 import dev.conntrail.topology.TopicNames;
@@ -40,7 +41,6 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -208,20 +208,13 @@ class ServiceGraphKernelTest {
         throw new AssertionError("no such edge in " + topic + " within " + patience + "; edges: " + table);
     }
 
+    /** Every committed record of {@code topic} so far (read_committed: up to the last stable offset). */
     private static List<ConsumerRecord<String, byte[]>> read(EmbeddedKafkaCluster broker, String topic, Duration patience) {
         Map<String, Object> p = new HashMap<>(broker.clientConfig());
         p.put("isolation.level", "read_committed");
-        p.put("group.id", "graph-reader-" + System.nanoTime());
-        List<ConsumerRecord<String, byte[]>> all = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            c.partitionsFor(topic, Duration.ofSeconds(10)).forEach(i -> tps.add(new TopicPartition(topic, i.partition())));
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            long until = System.nanoTime() + patience.toNanos();
-            while (System.nanoTime() < until) c.poll(Duration.ofMillis(200)).forEach(all::add);
+            return TopicToEnd.read(c, topic, patience);
         }
-        return all;
     }
 
     private static <T> T inside(NetnsEnterer enter, String name, Supplier<T> work) {
