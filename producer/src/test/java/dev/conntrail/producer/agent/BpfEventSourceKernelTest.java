@@ -14,7 +14,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +55,7 @@ class BpfEventSourceKernelTest {
                         .filter(e -> e.getType() == EventType.CONNECT && e.getLport() == port && e.getRport() == serverPort)
                         .findFirst().orElseThrow();
                 assertThat(connect.getPid()).isEqualTo((int) client.pid());
-                assertThat(connect.getCgroupId()).isEqualTo((Long) Files.getAttribute(cgroups.dir(path), "unix:ino"));
+                assertThat(connect.getCgroupId()).isEqualTo(cgroups.id(path));
                 assertThat(connect.getContainer()).as("the reader thread does not look containers up").isNull();
 
                 source.complete(connect);

@@ -36,6 +36,11 @@ public final class TestCgroups implements AutoCloseable {
         return hierarchy.root().resolve(path.substring(1));
     }
 
+    /** The cgroup's id, as the kernel gives it: the inode of its directory. */
+    public long id(String path) throws IOException {
+        return (Long) Files.getAttribute(dir(path), "unix:ino");
+    }
+
     /** A 64-hex id, as a runtime makes them. */
     public static String randomId() {
         StringBuilder b = new StringBuilder(64);
