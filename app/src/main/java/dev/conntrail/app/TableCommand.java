@@ -96,60 +96,25 @@ public final class TableCommand implements Callable<Integer> {
         if (edges) {
             return showEdges();
         }
-        RowFilter shown = RowFilter.of(filters);
-        if (hidePid >= 0) {
-            shown = shown.hidingPid(hidePid);
-        }
+        RowFilter shown = hidePid >= 0 ? RowFilter.of(filters).hidingPid(hidePid) : RowFilter.of(filters);
         TableView view = new TableView(shown);
-        PrintStream out = System.out;
-        boolean redraw = run.format == OutputFormat.table && System.console() != null;
-        AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Deserializer<Object> values = valueDeserializer();
-        Skips skips = new Skips(System.err);
-        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
-            Thread hook = stopHook(consumer, stop, stopped);
-            try {
-                assignAll(consumer);
-                long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
-                long lastDraw = 0;
-                while (!stop.get() && System.nanoTime() < deadline && !stopWhen.getAsBoolean()) {
-                    for (ConsumerRecord<String, byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
-                        Connection row = null;
-                        if (rec.value() != null) {
-                            row = decode(values, rec, skips);
-                            if (row == null) {
-                                view.skipped = skips.count;
-                                continue;
-                            }
-                        }
-                        boolean wasShown = view.isShown(rec.key());
-                        view.apply(rec.key(), row);
-                        if (run.format == OutputFormat.json && (row == null ? wasShown : shown.test(row))) {
-                            out.println(row == null ? deletedJson(rec.key()) : rowJson(rec.key(), row));
-                        }
-                    }
-                    if (redraw && System.nanoTime() - lastDraw > 500_000_000L) {
-                        out.print("\033[H\033[2J" + view.render(maxRows, topic, true));
-                        out.flush();
-                        lastDraw = System.nanoTime();
-                    }
-                }
-            } catch (WakeupException e) {
-                // Ctrl-C / SIGTERM: fall through to a clean close
-            } finally {
-                if (run.format == OutputFormat.table && !redraw) {
-                    out.print(view.render(maxRows, topic));
-                }
-                out.flush();
-                skips.summary(topic);
-                stopped.countDown();
-                if (!stop.get()) {
-                    Runtime.getRuntime().removeShutdownHook(hook);
+        return follow(List.of(topic), "`conntrail topology`", (rec, values, skips, out) -> {
+            Connection row = null;
+            if (rec.value() != null) {
+                row = decode(values, rec, skips);
+                if (row == null) {
+                    return;
                 }
             }
-        }
-        return 0;
+            boolean wasShown = view.isShown(rec.key());
+            view.apply(rec.key(), row);
+            if (run.format == OutputFormat.json && (row == null ? wasShown : shown.test(row))) {
+                out.println(row == null ? deletedJson(rec.key()) : keyedJson(rec.key(), row));
+            }
+        }, (skipped, live) -> {
+            view.skipped = skipped;
+            return view.render(maxRows, topic, live);
+        });
     }
 
     /**
@@ -159,41 +124,63 @@ public final class TableCommand implements Callable<Integer> {
      */
     private int showEdges() {
         EdgesView view = new EdgesView();
+        return follow(List.of(edgesTopic, serviceGraphTopic), "the topology with --service-graph", (rec, values, skips, out) -> {
+            Object v = rec.value() == null ? null : decodeAny(values, rec, skips);
+            if (rec.value() != null && v == null) {
+                return;
+            }
+            if (rec.topic().equals(edgesTopic) && (v == null || v instanceof ConnectionEdge)) {
+                view.edge(rec.key(), (ConnectionEdge) v);
+            } else if (rec.topic().equals(serviceGraphTopic) && (v == null || v instanceof WorkloadEdge)) {
+                view.workload(rec.key(), (WorkloadEdge) v);
+            } else {
+                skips.skipped(rec, "a " + v.getClass().getSimpleName() + " in " + rec.topic());
+                return;
+            }
+            if (run.format == OutputFormat.json) {
+                out.println(v == null ? deletedJson(rec.topic().equals(edgesTopic) ? "ConnectionEdge" : "WorkloadEdge", rec.key())
+                        : keyedJson(rec.key(), (org.apache.avro.generic.IndexedRecord) v));
+            }
+        }, (skipped, live) -> {
+            view.skipped = skipped;
+            return view.render(maxRows, edgesTopic, serviceGraphTopic);
+        });
+    }
+
+    /** What a view does with one record of its topics (a null value: a tombstone). */
+    private interface RecordHandler {
+        void handle(ConsumerRecord<String, byte[]> rec, Deserializer<Object> values, Skips skips, PrintStream out);
+    }
+
+    /** A view's text, given how many records were skipped; {@code live}: redrawn in place on a terminal. */
+    private interface Frame {
+        String render(long skipped, boolean live);
+    }
+
+    /**
+     * Reads {@code topics} from the beginning until Ctrl-C / SIGTERM, {@code --duration} or {@link #stopWhen}, handing
+     * each record to {@code handler}. The table format redraws {@code frame} twice a second on a terminal, else prints
+     * it once at the end; the skipped records are summed up on stderr.
+     */
+    private int follow(List<String> topics, String creator, RecordHandler handler, Frame frame) {
         PrintStream out = System.out;
         boolean redraw = run.format == OutputFormat.table && System.console() != null;
-        Deserializer<Object> values = valueDeserializer();
-        Skips skips = new Skips(System.err);
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch stopped = new CountDownLatch(1);
+        Deserializer<Object> values = valueDeserializer();
+        Skips skips = new Skips(System.err);
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             Thread hook = stopHook(consumer, stop, stopped);
             try {
-                assignAll(consumer, List.of(edgesTopic, serviceGraphTopic), "the topology with --service-graph");
+                assignAll(consumer, topics, creator);
                 long deadline = run.duration == null ? Long.MAX_VALUE : System.nanoTime() + run.duration.toNanos();
                 long lastDraw = 0;
                 while (!stop.get() && System.nanoTime() < deadline && !stopWhen.getAsBoolean()) {
                     for (ConsumerRecord<String, byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
-                        Object v = rec.value() == null ? null : decodeAny(values, rec, skips);
-                        if (rec.value() != null && v == null) {
-                            view.skipped = skips.count;
-                            continue;
-                        }
-                        if (rec.topic().equals(edgesTopic) && (v == null || v instanceof ConnectionEdge)) {
-                            view.edge(rec.key(), (ConnectionEdge) v);
-                        } else if (rec.topic().equals(serviceGraphTopic) && (v == null || v instanceof WorkloadEdge)) {
-                            view.workload(rec.key(), (WorkloadEdge) v);
-                        } else {
-                            skips.skipped(rec, "a " + v.getClass().getSimpleName() + " in " + rec.topic());
-                            view.skipped = skips.count;
-                            continue;
-                        }
-                        if (run.format == OutputFormat.json) {
-                            out.println(v == null ? deletedJson(rec.topic().equals(edgesTopic) ? "ConnectionEdge" : "WorkloadEdge", rec.key())
-                                    : keyedJson(rec.key(), (org.apache.avro.generic.IndexedRecord) v));
-                        }
+                        handler.handle(rec, values, skips, out);
                     }
                     if (redraw && System.nanoTime() - lastDraw > 500_000_000L) {
-                        out.print("\033[H\033[2J" + view.render(maxRows, edgesTopic, serviceGraphTopic));
+                        out.print("\033[H\033[2J" + frame.render(skips.count, true));
                         out.flush();
                         lastDraw = System.nanoTime();
                     }
@@ -202,10 +189,10 @@ public final class TableCommand implements Callable<Integer> {
                 // Ctrl-C / SIGTERM: fall through to a clean close
             } finally {
                 if (run.format == OutputFormat.table && !redraw) {
-                    out.print(view.render(maxRows, edgesTopic, serviceGraphTopic));
+                    out.print(frame.render(skips.count, false));
                 }
                 out.flush();
-                skips.summary(edgesTopic + ", " + serviceGraphTopic);
+                skips.summary(String.join(", ", topics));
                 stopped.countDown();
                 if (!stop.get()) {
                     Runtime.getRuntime().removeShutdownHook(hook);
@@ -243,18 +230,8 @@ public final class TableCommand implements Callable<Integer> {
         }
     }
 
-    static String rowJson(String id, Connection row) {
-        String json = RecordJson.toJson(row);
-        StringBuilder sb = new StringBuilder(json.length() + id.length() + 10);
-        sb.append("{\"record\":\"Connection\",\"id\":");
-        RecordJson.string(sb, id);
-        return sb.append(json, "{\"record\":\"Connection\"".length(), json.length()).toString();
-    }
-
     static String deletedJson(String id) {
-        StringBuilder sb = new StringBuilder("{\"record\":\"Connection\",\"id\":");
-        RecordJson.string(sb, id);
-        return sb.append(",\"deleted\":true}").toString();
+        return deletedJson("Connection", id);
     }
 
     /** Records of the topic that are not rows: how many, and the first of each partition said once. */
@@ -290,18 +267,12 @@ public final class TableCommand implements Callable<Integer> {
      * not the record's fault: it is thrown (the command stops with one line).
      */
     static Connection decode(Deserializer<Object> values, ConsumerRecord<String, byte[]> rec, Skips skips) {
-        Object v;
-        try {
-            v = values.deserialize(rec.topic(), rec.headers(), rec.value());
-        } catch (RuntimeException e) {
-            if (RegistryFailures.isRegistryFailure(e)) {
-                throw new UserFacingException("cannot read " + rec.topic() + "-" + rec.partition() + "@" + rec.offset() + ": " + e.getMessage(), e);
-            }
-            skips.skipped(rec, String.valueOf(e.getMessage()));
-            return null;
-        }
+        long skippedBefore = skips.count;
+        Object v = decodeAny(values, rec, skips);
         if (v instanceof Connection c) return c;
-        skips.skipped(rec, "a " + (v == null ? "null" : v.getClass().getSimpleName()) + ", not a Connection");
+        if (skips.count == skippedBefore) { // decoded, but not a row
+            skips.skipped(rec, "a " + (v == null ? "null" : v.getClass().getSimpleName()) + ", not a Connection");
+        }
         return null;
     }
 
@@ -339,10 +310,6 @@ public final class TableCommand implements Callable<Integer> {
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new UserFacingException("cannot use value.deserializer " + className + ": " + e);
         }
-    }
-
-    private void assignAll(KafkaConsumer<String, byte[]> consumer) {
-        assignAll(consumer, List.of(topic), "`conntrail topology`");
     }
 
     private void assignAll(KafkaConsumer<String, byte[]> consumer, List<String> topics, String creator) {

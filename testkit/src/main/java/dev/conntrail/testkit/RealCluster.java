@@ -45,6 +45,16 @@ public final class RealCluster {
         return registry;
     }
 
+    /** {@code schema.registry.url} of {@link #registry()} (no broker started), plus the pairs {@code keysAndValues}. */
+    public static Map<String, Object> registryConfig(Object... keysAndValues) {
+        Map<String, Object> m = new HashMap<>();
+        m.put("schema.registry.url", registry().url());
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
     /** {@code bootstrap.servers} of {@link #broker()} and {@code schema.registry.url} of {@link #registry()}. */
     public static Map<String, Object> clientConfig() {
         Map<String, Object> m = new HashMap<>(broker().clientConfig());

@@ -17,7 +17,6 @@ import dev.conntrail.schemas.registry.UnknownSchemaIdException;
 import dev.conntrail.schemas.serde.ConfluentAvroDeserializer;
 import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -32,29 +31,20 @@ class ApicurioSerdeTest {
     private final String topic = "t-" + UUID.randomUUID();
     private final String subject = topic + "-value";
 
-    private static Map<String, Object> config(Object... kv) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("schema.registry.url", RealCluster.registry().url());
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
-
     private static ConfluentAvroSerializer serializer(Object... kv) {
         ConfluentAvroSerializer s = new ConfluentAvroSerializer();
-        s.configure(config(kv), false);
+        s.configure(RealCluster.registryConfig(kv), false);
         return s;
     }
 
     private static ConfluentAvroDeserializer specificDeserializer() {
         ConfluentAvroDeserializer d = new ConfluentAvroDeserializer();
-        d.configure(config("specific.avro.reader", "true"), false);
+        d.configure(RealCluster.registryConfig("specific.avro.reader", "true"), false);
         return d;
     }
 
     private static SchemaRegistryClient client() {
-        return RegistryConfig.from(config()).newClient();
+        return RegistryConfig.from(RealCluster.registryConfig()).newClient();
     }
 
     private Object roundTrip(SpecificRecord r) {
@@ -108,7 +98,7 @@ class ApicurioSerdeTest {
 
     @Test
     void evolutionBothWaysUnderFullTransitiveSetByRegistryAdmin() {
-        RegistryAdmin admin = RegistryAdmin.fromConfig(config());
+        RegistryAdmin admin = RegistryAdmin.fromConfig(RealCluster.registryConfig());
         admin.setCompatibility(subject, CompatibilityLevel.FULL_TRANSITIVE);
         assertThat(admin.compatibility(subject)).isEqualTo(CompatibilityLevel.FULL_TRANSITIVE);
 
@@ -135,7 +125,7 @@ class ApicurioSerdeTest {
 
     @Test
     void incompatibleChangeIsRefusedWithTheRegistrysMessage() {
-        RegistryAdmin.fromConfig(config()).setCompatibility(subject, CompatibilityLevel.FULL_TRANSITIVE);
+        RegistryAdmin.fromConfig(RealCluster.registryConfig()).setCompatibility(subject, CompatibilityLevel.FULL_TRANSITIVE);
         serializer().serialize(topic, SampleEvents.event("web-3", 1));
         Schema bad = withExtraField("{\"name\":\"mustHave\",\"type\":\"string\"}");
         GenericRecord r = asEvolved(SampleEvents.event("web-3", 2), bad);
@@ -187,7 +177,7 @@ class ApicurioSerdeTest {
         }
         RegistryAdmin down = RegistryAdmin.fromConfig(Map.of("schema.registry.url", "http://127.0.0.1:" + port));
         assertThat(down.requireFullTransitiveOnValues(List.of("tcp-events"))).isFalse();
-        RegistryAdmin up = RegistryAdmin.fromConfig(config());
+        RegistryAdmin up = RegistryAdmin.fromConfig(RealCluster.registryConfig());
         assertThat(up.requireFullTransitiveOnValues(List.of(topic))).isTrue();
         assertThat(up.compatibility(subject)).isEqualTo(CompatibilityLevel.FULL_TRANSITIVE);
     }

@@ -15,7 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -54,15 +53,6 @@ class PreviousSchemasEvolutionTest {
                 Arguments.of("NatEntry", SampleEvents.nat("web-1")));
     }
 
-    private static Map<String, Object> config(Object... kv) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("schema.registry.url", RealCluster.registry().url());
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("records")
     void theCurrentSchemaEvolvesThePreviousOneBothWays(String name, SpecificRecord current) throws IOException {
@@ -80,14 +70,14 @@ class PreviousSchemasEvolutionTest {
 
         String topic = "evolve-" + name + "-" + UUID.randomUUID();
         String subject = RegistryAdmin.valueSubject(topic);
-        SchemaRegistryClient client = RegistryConfig.from(config()).newClient();
-        RegistryAdmin.fromConfig(config()).setCompatibility(subject, CompatibilityLevel.FULL_TRANSITIVE);
+        SchemaRegistryClient client = RegistryConfig.from(RealCluster.registryConfig()).newClient();
+        RegistryAdmin.fromConfig(RealCluster.registryConfig()).setCompatibility(subject, CompatibilityLevel.FULL_TRANSITIVE);
         int previousId = client.register(subject, previous);
         assertThat(client.compatibilityProblems(subject, now)).as("registry's verdict on %s", name).isEmpty();
 
         // the producer's and topology's path: the serde registers the current schema itself
         ConfluentAvroSerializer serializer = new ConfluentAvroSerializer();
-        serializer.configure(config(), false);
+        serializer.configure(RealCluster.registryConfig(), false);
         byte[] newData = serializer.serialize(topic, current);
         int currentId = ByteBuffer.wrap(newData, 1, 4).getInt();
         assertThat(currentId).isNotEqualTo(previousId);
@@ -109,7 +99,7 @@ class PreviousSchemasEvolutionTest {
         byte[] oldData = serializer.serialize(topic, oldView);
         assertThat(ByteBuffer.wrap(oldData, 1, 4).getInt()).isEqualTo(previousId);
         ConfluentAvroDeserializer newReader = new ConfluentAvroDeserializer();
-        newReader.configure(config("specific.avro.reader", "true"), false);
+        newReader.configure(RealCluster.registryConfig("specific.avro.reader", "true"), false);
         SpecificRecord back = (SpecificRecord) newReader.deserialize(topic, oldData);
         for (Schema.Field f : now.getFields()) {
             Object expected = previous.getField(f.name()) == null ? null : current.get(f.pos());

@@ -25,6 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * What the fault tests run on, and what each checks afterwards: the in-JVM broker (stopped and started again on the
  * same port and data by a test), the topology in-process, producer agents each in a JVM of its own as a uid no account
  * uses with only the agent's six capabilities ({@code setpriv}), a child process holding quiet loopback connections,
- * W = 2 s. Root only (CI is root). {@link #start()} once per test class, {@link #stop()} after it.
+ * W = 2 s. Root only (CI is root). A test class gets it with {@code @ExtendWith(FaultBed.class)}: started before the
+ * class's first test, stopped after its last.
  */
-final class FaultBed {
+final class FaultBed implements BeforeAllCallback, AfterAllCallback {
     private static final Logger log = LoggerFactory.getLogger(FaultBed.class);
     static final Duration W = Duration.ofSeconds(2);
     static final int HELD = 20;
@@ -47,10 +51,20 @@ final class FaultBed {
     static int brokerPort;
     static UidJvm agents;
 
-    private FaultBed() {
+    FaultBed() {
     }
 
-    static void start() throws Exception {
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        stop();
+    }
+
+    private static void start() throws Exception {
         assumeTrue(Root.isRoot(), "needs root (CI runs as root): setpriv, nftables, eBPF");
         assumeTrue(onPath("setpriv") && onPath("nft") && onPath("python3"), "needs setpriv, nft and python3");
         brokerDir = Files.createTempDirectory("ct-fault-broker");
@@ -63,7 +77,7 @@ final class FaultBed {
         agents = new UidJvm(UidJvm.unusedUid());
     }
 
-    static void stop() {
+    private static void stop() {
         if (broker != null) broker.close();
         broker = null;
         if (agents != null) agents.close();

@@ -105,27 +105,28 @@ final class HeldConnections implements AutoCloseable {
         return new Reply(port, clients);
     }
 
+    /** Sends the child one command; the client ports of its reply. */
+    private List<Integer> ask(String command) throws IOException {
+        in.write(command + "\n");
+        in.flush();
+        return reply().clients;
+    }
+
     /** Opens and holds {@code n} more connections; their client ports. */
     synchronized List<Integer> open(int n) throws IOException {
-        in.write("open " + n + "\n");
-        in.flush();
-        List<Integer> ports = reply().clients;
+        List<Integer> ports = ask("open " + n);
         held.addAll(ports);
         return ports;
     }
 
     /** Opens and closes {@code n} connections, one after the other; their client ports. */
     synchronized List<Integer> churn(int n) throws IOException {
-        in.write("churn " + n + "\n");
-        in.flush();
-        return reply().clients;
+        return ask("churn " + n);
     }
 
     /** Closes the {@code n} longest held connections; their client ports. */
     synchronized List<Integer> closeHeld(int n) throws IOException {
-        in.write("close " + n + "\n");
-        in.flush();
-        List<Integer> ports = reply().clients;
+        List<Integer> ports = ask("close " + n);
         held.removeAll(ports);
         return ports;
     }
@@ -135,9 +136,7 @@ final class HeldConnections implements AutoCloseable {
      * {@code holdEvery}-th, which it holds. Returns the client ports of those closed; the held ones join {@link #held}.
      */
     synchronized List<Integer> burst(int n, int holdEvery) throws IOException {
-        in.write("burst " + n + " " + holdEvery + "\n");
-        in.flush();
-        List<Integer> closed = reply().clients;
+        List<Integer> closed = ask("burst " + n + " " + holdEvery);
         held.addAll(reply().clients);
         return closed;
     }

@@ -12,10 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,19 +29,10 @@ import org.slf4j.LoggerFactory;
  * design rule 4 says. Also design rules 4 and 5 with agents whose clocks are two minutes ahead and behind. Root
  * only (CI is root); docs/design.md, "Fault tests", lists what each checks and what it measured.
  */
+@ExtendWith(FaultBed.class)
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class LivenessFaultKernelTest {
     private static final Logger log = LoggerFactory.getLogger(LivenessFaultKernelTest.class);
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        FaultBed.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        FaultBed.stop();
-    }
 
     // ---- the faults -----------------------------------------------------------------------------
 

@@ -20,10 +20,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,19 +34,10 @@ import org.slf4j.LoggerFactory;
  * ring buffers forced to overflow (design rule 6: counted, resynced, the table converged). Root only (CI is root);
  * docs/design.md, "Fault tests", lists what each checks and what it measured.
  */
+@ExtendWith(FaultBed.class)
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ProducerFaultKernelTest {
     private static final Logger log = LoggerFactory.getLogger(ProducerFaultKernelTest.class);
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        FaultBed.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        FaultBed.stop();
-    }
 
     @Test
     void anAgentKilledAndRestartedReconcilesTheTableWithItsNewEpochsSnapshot() throws Exception {

@@ -6,6 +6,7 @@ import dev.conntrail.producer.conntrack.ConntrackReader;
 import dev.conntrail.producer.ns.NetnsFilter;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * How to run the producer agent. Immutable; start from {@link #defaults}.
@@ -53,67 +54,116 @@ public record AgentOptions(String host, Map<String, Object> clientProperties, St
     }
 
     public AgentOptions withTopics(String events, String nat) {
-        return new AgentOptions(host, clientProperties, events, nat, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> {
+            c.eventsTopic = events;
+            c.natTopic = nat;
+        });
     }
 
     public AgentOptions withIntervals(Duration heartbeat, Duration window, Duration poll) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeat, window, acceptPid, conntrack, poll,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> {
+            c.heartbeatInterval = heartbeat;
+            c.window = window;
+            c.pollInterval = poll;
+        });
     }
 
     public AgentOptions withAcceptPid(AcceptPidMode mode) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, mode, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.acceptPid = mode);
     }
 
     public AgentOptions withConntrack(ConntrackReader.Scope scope) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, scope, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.conntrack = scope);
     }
 
     public AgentOptions withBpf(boolean allow) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allow, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.allowBpf = allow);
     }
 
     public AgentOptions withQueueCapacity(int n) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, n, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.queueCapacity = n);
     }
 
     public AgentOptions withMetricsPort(int port) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, port, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.metricsPort = port);
     }
 
     public AgentOptions withTopicWait(Duration wait) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, wait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.topicWait = wait);
     }
 
     public AgentOptions withMetricsAddress(String address) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, address, unhealthyAfter, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.metricsAddress = address);
     }
 
     public AgentOptions withUnhealthyAfter(Duration after) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, after, clockOffset, ringBufferBytes, netns);
+        return with(c -> c.unhealthyAfter = after);
     }
 
     public AgentOptions withClockOffset(Duration offset) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, offset, ringBufferBytes, netns);
+        return with(c -> c.clockOffset = offset);
     }
 
     public AgentOptions withRingBufferBytes(int bytes) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, bytes, netns);
+        return with(c -> c.ringBufferBytes = bytes);
     }
 
     public AgentOptions withNetns(NetnsFilter filter) {
-        return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack, pollInterval,
-                allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset, ringBufferBytes, filter);
+        return with(c -> c.netns = filter);
+    }
+
+    /** What a {@code with...} changes: a copy of the options, built anew (so the record checks it again). */
+    private static final class Copy {
+        String host;
+        Map<String, Object> clientProperties;
+        String eventsTopic;
+        String natTopic;
+        Duration heartbeatInterval;
+        Duration window;
+        AcceptPidMode acceptPid;
+        ConntrackReader.Scope conntrack;
+        Duration pollInterval;
+        boolean allowBpf;
+        int queueCapacity;
+        int metricsPort;
+        Duration topicWait;
+        String metricsAddress;
+        Duration unhealthyAfter;
+        Duration clockOffset;
+        int ringBufferBytes;
+        NetnsFilter netns;
+
+        Copy(AgentOptions o) {
+            host = o.host;
+            clientProperties = o.clientProperties;
+            eventsTopic = o.eventsTopic;
+            natTopic = o.natTopic;
+            heartbeatInterval = o.heartbeatInterval;
+            window = o.window;
+            acceptPid = o.acceptPid;
+            conntrack = o.conntrack;
+            pollInterval = o.pollInterval;
+            allowBpf = o.allowBpf;
+            queueCapacity = o.queueCapacity;
+            metricsPort = o.metricsPort;
+            topicWait = o.topicWait;
+            metricsAddress = o.metricsAddress;
+            unhealthyAfter = o.unhealthyAfter;
+            clockOffset = o.clockOffset;
+            ringBufferBytes = o.ringBufferBytes;
+            netns = o.netns;
+        }
+
+        AgentOptions build() {
+            return new AgentOptions(host, clientProperties, eventsTopic, natTopic, heartbeatInterval, window, acceptPid, conntrack,
+                    pollInterval, allowBpf, queueCapacity, metricsPort, topicWait, metricsAddress, unhealthyAfter, clockOffset,
+                    ringBufferBytes, netns);
+        }
+    }
+
+    private AgentOptions with(Consumer<Copy> change) {
+        Copy c = new Copy(this);
+        change.accept(c);
+        return c.build();
     }
 }

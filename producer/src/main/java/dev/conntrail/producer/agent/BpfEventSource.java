@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * The eBPF path: the tracer attached first (its events flow to the sink from then on), snapshots from
  * the BPF socket iterator (sock_diag when the iterator cannot load), each snapshot seeding the
  * tracer's listener map with the listeners exactly one process holds (docs/design.md, rule 2 (snapshot content)).
- * Events get their container from their cgroup id ({@link ContainerResolver}), which each snapshot teaches.
+ * Events get their container from their cgroup id ({@link ContainerResolver}, which each snapshot teaches) on the
+ * agent's thread ({@link #complete}), not on the tracer's reader thread: a miss reads {@code /proc} or walks the cgroup
+ * hierarchy, and the reader must keep draining the ring buffers meanwhile.
  */
 final class BpfEventSource implements EventSource {
     private static final Logger LOG = LoggerFactory.getLogger(BpfEventSource.class);
@@ -44,10 +46,7 @@ final class BpfEventSource implements EventSource {
         TracerOptions tracing = TracerOptions.defaults(options.host(), agentEpoch).withAcceptPid(options.acceptPid());
         if (options.ringBufferBytes() != 0) tracing = tracing.withRingBuffer(options.ringBufferBytes(), tracing.wakeupBytes());
         ContainerResolver containers = new ContainerResolver();
-        Tracer tracer = Tracer.start(tracing, e -> {
-            containers.tag(e);
-            sink.accept(e);
-        });
+        Tracer tracer = Tracer.start(tracing, sink);
         SocketSnapshotter snapshotter;
         try {
             snapshotter = new SocketSnapshotter(SocketSnapshotter.Method.BPF_ITER);
@@ -59,6 +58,11 @@ final class BpfEventSource implements EventSource {
             throw e;
         }
         return new BpfEventSource(tracer, snapshotter, new SnapshotEvents(options.host(), agentEpoch), containers);
+    }
+
+    @Override
+    public void complete(TcpEvent event) {
+        containers.tag(event);
     }
 
     @Override

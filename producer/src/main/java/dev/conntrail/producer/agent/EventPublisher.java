@@ -5,10 +5,10 @@ import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.ns.NetnsFilter;
 import dev.conntrail.schemas.HostPartitioner;
+import dev.conntrail.schemas.HostProducerConfig;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -61,7 +61,7 @@ public final class EventPublisher implements AutoCloseable {
         this.producer = new KafkaProducer<>(props, new StringSerializer(), values);
     }
 
-    /** The user's client settings plus what the contract fixes (these win). */
+    /** The user's client settings plus what the contract fixes (these win), {@link HostProducerConfig}. */
     static Map<String, Object> producerProperties(Map<String, Object> client) {
         return producerProperties(client, null);
     }
@@ -75,19 +75,13 @@ public final class EventPublisher implements AutoCloseable {
      * resync after the stall can only start once records flow again.
      */
     static Map<String, Object> producerProperties(Map<String, Object> client, Duration window) {
-        Map<String, Object> props = new HashMap<>(client);
+        Map<String, Object> props = HostProducerConfig.of(client, "conntrail-producer");
         if (window != null) {
             long w = window.toMillis();
             props.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, Math.min(w, 30_000)));
             props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.max(1000, Math.min(w, 10_000)));
             props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Math.max(1000, Math.min(w, 30_000)));
         }
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HostPartitioner.class.getName());
-        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 20);
-        props.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "conntrail-producer");
         return props;
     }
 

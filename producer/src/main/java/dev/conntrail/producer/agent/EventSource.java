@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Where the agent's connection events come from: the eBPF tracer ({@link BpfEventSource}) or the
  * /proc polling fallback ({@link PollEventSource}). Events go to the sink given at start, on the
- * source's own thread; {@link #snapshot} takes the rule-1 snapshot while events keep arriving.
+ * source's own thread, which must only hand them off; the agent's thread {@linkplain #complete completes}
+ * each before publishing it. {@link #snapshot} takes the rule-1 snapshot while events keep arriving.
  */
 interface EventSource extends AutoCloseable {
     /** One phrase for the start log line: what is attached / polled. */
@@ -21,6 +22,14 @@ interface EventSource extends AutoCloseable {
     /** Whether its SNAPSHOT records carry the sockets' counters (the BPF socket iterator's do): worth a refresh pass. */
     default boolean readsCounters() {
         return false;
+    }
+
+    /**
+     * Completes an event the sink received, on the agent's thread just before it is published: what the source's
+     * own thread must not wait for (a tracer event's container, which can take a file read or a cgroup walk).
+     * Also called after {@link #close} for the events still queued.
+     */
+    default void complete(TcpEvent event) {
     }
 
     /** A snapshot now, as SNAPSHOT records (seq 0); the tracer's listener map is seeded from it. */
@@ -51,7 +60,6 @@ interface EventSource extends AutoCloseable {
     @Override
     void close();
 
-    /** A snapshot's records and its size and duration, for logs and metrics. */
     /** One snapshot: its records, counts, its wall time, and how many namespaces it could not read whole. */
     record Taken(List<TcpEvent> records, int sockets, int listeners, int seeded, long millis, int namespacesIncomplete) {
     }

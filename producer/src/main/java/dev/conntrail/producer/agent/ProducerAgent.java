@@ -210,9 +210,9 @@ public final class ProducerAgent implements AutoCloseable {
                 long now = System.nanoTime();
                 TcpEvent e = queue.poll(Math.max(1, Math.min(200, (nextHeartbeat - now) / 1_000_000)));
                 if (e != null) {
-                    publisher.publish(e);
+                    publishQueued(e);
                     for (int i = 0; i < 4096 && (e = queue.poll()) != null; i++) {
-                        publisher.publish(e);
+                        publishQueued(e);
                     }
                 }
                 now = System.nanoTime();
@@ -247,6 +247,20 @@ public final class ProducerAgent implements AutoCloseable {
         }
     }
 
+    /** An event from the hand-off queue: its source completes it here, off the source's own thread, then it goes out. */
+    private void publishQueued(TcpEvent e) {
+        source.complete(e);
+        publisher.publish(e);
+    }
+
+    /** Publishes the events queued now (not those arriving meanwhile): they were read before what follows. */
+    private void publishQueuedNow() {
+        TcpEvent older;
+        for (int n = queue.size(); n > 0 && (older = queue.poll()) != null; n--) {
+            publishQueued(older);
+        }
+    }
+
     private void checkSourceLoss() {
         long lost = source.lost();
         if (lost > sourceLostSeen) {
@@ -260,10 +274,7 @@ public final class ProducerAgent implements AutoCloseable {
         // design rule 1: the events read before the snapshot go out before it. A CONNECT still in a ring buffer whose
         // CLOSE the full buffer dropped would otherwise be released after SNAPSHOT_END and reopen the row for good.
         source.drain();
-        TcpEvent older;
-        for (int n = queue.size(); n > 0 && (older = queue.poll()) != null; n--) {
-            publisher.publish(older);
-        }
+        publishQueuedNow();
         publisher.stalls().resyncStarting(System.nanoTime());
         try {
             EventSource.Taken t = snapshot();
@@ -290,10 +301,7 @@ public final class ProducerAgent implements AutoCloseable {
      * its records never fall between a snapshot's records and its end; events read before it go out first.
      */
     private void refreshCounters() {
-        TcpEvent older;
-        for (int n = queue.size(); n > 0 && (older = queue.poll()) != null; n--) {
-            publisher.publish(older);
-        }
+        publishQueuedNow();
         try {
             EventSource.Taken pass = source.snapshot(agentEpoch + "-counters-" + (++refreshes));
             List<TcpEvent> changed = counters.changed(pass.records());
@@ -371,7 +379,7 @@ public final class ProducerAgent implements AutoCloseable {
         if (source != null) {
             source.close(); // the tracer hands what its ring buffer still holds to the queue
             for (TcpEvent e; (e = queue.poll()) != null; ) {
-                publisher.publish(e);
+                publishQueued(e);
             }
         }
         publisher.flush();

@@ -19,7 +19,6 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -119,7 +118,7 @@ class ContainerCgroupKernelTest {
 
     @Test
     void snapshotCgroupIdIsTheKernelsCgroupIdAndTheDirectoryInode() throws Exception {
-        long inode = (Long) Files.getAttribute(cgroups.dir(plainPath), "unix:ino");
+        long inode = cgroups.id(plainPath);
         try (Client c = client(plainPath)) {
             TcpEvent connect = connectOf(c);
             SocketEntry entry = snapshotOf(c);
@@ -134,7 +133,7 @@ class ContainerCgroupKernelTest {
 
     @Test
     void aDockerShapedCgroupNamesTheContainerOnTheTraceEventAndTheSnapshot() throws Exception {
-        long inode = (Long) Files.getAttribute(cgroups.dir(dockerPath), "unix:ino");
+        long inode = cgroups.id(dockerPath);
         try (Client c = client(dockerPath)) {
             TcpEvent connect = connectOf(c);
             SocketEntry entry = snapshotOf(c);
@@ -149,7 +148,7 @@ class ContainerCgroupKernelTest {
     void aCgroupIdUnknownToTheCacheIsFoundByWalkingTheHierarchy() throws Exception {
         String path = cgroups.parent + "/docker-" + TestCgroups.randomId() + ".scope";
         cgroups.make(path);
-        long inode = (Long) Files.getAttribute(cgroups.dir(path), "unix:ino");
+        long inode = cgroups.id(path);
         ContainerResolver fresh = new ContainerResolver();
         // no process to ask: only a walk can find it
         assertThat(fresh.containerOf(inode, null)).isEqualTo(path.substring(path.lastIndexOf("docker-") + 7, path.length() - 6));

@@ -12,12 +12,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@code conntrail-test-containers-RANDOM.slice}); {@link #close()} removes them, innermost first,
  * once their processes are gone.
  */
-final class TestCgroups implements AutoCloseable {
-    final CgroupHierarchy hierarchy = CgroupHierarchy.detect();
-    final String parent = "/conntrail-test-containers-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".slice";
+public final class TestCgroups implements AutoCloseable {
+    public final CgroupHierarchy hierarchy = CgroupHierarchy.detect();
+    public final String parent = "/conntrail-test-containers-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".slice";
     private final Deque<Path> made = new ArrayDeque<>();
 
-    TestCgroups() throws IOException {
+    public TestCgroups() throws IOException {
         if (!hierarchy.available()) {
             throw new IllegalStateException("no cgroup v2 hierarchy under /sys/fs/cgroup: this test needs one");
         }
@@ -25,19 +25,24 @@ final class TestCgroups implements AutoCloseable {
     }
 
     /** Makes the cgroup {@code path} (as /proc/PID/cgroup shows it); returns its directory. */
-    Path make(String path) throws IOException {
+    public Path make(String path) throws IOException {
         Path dir = dir(path);
         Files.createDirectory(dir);
         made.push(dir);
         return dir;
     }
 
-    Path dir(String path) {
+    public Path dir(String path) {
         return hierarchy.root().resolve(path.substring(1));
     }
 
+    /** The cgroup's id, as the kernel gives it: the inode of its directory. */
+    public long id(String path) throws IOException {
+        return (Long) Files.getAttribute(dir(path), "unix:ino");
+    }
+
     /** A 64-hex id, as a runtime makes them. */
-    static String randomId() {
+    public static String randomId() {
         StringBuilder b = new StringBuilder(64);
         while (b.length() < 64) {
             b.append(String.format("%016x", ThreadLocalRandom.current().nextLong()));
@@ -46,7 +51,7 @@ final class TestCgroups implements AutoCloseable {
     }
 
     /** Starts {@code python3 -c script} inside the cgroup {@code path}: it moves itself in before running the script. */
-    Process start(String path, String script) throws IOException {
+    public Process start(String path, String script) throws IOException {
         Path procs = dir(path).resolve("cgroup.procs");
         return new ProcessBuilder("sh", "-c", "echo $$ > '" + procs + "' && exec python3 -c \"$0\"", script)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -8,7 +8,7 @@ import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.bpf.tracer.Tracer;
 import dev.conntrail.producer.bpf.tracer.TracerOptions;
-import dev.conntrail.producer.hosttest.Holders;
+import dev.conntrail.producer.hosttest.AcceptedHolders;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
 import dev.conntrail.producer.ns.NetnsDiscovery;
 import dev.conntrail.testkit.Root;
@@ -16,12 +16,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -43,11 +40,9 @@ class SnapshotTracerKernelTest {
     private static final List<TcpEvent> EVENTS = new CopyOnWriteArrayList<>();
     private static Tracer tracer;
     private static TwoNamespaces nets;
-    private static Holders holders;
+    private static AcceptedHolders pairs;
     private static Process oldListener;
     private static int oldListenerPort;
-    private static final List<ServerSocketChannel> servers = new ArrayList<>();
-    private static final List<SocketChannel> accepted = new ArrayList<>();
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -63,7 +58,7 @@ class SnapshotTracerKernelTest {
         tracer = Tracer.start(TracerOptions.defaults("test-host", 7L), EVENTS::add);
         assertThat(tracer.hasCookies()).isTrue();
         nets = new TwoNamespaces();
-        holders = new Holders();
+        pairs = new AcceptedHolders();
     }
 
     @AfterAll
@@ -71,14 +66,8 @@ class SnapshotTracerKernelTest {
         if (tracer != null) {
             tracer.close();
         }
-        for (SocketChannel s : accepted) {
-            s.close();
-        }
-        for (ServerSocketChannel s : servers) {
-            s.close();
-        }
-        if (holders != null) {
-            holders.close();
+        if (pairs != null) {
+            pairs.close();
         }
         if (oldListener != null) {
             oldListener.destroyForcibly();
@@ -93,18 +82,13 @@ class SnapshotTracerKernelTest {
     }
 
     private static ServerSocketChannel listen(String netns, String addr) throws Exception {
-        ServerSocketChannel s = TwoNamespaces.listen(netns, addr);
-        servers.add(s);
-        return s;
+        return pairs.listen(netns, addr);
     }
 
     private static Conn connect(String clientNs, long clientNetns, long serverNetns, ServerSocketChannel server, String dial)
             throws IOException {
-        int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-        long pid = holders.connect(clientNs, dial, port);
-        SocketChannel a = server.accept();
-        accepted.add(a);
-        return new Conn(clientNetns, pid, dial, ((InetSocketAddress) a.getRemoteAddress()).getPort(), serverNetns, port);
+        AcceptedHolders.Accepted a = pairs.connect(clientNs, server, dial);
+        return new Conn(clientNetns, a.clientPid(), dial, a.clientPort(), serverNetns, a.serverPort());
     }
 
     private static TcpEvent event(EventType type, long netns, int lport, int rport) {
@@ -164,7 +148,7 @@ class SnapshotTracerKernelTest {
         assertThat(l.pid()).isEqualTo((int) oldListener.pid());
         assertThat(l.comm()).isEqualTo("python3");
         tracer.seedListener(l.netns(), InetAddress.getByName(l.laddr()).getAddress(), l.lport(), l.pid(), l.pid(), l.comm(), 0L);
-        long client = holders.connect(null, "127.0.0.1", oldListenerPort);
+        long client = pairs.holders().connect(null, "127.0.0.1", oldListenerPort);
         await().atMost(Duration.ofSeconds(10)).until(() -> EVENTS.stream().anyMatch(e -> e.getType() == EventType.ACCEPT
                 && e.getLport() == oldListenerPort && e.getNetns() == l.netns()));
         TcpEvent accept = EVENTS.stream().filter(e -> e.getType() == EventType.ACCEPT && e.getLport() == oldListenerPort).findFirst().get();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conntrail.avro.Direction;
+import dev.conntrail.producer.hosttest.AcceptedHolders;
 import dev.conntrail.producer.hosttest.Holders;
 import dev.conntrail.producer.hosttest.SsView;
 import dev.conntrail.producer.hosttest.TwoNamespaces;
@@ -12,7 +13,6 @@ import dev.conntrail.testkit.Root;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,9 +39,7 @@ class SocketSnapshotterKernelTest {
     }
 
     static TwoNamespaces nets;
-    static Holders holders;
-    static final List<ServerSocketChannel> servers = new ArrayList<>();
-    static final List<SocketChannel> accepted = new ArrayList<>();
+    static AcceptedHolders pairs;
     static final List<Conn> conns = new ArrayList<>();
     static final Set<Integer> ports = new HashSet<>();
     static long rootNetns;
@@ -54,7 +52,7 @@ class SocketSnapshotterKernelTest {
         myComm = Files.readString(Path.of("/proc/self/comm")).trim();
         rootNetns = NetnsDiscovery.currentNetns();
         nets = new TwoNamespaces();
-        holders = new Holders();
+        pairs = new AcceptedHolders();
         long nsA = TwoNamespaces.inode(nets.a);
         long nsB = TwoNamespaces.inode(nets.b);
         // loopback in the root namespace, AF_INET and AF_INET6 listeners
@@ -69,8 +67,7 @@ class SocketSnapshotterKernelTest {
     }
 
     static ServerSocketChannel listen(String netns, String addr) throws Exception {
-        ServerSocketChannel s = TwoNamespaces.listen(netns, addr);
-        servers.add(s);
+        ServerSocketChannel s = pairs.listen(netns, addr);
         int port = ((InetSocketAddress) s.getLocalAddress()).getPort();
         ports.add(port);
         return s;
@@ -78,12 +75,9 @@ class SocketSnapshotterKernelTest {
 
     static void connect(String clientNs, long clientNetns, long serverNetns, ServerSocketChannel server, String dialAddr,
                         String clientLocal, String serverLocal, String serverRemote) throws IOException {
-        int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-        long pid = holders.connect(clientNs, dialAddr, port);
-        SocketChannel a = server.accept(); // blocking; the holder connects within milliseconds
-        accepted.add(a);
-        int clientPort = ((InetSocketAddress) a.getRemoteAddress()).getPort();
-        conns.add(new Conn(clientNetns, pid, clientLocal, dialAddr, clientPort, serverNetns, serverLocal, serverRemote, port));
+        AcceptedHolders.Accepted a = pairs.connect(clientNs, server, dialAddr);
+        conns.add(new Conn(clientNetns, a.clientPid(), clientLocal, dialAddr, a.clientPort(), serverNetns, serverLocal, serverRemote,
+                a.serverPort()));
     }
 
     /** The holders exec ctholder right after connecting; wait until each comm shows it. */
@@ -99,14 +93,8 @@ class SocketSnapshotterKernelTest {
 
     @AfterAll
     static void tearDown() throws IOException {
-        for (SocketChannel s : accepted) {
-            s.close();
-        }
-        for (ServerSocketChannel s : servers) {
-            s.close();
-        }
-        if (holders != null) {
-            holders.close();
+        if (pairs != null) {
+            pairs.close();
         }
         if (nets != null) {
             nets.close();
@@ -159,7 +147,7 @@ class SocketSnapshotterKernelTest {
         assertThat(snap.withCookies()).isTrue();
         // our listeners: each held by this JVM only
         List<Listener> ls = snap.listeners().stream().filter(l -> ports.contains(l.lport())).toList();
-        assertThat(ls).hasSize(servers.size()).allSatisfy(l -> {
+        assertThat(ls).hasSize(pairs.listeners()).allSatisfy(l -> {
             assertThat(l.pid()).isEqualTo((int) myPid);
             assertThat(l.shared()).isFalse();
         });

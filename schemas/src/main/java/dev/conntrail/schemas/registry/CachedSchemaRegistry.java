@@ -3,6 +3,8 @@ package dev.conntrail.schemas.registry;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import org.apache.avro.Schema;
 
 /**
@@ -33,26 +35,27 @@ public final class CachedSchemaRegistry implements SchemaRegistryClient {
 
     @Override
     public int register(String subject, Schema schema) {
-        Map<Schema, Integer> ids = registered.computeIfAbsent(subject, s -> new ConcurrentHashMap<>());
-        Integer id = ids.get(schema);
-        if (id == null) {
-            id = delegate.register(subject, schema);
-            ids.put(schema, id);
-            byId.putIfAbsent(id, schema);
-        }
-        return id;
+        return remembered(registered, subject, schema, () -> delegate.register(subject, schema), id -> id);
     }
 
     @Override
     public RegisteredSchema lookup(String subject, Schema schema) {
-        Map<Schema, RegisteredSchema> m = looked.computeIfAbsent(subject, s -> new ConcurrentHashMap<>());
-        RegisteredSchema r = m.get(schema);
-        if (r == null) {
-            r = delegate.lookup(subject, schema);
-            m.put(schema, r);
-            byId.putIfAbsent(r.id(), schema);
+        return remembered(looked, subject, schema, () -> delegate.lookup(subject, schema), RegisteredSchema::id);
+    }
+
+    /**
+     * The answer {@code cache} holds for the schema under the subject, else the registry's (remembered, its id too).
+     * Not computeIfAbsent: the registry call would hold a lock of the map for its whole round trip.
+     */
+    private <V> V remembered(Map<String, Map<Schema, V>> cache, String subject, Schema schema, Supplier<V> ask, ToIntFunction<V> idOf) {
+        Map<Schema, V> answers = cache.computeIfAbsent(subject, s -> new ConcurrentHashMap<>());
+        V v = answers.get(schema);
+        if (v == null) {
+            v = ask.get();
+            answers.put(schema, v);
+            byId.putIfAbsent(idOf.applyAsInt(v), schema);
         }
-        return r;
+        return v;
     }
 
     @Override

@@ -3,13 +3,9 @@ package dev.conntrail.schemas.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.SchemaSerdeException;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,27 +20,21 @@ import org.junit.jupiter.api.Test;
  * the real Apicurio.
  */
 class RestSchemaRegistryClientTest {
-    private final List<HttpServer> servers = new java.util.ArrayList<>();
+    private final List<ScriptedRegistryServer> servers = new java.util.ArrayList<>();
     private final List<String> authHeaders = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() {
-        servers.forEach(s -> s.stop(0));
+        servers.forEach(ScriptedRegistryServer::close);
     }
 
     private String serve(int status, String body) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", ex -> {
+        ScriptedRegistryServer server = new ScriptedRegistryServer(ex -> {
             authHeaders.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
-            byte[] b = body.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/vnd.schemaregistry.v1+json");
-            ex.sendResponseHeaders(status, b.length);
-            ex.getResponseBody().write(b);
-            ex.close();
+            return new ScriptedRegistryServer.Answer(status, body);
         });
-        server.start();
         servers.add(server);
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return server.url();
     }
 
     private static SchemaRegistryClient client(Map<String, Object> config) {

@@ -3,12 +3,8 @@ package dev.conntrail.schemas.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.conntrail.avro.TcpEvent;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -25,21 +21,20 @@ import org.junit.jupiter.api.Test;
  */
 class RetryingSchemaRegistryTest {
     private static final String SCHEMA = TcpEvent.getClassSchema().toString();
-    private HttpServer server;
+    private ScriptedRegistryServer server;
     private final Deque<Integer> script = new ArrayDeque<>();
     private final AtomicInteger requests = new AtomicInteger();
     private final List<String> retried = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() {
-        if (server != null) server.stop(0);
+        if (server != null) server.close();
     }
 
     /** A registry answering {@code statuses} in turn, the last one for ever; 200 carries the schema, 404 says "schema not found". */
     private RetryingSchemaRegistry registry(Duration giveUp, Duration grace, int... statuses) throws IOException {
         for (int s : statuses) script.add(s);
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", ex -> {
+        server = new ScriptedRegistryServer(ex -> {
             requests.incrementAndGet();
             int status;
             synchronized (script) {
@@ -52,14 +47,9 @@ class RetryingSchemaRegistryTest {
                 case 409 -> "{\"error_code\":409,\"message\":\"incompatible\"}";
                 default -> "{\"error_code\":" + status + ",\"message\":\"scripted " + status + "\"}";
             };
-            byte[] b = body.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/vnd.schemaregistry.v1+json");
-            ex.sendResponseHeaders(status, b.length);
-            ex.getResponseBody().write(b);
-            ex.close();
+            return new ScriptedRegistryServer.Answer(status, body);
         });
-        server.start();
-        RestSchemaRegistryClient rest = RestSchemaRegistryClient.of("http://127.0.0.1:" + server.getAddress().getPort());
+        RestSchemaRegistryClient rest = RestSchemaRegistryClient.of(server.url());
         return new RetryingSchemaRegistry(rest, new RetryingSchemaRegistry.Policy(giveUp, grace, Duration.ofMillis(20), Duration.ofMillis(80)),
                 (call, failure, failingFor) -> retried.add(call + " " + failure.status()));
     }

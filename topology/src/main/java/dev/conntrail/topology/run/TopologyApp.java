@@ -40,6 +40,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serde;
@@ -103,39 +104,77 @@ public final class TopologyApp implements AutoCloseable {
         }
 
         public Options withRegistryTimeouts(Duration giveUp, Duration unknownIdGrace) {
-            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, giveUp, unknownIdGrace, metricsAddress, graph);
+            return with(c -> {
+                c.registryGiveUp = giveUp;
+                c.registryUnknownIdGrace = unknownIdGrace;
+            });
         }
 
         public Options withMetricsPort(int port) {
-            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    port, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
+            return with(c -> c.metricsPort = port);
         }
 
         public Options withMetricsAddress(String address) {
-            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, address, graph);
+            return with(c -> c.metricsAddress = address);
         }
 
         public Options withStateDir(Path dir) {
-            return new Options(clientProperties, applicationId, processingGuarantee, dir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
+            return with(c -> c.stateDir = dir);
         }
 
         public Options withApplicationId(String id) {
-            return new Options(clientProperties, id, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
+            return with(c -> c.applicationId = id);
         }
 
         /** @param topics the service graph's topics (docs/design.md, "The service graph"); null: no graph */
         public Options withServiceGraph(GraphTopics topics) {
-            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
-                    metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, topics);
+            return with(c -> c.graph = topics);
         }
 
         public Options withPartitions(int n) {
-            return new Options(clientProperties, applicationId, processingGuarantee, stateDir, n, replicationFactor, settings,
+            return with(c -> c.partitions = n);
+        }
+
+        /** What a {@code with...} changes: a copy of the options, built anew (so the record checks it again). */
+        private static final class Copy {
+            Map<String, Object> clientProperties;
+            String applicationId;
+            String processingGuarantee;
+            Path stateDir;
+            int partitions;
+            short replicationFactor;
+            TopologySettings settings;
+            int metricsPort;
+            Duration registryGiveUp;
+            Duration registryUnknownIdGrace;
+            String metricsAddress;
+            GraphTopics graph;
+
+            Copy(Options o) {
+                clientProperties = o.clientProperties;
+                applicationId = o.applicationId;
+                processingGuarantee = o.processingGuarantee;
+                stateDir = o.stateDir;
+                partitions = o.partitions;
+                replicationFactor = o.replicationFactor;
+                settings = o.settings;
+                metricsPort = o.metricsPort;
+                registryGiveUp = o.registryGiveUp;
+                registryUnknownIdGrace = o.registryUnknownIdGrace;
+                metricsAddress = o.metricsAddress;
+                graph = o.graph;
+            }
+
+            Options build() {
+                return new Options(clientProperties, applicationId, processingGuarantee, stateDir, partitions, replicationFactor, settings,
                     metricsPort, registryGiveUp, registryUnknownIdGrace, metricsAddress, graph);
+            }
+        }
+
+        private Options with(Consumer<Copy> change) {
+            Copy c = new Copy(this);
+            change.accept(c);
+            return c.build();
         }
     }
 

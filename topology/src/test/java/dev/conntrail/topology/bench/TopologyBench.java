@@ -217,6 +217,20 @@ public final class TopologyBench {
         }
     }
 
+    /** Kafka Streams properties of one bench instance: the topology's own (StreamsSettings), replication 1 (one broker). */
+    static Properties streamsProperties(String bootstrap, String app, String guarantee, Path state, TopologySettings s) {
+        Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), app, guarantee, state, s,
+                new TopologyMetrics(new SimpleMeterRegistry()));
+        p.put("replication.factor", 1);
+        return p;
+    }
+
+    /** The connections table alone (no judgement of hosts), as the latency and state-size runs measure it. */
+    static KafkaStreams tableStreams(TopologySettings s, Properties p) {
+        return new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry()),
+                new KafkaRowsRestorer(p), NO_JUDGEMENT), p);
+    }
+
     static Result run(String bootstrap, String name, java.util.function.BiFunction<String, Properties, Topology> t, String guarantee, long events,
             int round, boolean cache) throws Exception {
         // -Dbench.only=<part of a variant's name>[;<another>...]: run only those variants
@@ -225,10 +239,8 @@ public final class TopologyBench {
         String app = "bench-" + Math.abs((name + round + System.nanoTime()).hashCode());
         Path state = Files.createTempDirectory("bench-state");
         TopologySettings s = settings(cache, true, app);
-        Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), app, guarantee, state, s,
-                new TopologyMetrics(new SimpleMeterRegistry()));
+        Properties p = streamsProperties(bootstrap, app, guarantee, state, s);
         if (cache) p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10L * 1024 * 1024);
-        p.put("replication.factor", 1);
         createTopics(bootstrap, "bench-connections-" + app, "bench-dlq-" + app);
         // the graph's sub-topologies read what the table wrote: caught up once they have read it all too
         List<String> downstream = name.equals(GRAPH) ? List.of("bench-connections-" + app, graphTopics(app).ends()) : List.of();
@@ -334,15 +346,21 @@ public final class TopologyBench {
         return true;
     }
 
-    /** CONNECT for socket i, CLOSE for socket i-1000, a HEARTBEAT per host every 1000 events; event time now (+ offset). */
-    static long produceLifecycles(String bootstrap, String topic, int sockets, int portBase) {
+    /** The settings of a producer of the bench's input: idempotent, acks=all, then {@code settings} (each run's own). */
+    static Map<String, Object> inputProducer(String bootstrap, Object... settings) {
         Map<String, Object> p = new HashMap<>();
         p.put("bootstrap.servers", bootstrap);
         p.put("acks", "all");
         p.put("enable.idempotence", true);
-        p.put("linger.ms", 10);
-        p.put("batch.size", 131072);
-        p.put("compression.type", "lz4");
+        for (int i = 0; i < settings.length; i += 2) {
+            p.put((String) settings[i], settings[i + 1]);
+        }
+        return p;
+    }
+
+    /** CONNECT for socket i, CLOSE for socket i-1000, a HEARTBEAT per host every 1000 events; event time now (+ offset). */
+    static long produceLifecycles(String bootstrap, String topic, int sockets, int portBase) {
+        Map<String, Object> p = inputProducer(bootstrap, "linger.ms", 10, "batch.size", 131072, "compression.type", "lz4");
         long n = 0;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < sockets + 1000; i++) {
@@ -390,11 +408,8 @@ public final class TopologyBench {
         TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withInputPartitions(PARTITIONS)
                 .withTopics(new TopicNames(in, "bench-lat-nat", "bench-lat-connections", "bench-lat-dlq"));
         Path state = Files.createTempDirectory("bench-lat");
-        Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-latency", "exactly_once_v2", state, s,
-                new TopologyMetrics(new SimpleMeterRegistry()));
-        p.put("replication.factor", 1);
-        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry()),
-                new KafkaRowsRestorer(p), NO_JUDGEMENT), p);
+        Properties p = streamsProperties(bootstrap, "bench-latency", "exactly_once_v2", state, s);
+        KafkaStreams streams = tableStreams(s, p);
         streams.start();
         List<long[]> latencies = Collections.synchronizedList(new ArrayList<>());
         List<Long> tombstonesSeen = Collections.synchronizedList(new ArrayList<>());
@@ -426,11 +441,7 @@ public final class TopologyBench {
         Thread.sleep(3000);
         long gcCount0 = gcCount();
         long gcMs0 = gcMillis(); // let Streams and the reader join their groups
-        Map<String, Object> pp = new HashMap<>();
-        pp.put("bootstrap.servers", bootstrap);
-        pp.put("acks", "all");
-        pp.put("enable.idempotence", true);
-        pp.put("linger.ms", 5);
+        Map<String, Object> pp = inputProducer(bootstrap, "linger.ms", 5);
         long sent = 0;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
             long start = System.nanoTime();
@@ -521,12 +532,7 @@ public final class TopologyBench {
             admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1), new NewTopic(prefix + "-nat", PARTITIONS, (short) 1))).all().get();
         }
         createTopics(bootstrap, prefix + "-connections", prefix + "-dlq");
-        Map<String, Object> pp = new HashMap<>();
-        pp.put("bootstrap.servers", bootstrap);
-        pp.put("acks", "all");
-        pp.put("enable.idempotence", true);
-        pp.put("linger.ms", 10);
-        pp.put("batch.size", 131072);
+        Map<String, Object> pp = inputProducer(bootstrap, "linger.ms", 10, "batch.size", 131072);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < n; i++) send(producer, in, event(EventType.CONNECT, firstId + i, Instant.now()));
             if (heartbeats) {
@@ -544,11 +550,8 @@ public final class TopologyBench {
         TopologySettings s = TopologySettings.defaults(Duration.ofSeconds(10)).withPersistentStores(true)
                 .withTopics(new TopicNames(in, "bench-state-nat", "bench-state-connections", "bench-state-dlq"));
         Path state = Files.createTempDirectory("bench-size");
-        Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-state", "exactly_once_v2", state, s,
-                new TopologyMetrics(new SimpleMeterRegistry()));
-        p.put("replication.factor", 1);
-        KafkaStreams streams = new KafkaStreams(ConnectionTopology.build(s, EVENTS, NATS, CONNECTIONS, new TopologyMetrics(new SimpleMeterRegistry()),
-                new KafkaRowsRestorer(p), NO_JUDGEMENT), p);
+        Properties p = streamsProperties(bootstrap, "bench-state", "exactly_once_v2", state, s);
+        KafkaStreams streams = tableStreams(s, p);
         streams.start();
         waitCaughtUpOn(bootstrap, "bench-state", in, events);
         streams.close(Duration.ofSeconds(30));
@@ -572,9 +575,7 @@ public final class TopologyBench {
                 .withTopics(new TopicNames(in, "bench-restore-nat", "bench-restore-connections", "bench-restore-dlq"));
         for (int run = 0; run < 3; run++) {
             Path state = Files.createTempDirectory("bench-restore");
-            Properties p = StreamsSettings.of(Map.of("bootstrap.servers", bootstrap), "bench-restore", "exactly_once_v2", state, s,
-                    new TopologyMetrics(new SimpleMeterRegistry()));
-            p.put("replication.factor", 1);
+            Properties p = streamsProperties(bootstrap, "bench-restore", "exactly_once_v2", state, s);
             TopologyMetrics metrics = new TopologyMetrics(new SimpleMeterRegistry());
             long startedAt = System.nanoTime();
             try (KafkaRowsRestorer restorer = new KafkaRowsRestorer(p)) {

@@ -3,23 +3,22 @@ package dev.conntrail.topology.fleet;
 import dev.conntrail.avro.NatEntry;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.HostPartitioner;
+import dev.conntrail.schemas.HostProducerConfig;
 import dev.conntrail.schemas.Keys;
 import dev.conntrail.schemas.serde.ConfluentAvroSerializer;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Sends the fleet's records the way the agent's publisher does (producer/.../agent/EventPublisher): one
- * idempotent producer, {@code acks=all}, the {@link HostPartitioner}, string keys per {@link Keys}, values
+ * producer set by {@link HostProducerConfig} (idempotent, {@code acks=all}, the {@link HostPartitioner}), string keys per {@link Keys}, values
  * through the Confluent-wire-format serializer against the registry, lz4, linger 20 ms, the event time as
  * the record's timestamp. One producer serves the whole fleet (the agent has one per host): the bytes on
  * the topics are the same. A send that fails is counted; the model cannot predict the table then.
@@ -44,13 +43,7 @@ final class FleetSender implements AutoCloseable {
     FleetSender(Map<String, Object> client, String eventsTopic, String natTopic) {
         this.eventsTopic = eventsTopic;
         this.natTopic = natTopic;
-        Map<String, Object> props = new HashMap<>(client);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HostPartitioner.class.getName());
-        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 20);
-        props.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "conntrail-fleet-simulator");
+        Map<String, Object> props = HostProducerConfig.of(client, "conntrail-fleet-simulator");
         Serializer<Object> values = new ConfluentAvroSerializer();
         values.configure(props, false);
         this.producer = new KafkaProducer<>(props, new StringSerializer(), values);
