@@ -46,6 +46,8 @@ public final class EventPublisher implements AutoCloseable {
     private final AtomicLong failingSince = new AtomicLong(NONE);
     private volatile String lastFailure;
     private static final long NONE = Long.MIN_VALUE;
+    /** The Kafka client's buffer.memory unless the user sets it: what one send() may get ahead of the acknowledgements. */
+    static final long BUFFER_MEMORY = 4L << 20;
 
     public EventPublisher(AgentOptions options, AgentMetrics metrics, LossTracker loss) {
         this.eventsTopic = options.eventsTopic();
@@ -87,6 +89,9 @@ public final class EventPublisher implements AutoCloseable {
         props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HostPartitioner.class.getName());
         props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 20);
         props.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // the client's default (32 MiB) holds a whole snapshot of 200,000 sockets and, per unacknowledged record, ~200
+        // bytes of its own objects on the heap; a smaller buffer makes send() wait for acknowledgements instead
+        props.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, BUFFER_MEMORY);
         props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "conntrail-producer");
         return props;
     }

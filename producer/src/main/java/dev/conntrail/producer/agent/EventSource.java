@@ -2,7 +2,7 @@ package dev.conntrail.producer.agent;
 
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
-import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Where the agent's connection events come from: the eBPF tracer ({@link BpfEventSource}) or the
@@ -23,8 +23,11 @@ interface EventSource extends AutoCloseable {
         return false;
     }
 
-    /** A snapshot now, as SNAPSHOT records (seq 0); the tracer's listener map is seeded from it. */
-    Taken snapshot(String snapshotId);
+    /**
+     * A snapshot now: its SNAPSHOT records (seq 0) go to {@code each} one at a time as it is taken, none held
+     * after it is handed on; the tracer's listener map is seeded from it.
+     */
+    Taken snapshot(String snapshotId, Consumer<TcpEvent> each);
 
     /**
      * Hands the sink, before returning, the events the source has buffered but not yet delivered (the tracer's ring
@@ -51,8 +54,10 @@ interface EventSource extends AutoCloseable {
     @Override
     void close();
 
-    /** A snapshot's records and its size and duration, for logs and metrics. */
-    /** One snapshot: its records, counts, its wall time, and how many namespaces it could not read whole. */
-    record Taken(List<TcpEvent> records, int sockets, int listeners, int seeded, long millis, int namespacesIncomplete) {
+    /**
+     * One snapshot: its counts, its own wall time (without the time its records took to be handed on: publishing),
+     * and how many namespaces it could not read whole.
+     */
+    record Taken(int sockets, int listeners, int seeded, long millis, int namespacesIncomplete) {
     }
 }
