@@ -190,6 +190,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             unnamed = pass.withoutCookie();
             namespacesToRead = needDiag;
             diagNamespaces = needDiag.size();
+            pass = null; // its sockets stay reachable through raw (and heldByNetns until the counters are added) only
         }
         for (NetNamespace ns : namespacesToRead) {
             try {
