@@ -1,5 +1,6 @@
 package dev.conntrail.producer.agent;
 
+import dev.conntrail.avro.EventType;
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.producer.bpf.libbpf.BpfUnavailableException;
@@ -7,9 +8,7 @@ import dev.conntrail.producer.bpf.tracer.Tracer;
 import dev.conntrail.producer.bpf.tracer.TracerOptions;
 import dev.conntrail.producer.container.ContainerResolver;
 import dev.conntrail.producer.snapshot.Listener;
-import dev.conntrail.producer.snapshot.Snapshot;
 import dev.conntrail.producer.snapshot.SnapshotEvents;
-import dev.conntrail.producer.snapshot.SocketEntry;
 import dev.conntrail.producer.snapshot.SocketSnapshotter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -88,30 +87,32 @@ final class BpfEventSource implements EventSource {
     }
 
     @Override
-    public Taken snapshot(String snapshotId) {
+    public Taken snapshot(String snapshotId, Consumer<TcpEvent> each) {
         long t0 = System.nanoTime();
-        Snapshot s;
+        boolean withCookies = tracer.hasCookies();
+        long[] handedOnNanos = {0}; // the caller's time (publishing): not the snapshot's own
+        SocketSnapshotter.SocketSink toRecord = (entry, takenAtMicros) -> {
+            if (entry.cgroupId() != null) {
+                containers.learn(entry.cgroupId(), entry.container());
+            }
+            // docs/design.md, "Names", cookie: an agent without cookies sends none, so a socket's records share one id
+            TcpEvent r = snapshotEvents.event(entry, EventType.SNAPSHOT, takenAtMicros, Source.SNAPSHOT, snapshotId, withCookies);
+            long before = System.nanoTime();
+            each.accept(r);
+            handedOnNanos[0] += System.nanoTime() - before;
+        };
+        SocketSnapshotter.Streamed s;
         try {
-            s = snapshotter.take();
+            s = snapshotter.stream(toRecord);
         } catch (BpfUnavailableException e) {
-            // e.g. the iterator program was refused after start: sock_diag still gives cookies
+            // e.g. the iterator program was refused after start (before any socket went out): sock_diag still gives cookies
             LOG.warn("snapshot by {} failed ({}); using sock_diag", snapshotter.method(), e.getMessage());
             try (SocketSnapshotter sockDiag = new SocketSnapshotter(SocketSnapshotter.Method.SOCK_DIAG)) {
-                s = sockDiag.take();
+                s = sockDiag.stream(toRecord);
             }
         }
         int seeded = seed(s.listeners());
-        for (SocketEntry e : s.sockets()) {
-            if (e.cgroupId() != null) {
-                containers.learn(e.cgroupId(), e.container());
-            }
-        }
-        List<TcpEvent> records = snapshotEvents.snapshotRecords(s, snapshotId, Source.SNAPSHOT);
-        if (!tracer.hasCookies()) {
-            // docs/design.md, "Names", cookie: an agent without cookies sends none, so a socket's records share one id
-            records.forEach(r -> r.setCookie(null));
-        }
-        return new Taken(records, s.sockets().size(), s.listeners().size(), seeded, (System.nanoTime() - t0) / 1_000_000,
+        return new Taken(s.sockets(), s.listeners().size(), seeded, (System.nanoTime() - t0 - handedOnNanos[0]) / 1_000_000,
                 s.stats().namespacesIncomplete());
     }
 

@@ -3,46 +3,69 @@ package dev.conntrail.producer.agent;
 import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.Keys;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
+import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 
 /**
  * Which open sockets' counters to publish again (docs/design.md, "Counters of open sockets"): of a pass's SNAPSHOT
- * records, those whose counters differ from the last ones published for the same connection id. Only the sockets
- * of the latest pass are remembered, so it holds one entry per open socket at most.
+ * records, those whose counters differ from the last ones published for the same socket. Only the sockets of the
+ * latest whole pass are remembered, one entry per open socket: its id (the cookie, or a 64-bit hash of its connection
+ * id when records carry none) and a 64-bit fingerprint of its counters — 16 bytes a socket, not the records. Two
+ * different counter values with the same fingerprint (odds 2^-64) would skip one refresh of that socket; its next
+ * change is sent.
  */
 final class CountersRefresh {
-    private Map<String, TcpCounters> published = new HashMap<>();
+    private Long2LongOpenHashMap published = new Long2LongOpenHashMap();
+    private Long2LongOpenHashMap pass;
 
-    /** A snapshot was published whole: its counters are what the table has now. */
-    void published(List<TcpEvent> snapshotRecords) {
-        Map<String, TcpCounters> now = new HashMap<>(Math.max(16, snapshotRecords.size() * 2));
-        for (TcpEvent r : snapshotRecords) {
-            if (r.getCounters() != null) {
-                now.put(Keys.of(r), r.getCounters());
-            }
-        }
-        published = now;
+    /** A pass starts: the sockets it sees replace the remembered ones once it {@link #end ends}. */
+    void begin() {
+        pass = new Long2LongOpenHashMap(Math.max(16, published.size()));
     }
 
-    /** The records of a refresh pass worth publishing: with counters, changed since they were last published. */
-    List<TcpEvent> changed(List<TcpEvent> passRecords) {
-        Map<String, TcpCounters> now = new HashMap<>(Math.max(16, passRecords.size() * 2));
-        List<TcpEvent> out = new ArrayList<>();
-        for (TcpEvent r : passRecords) {
-            if (r.getCounters() == null) {
-                continue; // read by a source without counters (sock_diag): nothing to refresh
-            }
-            String id = Keys.of(r);
-            now.put(id, r.getCounters());
-            if (!Objects.equals(published.get(id), r.getCounters())) {
-                out.add(r);
-            }
+    /**
+     * One record of the pass; true when it carries counters that differ from the last published for its socket (or
+     * none were). A record without counters (read by sock_diag) is not remembered and never worth a refresh.
+     */
+    boolean changed(TcpEvent r) {
+        TcpCounters c = r.getCounters();
+        if (c == null) {
+            return false;
         }
-        published = now;
-        return out;
+        long id = r.getCookie() != null ? r.getCookie() : hash(Keys.of(r));
+        long print = fingerprint(c);
+        pass.put(id, print);
+        return !published.containsKey(id) || published.get(id) != print;
+    }
+
+    /** The pass was published whole (a snapshot up to its end, or a refresh): its counters are what the table has now. */
+    void end() {
+        published = pass;
+        pass = null;
+    }
+
+    static long fingerprint(TcpCounters c) {
+        long h = mix(c.getBytesAcked());
+        h = mix(h ^ c.getBytesReceived());
+        h = mix(h ^ c.getBytesRetrans());
+        h = mix(h ^ c.getSegsOut());
+        h = mix(h ^ c.getSegsIn());
+        h = mix(h ^ c.getTotalRetrans());
+        return mix(h ^ c.getSrttUs());
+    }
+
+    private static long hash(String id) {
+        long h = 0;
+        for (int i = 0; i < id.length(); i++) {
+            h = mix(h ^ id.charAt(i));
+        }
+        return h;
+    }
+
+    /** A 64-bit finalizer (MurmurHash3's fmix64) after a step of Weyl's sequence: every input bit moves every output bit. */
+    private static long mix(long x) {
+        x += 0x9E3779B97F4A7C15L;
+        x = (x ^ (x >>> 33)) * 0xFF51AFD7ED558CCDL;
+        x = (x ^ (x >>> 33)) * 0xC4CEB93FE5A530ECL;
+        return x ^ (x >>> 33);
     }
 }

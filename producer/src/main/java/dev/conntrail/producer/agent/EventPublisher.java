@@ -46,6 +46,8 @@ public final class EventPublisher implements AutoCloseable {
     private final AtomicLong failingSince = new AtomicLong(NONE);
     private volatile String lastFailure;
     private static final long NONE = Long.MIN_VALUE;
+    /** The Kafka client's buffer.memory unless the user sets it: what one send() may get ahead of the acknowledgements. */
+    static final long BUFFER_MEMORY = 4L << 20;
 
     public EventPublisher(AgentOptions options, AgentMetrics metrics, LossTracker loss) {
         this.eventsTopic = options.eventsTopic();
@@ -82,6 +84,9 @@ public final class EventPublisher implements AutoCloseable {
             props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.max(1000, Math.min(w, 10_000)));
             props.putIfAbsent(ProducerConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Math.max(1000, Math.min(w, 30_000)));
         }
+        // the client's default (32 MiB) holds a whole snapshot of 200,000 sockets and, per unacknowledged record, ~200
+        // bytes of its own objects on the heap; a smaller buffer makes send() wait for acknowledgements instead
+        props.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, BUFFER_MEMORY);
         return props;
     }
 

@@ -2,7 +2,7 @@ package dev.conntrail.producer.agent;
 
 import dev.conntrail.avro.Source;
 import dev.conntrail.avro.TcpEvent;
-import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Where the agent's connection events come from: the eBPF tracer ({@link BpfEventSource}) or the
@@ -32,8 +32,11 @@ interface EventSource extends AutoCloseable {
     default void complete(TcpEvent event) {
     }
 
-    /** A snapshot now, as SNAPSHOT records (seq 0); the tracer's listener map is seeded from it. */
-    Taken snapshot(String snapshotId);
+    /**
+     * A snapshot now: its SNAPSHOT records (seq 0) go to {@code each} one at a time as it is taken, none held
+     * after it is handed on; the tracer's listener map is seeded from it.
+     */
+    Taken snapshot(String snapshotId, Consumer<TcpEvent> each);
 
     /**
      * Hands the sink, before returning, the events the source has buffered but not yet delivered (the tracer's ring
@@ -60,7 +63,10 @@ interface EventSource extends AutoCloseable {
     @Override
     void close();
 
-    /** One snapshot: its records, counts, its wall time, and how many namespaces it could not read whole. */
-    record Taken(List<TcpEvent> records, int sockets, int listeners, int seeded, long millis, int namespacesIncomplete) {
+    /**
+     * One snapshot: its counts, its own wall time (without the time its records took to be handed on: publishing),
+     * and how many namespaces it could not read whole.
+     */
+    record Taken(int sockets, int listeners, int seeded, long millis, int namespacesIncomplete) {
     }
 }

@@ -45,11 +45,13 @@ final class PollEventSource implements EventSource {
     }
 
     @Override
-    public Taken snapshot(String snapshotId) {
+    public Taken snapshot(String snapshotId, Consumer<TcpEvent> each) {
         long t0 = System.nanoTime();
-        Snapshot s = poller.baseline();
-        Taken taken = new Taken(snapshotEvents.snapshotRecords(s, snapshotId, Source.PROC_POLL), s.sockets().size(),
-                s.listeners().size(), 0, (System.nanoTime() - t0) / 1_000_000,
+        Snapshot s = poller.baseline(); // the poller keeps it as the base of its next diff anyway
+        long millis = (System.nanoTime() - t0) / 1_000_000; // the snapshot's own time, without publishing
+        snapshotEvents.snapshotRecords(s, snapshotId, Source.PROC_POLL).forEach(each);
+        Taken taken = new Taken(s.sockets().size(),
+                s.listeners().size(), 0, millis,
                 s.stats() == null ? 0 : s.stats().namespacesIncomplete());
         synchronized (this) {
             if (!started) { // polls start after the first baseline, so their diffs follow the snapshot

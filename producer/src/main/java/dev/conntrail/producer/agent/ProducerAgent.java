@@ -165,20 +165,23 @@ public final class ProducerAgent implements AutoCloseable {
 
     /**
      * Design rule 1 (snapshots hold events): SNAPSHOT records then SNAPSHOT_END; events arriving
-     * meanwhile wait in the queue (held).
+     * meanwhile wait in the queue (held). Each SNAPSHOT record is published as the snapshot hands it on, so the
+     * snapshot's records are never all held at once; the Kafka client's bounded buffer paces it.
      */
     private EventSource.Taken snapshot() {
         snapshotting = true;
         try {
             String id = agentEpoch + "-" + (++snapshots) + "-" + UUID.randomUUID().toString().substring(0, 8);
-            EventSource.Taken taken = source.snapshot(id);
+            counters.begin();
+            EventSource.Taken taken = source.snapshot(id, r -> {
+                counters.changed(r);
+                publisher.publish(r);
+            });
             metrics.snapshotSockets.set(taken.sockets());
             metrics.snapshotMillis.set(taken.millis());
-            for (TcpEvent r : taken.records()) {
-                publisher.publish(r);
-            }
             publisher.publish(marker(EventType.SNAPSHOT_END, source.snapshotSource(), id));
-            counters.published(taken.records());
+            counters.end();
+            HeapGiveBack.afterPass(taken.sockets());
             lastPassMillis = taken.millis();
             loss.lost(LossCause.SNAPSHOT_INCOMPLETE, taken.namespacesIncomplete(),
                     "snapshot " + id + " could not read " + taken.namespacesIncomplete() + " network namespaces whole");
@@ -303,12 +306,17 @@ public final class ProducerAgent implements AutoCloseable {
     private void refreshCounters() {
         publishQueuedNow();
         try {
-            EventSource.Taken pass = source.snapshot(agentEpoch + "-counters-" + (++refreshes));
-            List<TcpEvent> changed = counters.changed(pass.records());
-            for (TcpEvent r : changed) {
-                publisher.publish(r);
-            }
-            metrics.countersRefreshed(changed.size(), pass.millis());
+            counters.begin();
+            int[] changed = {0};
+            EventSource.Taken pass = source.snapshot(agentEpoch + "-counters-" + (++refreshes), r -> {
+                if (counters.changed(r)) {
+                    changed[0]++;
+                    publisher.publish(r);
+                }
+            });
+            counters.end();
+            metrics.countersRefreshed(changed[0], pass.millis());
+            HeapGiveBack.afterPass(pass.sockets());
             lastPassMillis = pass.millis();
         } catch (RuntimeException e) {
             LOG.warn("counters refresh failed ({}); next try after the window", e.toString());

@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +39,18 @@ public final class SockIterSource implements AutoCloseable {
     private final SocketCookies cookies = new SocketCookies();
     private final BpfLink sockets;
     private final BpfLink processes;
-    private com.sun.jna.Memory nativeBuffer = new com.sun.jna.Memory(1 << 21);
-    private byte[] buffer = new byte[1 << 21];
+    /**
+     * A pass is read through this buffer a chunk at a time and decoded record by record as it comes: the whole
+     * pass (128 bytes a socket: 25 MB at 200,000 sockets) is never held, natively or on the heap.
+     */
+    private static final int CHUNK = 1 << 20;
+    private final com.sun.jna.Memory nativeBuffer = new com.sun.jna.Memory(CHUNK);
+    private final ByteBuffer chunk = nativeBuffer.getByteBuffer(0, CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+
+    /** Takes the records of a pass one at a time: the record at {@code off} of {@code bb} (little-endian), valid during the call only. */
+    private interface RecordSink {
+        void record(ByteBuffer bb, int off);
+    }
 
     /** One record of the iterator. */
     public record Held(long cookie, long inode, long netns, int tgid, long uid, int fd, boolean ipv6, int lport,
@@ -123,22 +132,25 @@ public final class SockIterSource implements AutoCloseable {
 
     /** Runs one pass of the socket iterator and returns a copy of its raw bytes. */
     public byte[] readPass() {
-        return Arrays.copyOf(buffer, read(sockets));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        byte[] rec = new byte[RECORD];
+        read(sockets, RECORD, (bb, off) -> {
+            bb.get(off, rec);
+            out.write(rec, 0, RECORD);
+        });
+        return out.toByteArray();
     }
 
-    /** Runs one pass of {@code link} into {@link #buffer}; returns the byte count. */
-    private int read(BpfLink link) {
+    /**
+     * Runs one pass of {@code link}, handing each whole record of {@code recordSize} bytes to {@code sink} as it is
+     * read (a record split across two reads is joined first).
+     */
+    private void read(BpfLink link, int recordSize, RecordSink sink) {
         int fd = link.createIterator();
         try {
-            long len = 0;
+            int carried = 0; // the start of a record the last read split, at the buffer's start
             while (true) {
-                if (nativeBuffer.size() - len < 1 << 16) { // the kernel hands out at most a few pages per read
-                    com.sun.jna.Memory bigger = new com.sun.jna.Memory(nativeBuffer.size() * 2);
-                    bigger.write(0, nativeBuffer.getByteArray(0, (int) len), 0, (int) len);
-                    nativeBuffer.close();
-                    nativeBuffer = bigger;
-                }
-                long n = LibC.INSTANCE.read(fd, nativeBuffer.share(len), nativeBuffer.size() - len);
+                long n = LibC.INSTANCE.read(fd, nativeBuffer.share(carried), CHUNK - carried);
                 if (n < 0) {
                     int errno = com.sun.jna.Native.getLastError();
                     if (errno == LibC.EINTR) {
@@ -149,13 +161,18 @@ public final class SockIterSource implements AutoCloseable {
                 if (n == 0) {
                     break;
                 }
-                len += n;
+                int end = carried + (int) n;
+                int off = 0;
+                for (; off + recordSize <= end; off += recordSize) {
+                    sink.record(chunk, off);
+                }
+                carried = end - off;
+                if (carried > 0 && off > 0) {
+                    byte[] part = new byte[carried];
+                    chunk.get(off, part);
+                    chunk.put(0, part);
+                }
             }
-            if (buffer.length < len) {
-                buffer = new byte[(int) nativeBuffer.size()];
-            }
-            nativeBuffer.read(0, buffer, 0, (int) len);
-            return (int) len;
         } finally {
             LibC.INSTANCE.close(fd);
         }
@@ -163,17 +180,13 @@ public final class SockIterSource implements AutoCloseable {
 
     /** Every process and its network namespace (for NetnsDiscovery#fromProcesses). */
     public Processes processes() {
-        int len = read(processes);
-        ByteBuffer bb = ByteBuffer.wrap(buffer, 0, len).order(ByteOrder.LITTLE_ENDIAN);
-        int n = len / NsiterRecLayout.SIZE;
-        int[] pids = new int[n];
-        long[] netns = new long[n];
-        for (int i = 0; i < n; i++) {
-            int off = i * NsiterRecLayout.SIZE;
-            pids[i] = bb.getInt(off + NsiterRecLayout.TGID);
-            netns[i] = bb.getInt(off + NsiterRecLayout.NETNS) & 0xffffffffL;
-        }
-        return new Processes(pids, netns);
+        it.unimi.dsi.fastutil.ints.IntArrayList pids = new it.unimi.dsi.fastutil.ints.IntArrayList();
+        it.unimi.dsi.fastutil.longs.LongArrayList netns = new it.unimi.dsi.fastutil.longs.LongArrayList();
+        read(processes, NsiterRecLayout.SIZE, (bb, off) -> {
+            pids.add(bb.getInt(off + NsiterRecLayout.TGID));
+            netns.add(bb.getInt(off + NsiterRecLayout.NETNS) & 0xffffffffL);
+        });
+        return new Processes(pids.toIntArray(), netns.toLongArray());
     }
 
     /** Every record of one pass. */
@@ -199,41 +212,21 @@ public final class SockIterSource implements AutoCloseable {
      * read again, so the cookies are the ones the tracer and sock_diag will report for them.
      */
     public Pass sockets() {
-        int len = read(sockets); // first: it may replace the buffer
-        Pass pass = decode(buffer, len);
+        PassDecoder first = new PassDecoder();
+        read(sockets, RECORD, first::record);
+        Pass pass = first.finish(0);
         if (pass.withoutCookie() == 0) {
             return pass;
         }
         int before = cookies.generated();
-        generateMissingCookies(buffer, len);
+        cookies.generate(first.missingTgids.toIntArray(), first.missingFds.toIntArray(), first.missingTgids.size()); // records come task by task: one pidfd per process
         int generated = cookies.generated() - before;
         if (generated == 0) {
             return pass;
         }
-        len = read(sockets);
-        Pass again = decode(buffer, len);
-        return new Pass(again.socketsByNetns(), again.owners(), again.records(), again.cookies(),
-                again.netnsWithoutCookies(), again.withoutCookie(), generated);
-    }
-
-    private void generateMissingCookies(byte[] b, int len) {
-        ByteBuffer bb = ByteBuffer.wrap(b, 0, len).order(ByteOrder.LITTLE_ENDIAN);
-        int[] tgids = new int[64];
-        int[] fds = new int[64];
-        int n = 0;
-        for (int off = 0; off + RECORD <= len; off += RECORD) {
-            if (bb.getLong(off + SockiterRecLayout.COOKIE) != 0 || state(b, off) == TcpStates.CLOSE) {
-                continue;
-            }
-            if (n == tgids.length) {
-                tgids = Arrays.copyOf(tgids, n * 2);
-                fds = Arrays.copyOf(fds, n * 2);
-            }
-            tgids[n] = bb.getInt(off + SockiterRecLayout.TGID);
-            fds[n] = bb.getInt(off + SockiterRecLayout.FD);
-            n++;
-        }
-        cookies.generate(tgids, fds, n); // records come task by task: one pidfd per process
+        PassDecoder again = new PassDecoder();
+        read(sockets, RECORD, again::record);
+        return again.finish(generated);
     }
 
     /** Sockets whose cookie generation failed since start (process or fd gone, or no CAP_SYS_PTRACE). */
@@ -248,45 +241,55 @@ public final class SockIterSource implements AutoCloseable {
 
     /** Decodes one pass's bytes. */
     public static Pass decode(byte[] b) {
-        return decode(b, b.length);
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        PassDecoder d = new PassDecoder();
+        for (int off = 0; off + RECORD <= b.length; off += RECORD) {
+            d.record(bb, off);
+        }
+        return d.finish(0);
     }
 
-    static Pass decode(byte[] b, int len) {
-        ByteBuffer bb = ByteBuffer.wrap(b, 0, len).order(ByteOrder.LITTLE_ENDIAN);
-        SocketOwners.Builder owners = new SocketOwners.Builder();
-        Map<Long, List<RawSocket>> byNs = new HashMap<>();
-        LongOpenHashSet seen = new LongOpenHashSet(len / RECORD);
-        LongOpenHashSet netnsWithoutCookies = new LongOpenHashSet(4);
-        int withoutCookie = 0;
-        Owner owner = null;
-        long lastNetns = -1;
-        List<RawSocket> nsList = null;
-        int n = 0;
-        for (int off = 0; off + RECORD <= len; off += RECORD) {
+    /** Builds a {@link Pass} from its records as they are read; keeps the task and fd of each socket without a cookie yet. */
+    private static final class PassDecoder {
+        private final SocketOwners.Builder owners = new SocketOwners.Builder();
+        private final Map<Long, List<RawSocket>> byNs = new HashMap<>();
+        private final LongOpenHashSet seen = new LongOpenHashSet();
+        private final LongOpenHashSet netnsWithoutCookies = new LongOpenHashSet(4);
+        private final it.unimi.dsi.fastutil.ints.IntArrayList missingTgids = new it.unimi.dsi.fastutil.ints.IntArrayList();
+        private final it.unimi.dsi.fastutil.ints.IntArrayList missingFds = new it.unimi.dsi.fastutil.ints.IntArrayList();
+        private int withoutCookie;
+        private Owner owner;
+        private long lastNetns = -1;
+        private List<RawSocket> nsList;
+        private int n;
+
+        void record(ByteBuffer bb, int off) {
             n++;
-            int state = state(b, off);
+            int state = state(bb, off);
             if (state == TcpStates.CLOSE) {
-                continue;
+                return;
             }
             long cookie = bb.getLong(off + SockiterRecLayout.COOKIE);
             long inode = bb.getLong(off + SockiterRecLayout.INODE);
             int tgid = bb.getInt(off + SockiterRecLayout.TGID);
             long netns = bb.getInt(off + SockiterRecLayout.NETNS) & 0xffffffffL;
             if (owner == null || owner.pid() != tgid) { // records come task by task
-                owner = new Owner(tgid, comm(b, off));
+                owner = new Owner(tgid, comm(bb, off));
             }
             owners.add(inode, owner);
             if (cookie == 0) { // never generated: no name yet (see SocketCookies)
                 withoutCookie++;
                 netnsWithoutCookies.add(netns);
-                continue;
+                missingTgids.add(tgid);
+                missingFds.add(bb.getInt(off + SockiterRecLayout.FD));
+                return;
             }
             if (!seen.add(cookie)) {
-                continue; // shared by another process (fork): one socket
+                return; // shared by another process (fork): one socket
             }
             boolean v6 = ipv6(bb, off);
-            byte[] l = address(b, off + SockiterRecLayout.LADDR, v6);
-            byte[] r = address(b, off + SockiterRecLayout.RADDR, v6);
+            byte[] l = address(bb, off + SockiterRecLayout.LADDR, v6);
+            byte[] r = address(bb, off + SockiterRecLayout.RADDR, v6);
             if (netns != lastNetns) {
                 nsList = byNs.computeIfAbsent(netns, k -> new ArrayList<>());
                 lastNetns = netns;
@@ -295,7 +298,10 @@ public final class SockIterSource implements AutoCloseable {
                     port(bb, off + SockiterRecLayout.RPORT), state, uid(bb, off), inode, cookie,
                     state == TcpStates.LISTEN ? null : CountersDecoder.decode(bb, off + SockiterRecLayout.COUNTERS)));
         }
-        return new Pass(byNs, owners.build(), n, seen, netnsWithoutCookies, withoutCookie, 0);
+
+        Pass finish(int cookiesGenerated) {
+            return new Pass(byNs, owners.build(), n, seen, netnsWithoutCookies, withoutCookie, cookiesGenerated);
+        }
     }
 
     static List<Held> parse(byte[] b) {
@@ -306,22 +312,24 @@ public final class SockIterSource implements AutoCloseable {
             out.add(new Held(bb.getLong(off + SockiterRecLayout.COOKIE), bb.getLong(off + SockiterRecLayout.INODE),
                     bb.getInt(off + SockiterRecLayout.NETNS) & 0xffffffffL, bb.getInt(off + SockiterRecLayout.TGID),
                     uid(bb, off), bb.getInt(off + SockiterRecLayout.FD), v6, port(bb, off + SockiterRecLayout.LPORT),
-                    port(bb, off + SockiterRecLayout.RPORT), state(b, off), address(b, off + SockiterRecLayout.LADDR, v6),
-                    address(b, off + SockiterRecLayout.RADDR, v6), comm(b, off)));
+                    port(bb, off + SockiterRecLayout.RPORT), state(bb, off), address(bb, off + SockiterRecLayout.LADDR, v6),
+                    address(bb, off + SockiterRecLayout.RADDR, v6), comm(bb, off)));
         }
         return out;
     }
 
-    private static int state(byte[] b, int rec) {
-        return b[rec + SockiterRecLayout.STATE] & 0xff;
+    private static int state(ByteBuffer bb, int rec) {
+        return bb.get(rec + SockiterRecLayout.STATE) & 0xff;
     }
 
     private static boolean ipv6(ByteBuffer bb, int rec) {
         return (bb.getShort(rec + SockiterRecLayout.FAMILY) & 0xffff) == LibC.AF_INET6;
     }
 
-    private static byte[] address(byte[] b, int off, boolean v6) {
-        return Arrays.copyOfRange(b, off, off + (v6 ? 16 : 4));
+    private static byte[] address(ByteBuffer bb, int off, boolean v6) {
+        byte[] a = new byte[v6 ? 16 : 4];
+        bb.get(off, a);
+        return a;
     }
 
     private static int port(ByteBuffer bb, int off) {
@@ -332,13 +340,15 @@ public final class SockIterSource implements AutoCloseable {
         return bb.getInt(rec + SockiterRecLayout.UID) & 0xffffffffL;
     }
 
-    private static String comm(byte[] b, int rec) {
+    private static String comm(ByteBuffer bb, int rec) {
         int off = rec + SockiterRecLayout.COMM;
         int n = 0;
-        while (n < 16 && b[off + n] != 0) {
+        while (n < 16 && bb.get(off + n) != 0) {
             n++;
         }
-        return new String(b, off, n, StandardCharsets.UTF_8);
+        byte[] text = new byte[n];
+        bb.get(off, text);
+        return new String(text, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -91,7 +91,30 @@ public final class SocketSnapshotter implements AutoCloseable {
         return method != Method.PROC;
     }
 
+    /** One snapshot, its connected sockets collected in a list (see {@link #stream} for one that holds none). */
     public Snapshot take() {
+        List<SocketEntry> sockets = new ArrayList<>();
+        Streamed s = stream((entry, takenAtMicros) -> sockets.add(entry));
+        return new Snapshot(List.copyOf(sockets), s.listeners(), withCookies(), s.takenAtMicros(), s.stats());
+    }
+
+    /** Takes a snapshot's connected sockets one at a time, as it is assembled; {@code takenAtMicros} is the snapshot's. */
+    @FunctionalInterface
+    public interface SocketSink {
+        void accept(SocketEntry entry, long takenAtMicros);
+    }
+
+    /** What a streamed snapshot was: how many connected sockets went to the sink, its listeners, its start and stats. */
+    public record Streamed(int sockets, List<Listener> listeners, long takenAtMicros, SnapshotStats stats) {
+    }
+
+    /**
+     * One snapshot whose connected sockets go to {@code sink} as they are joined with their owners, so no list of
+     * every socket's entry is held; the raw sockets are let go as they are handed on. Every kernel read is done
+     * before the first socket goes to the sink: a failure to read (e.g. {@link BpfUnavailableException}) comes
+     * before any. The stats' {@code assembleMicros} includes the sink's own time.
+     */
+    public Streamed stream(SocketSink sink) {
         long startMicros = nowMicros();
         long t0 = System.nanoTime();
         // with BPF, one iter/task pass names every process's namespace (no readlink of each /proc/PID/ns/net)
@@ -167,6 +190,7 @@ public final class SocketSnapshotter implements AutoCloseable {
             unnamed = pass.withoutCookie();
             namespacesToRead = needDiag;
             diagNamespaces = needDiag.size();
+            pass = null; // its sockets stay reachable through raw (and heldByNetns until the counters are added) only
         }
         for (NetNamespace ns : namespacesToRead) {
             try {
@@ -214,23 +238,25 @@ public final class SocketSnapshotter implements AutoCloseable {
                 nsOfPid.put(pid, ns.inode());
             }
         }
-        if (heldByNetns != null) {
-            addHeldCounters(raw, heldByNetns);
+        if (heldByNetns != null && !namespacesToRead.isEmpty()) {
+            addHeldCounters(raw, heldByNetns); // only sock_diag's sockets lack counters
         }
+        heldByNetns = null; // raw holds the sockets wanted; assemble lets each go once handed on
+        int seen = raw.size();
         long t4 = System.nanoTime();
         cgroups.newPass();
-        Snapshot s = assemble(raw, owners, nsOfPid, cgroups::of, startMicros);
+        Assembled s = assemble(raw, owners, nsOfPid, cgroups::of, entry -> sink.accept(entry, startMicros));
         long t5 = System.nanoTime();
         long micros = (System.nanoTime() - t0) / 1000;
         SnapshotStats stats = new SnapshotStats(method.name(), namespaces.size(), failed, owners.processes(),
-                owners.fds(), raw.size(), malformed, (int) s.sockets().stream().filter(e -> e.pid() == null).count(), micros,
+                owners.fds(), seen, malformed, s.unowned(), micros,
                 (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, diagNamespaces,
                 (t5 - t4) / 1000, listenerDumps, cookiesGenerated, denied + partial, cgroups.withoutId());
         if (denied + partial > 0) {
             LOG.warn("snapshot incomplete: {} of {} network namespaces not read whole; {}", denied + partial,
                     namespaces.size(), incompleteWhy(denied, deniedReason, partial, unnamed));
         }
-        return new Snapshot(s.sockets(), s.listeners(), withCookies(), startMicros, stats);
+        return new Streamed(s.sockets(), s.listeners(), startMicros, stats);
     }
 
     /** What an incomplete snapshot misses, and the fix. */
@@ -318,9 +344,17 @@ public final class SocketSnapshotter implements AutoCloseable {
         });
     }
 
-    /** Joins raw sockets with their owners (and their cgroups) and sets directions. Package-private for tests. */
-    static Snapshot assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid,
-                             IntFunction<CgroupMembership> cgroupOf, long startMicros) {
+    /** What {@link #assemble} handed on: connected sockets (how many, how many without an owner) and the listeners. */
+    record Assembled(int sockets, int unowned, List<Listener> listeners) {
+    }
+
+    /**
+     * Joins raw sockets with their owners (and their cgroups) and sets directions, handing each connected socket's
+     * entry to {@code each} in turn. Listeners come first (they set directions); each element of {@code raw} is
+     * cleared once handed on, so what the caller no longer holds can be collected meanwhile.
+     */
+    static Assembled assemble(List<RawSocket> raw, SocketOwners owners, Map<Integer, Long> nsOfPid,
+                              IntFunction<CgroupMembership> cgroupOf, java.util.function.Consumer<SocketEntry> each) {
         List<Listener> listeners = new ArrayList<>();
         Map<Long, List<String>> listenAddrs = new HashMap<>();
         java.util.BitSet listenPorts = new java.util.BitSet(1 << 16);
@@ -338,8 +372,11 @@ public final class SocketSnapshotter implements AutoCloseable {
                     only == null ? null : cgroupOf.apply(only.pid()).cgroupId()));
             listenAddrs.computeIfAbsent(listenKey(r.netns(), r.ipv6(), r.lport()), k -> new ArrayList<>()).add(laddr);
         }
-        List<SocketEntry> sockets = new ArrayList<>(raw.size());
-        for (RawSocket r : raw) {
+        int sockets = 0;
+        int unowned = 0;
+        for (int i = 0; i < raw.size(); i++) {
+            RawSocket r = raw.get(i);
+            raw.set(i, null);
             if (!TcpStates.isConnected(r.state())) {
                 continue;
             }
@@ -363,12 +400,16 @@ public final class SocketSnapshotter implements AutoCloseable {
                 owner = pick(owners.owners(r.inode()), r.netns(), nsOfPid);
             }
             CgroupMembership cgroup = owner == null ? CgroupMembership.NONE : cgroupOf.apply(owner.pid());
-            sockets.add(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), texts.format(r.raddr()), r.rport(),
+            sockets++;
+            if (owner == null) {
+                unowned++;
+            }
+            each.accept(new SocketEntry(r.netns(), r.ipv6(), laddr, r.lport(), texts.format(r.raddr()), r.rport(),
                     r.state(), r.uid(), r.inode(), r.cookie(), dir,
                     owner == null ? null : owner.pid(), owner == null ? null : owner.comm(), count,
                     cgroup.cgroupId(), cgroup.container(), r.counters()));
         }
-        return new Snapshot(List.copyOf(sockets), List.copyOf(listeners), false, startMicros, null);
+        return new Assembled(sockets, unowned, List.copyOf(listeners));
     }
 
     /** The lowest pid among holders in the socket's own namespace, else the lowest pid anywhere (fds move). */
