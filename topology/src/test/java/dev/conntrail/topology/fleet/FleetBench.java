@@ -113,10 +113,9 @@ public final class FleetBench implements Callable<Integer> {
         Map<String, Object> client = TestSerdes.client();
         String prefix = "fleet" + UUID.randomUUID().toString().substring(0, 8) + "-";
         Recording recording = jfr == null ? null : startRecording();
-        try (TopologyInstances topology = new TopologyInstances(dir -> FleetTopology.options(client, prefix, dir, window, partitions));
+        try (TopologyInstances topology = new TopologyInstances(dir -> FleetTopology.options(client, prefix, dir, window, partitions), instances);
                 FleetSender sender = new FleetSender(client, prefix + "tcp-events", prefix + "conntrack-nat");
                 TableWatcher watcher = new TableWatcher(client, prefix + "connections", TestSerdes.forValues(Connection.class).deserializer())) {
-            for (int i = 0; i < instances; i++) topology.start();
             topology.awaitReady(partitions, Duration.ofSeconds(90));
             FleetSimulator fleet = new FleetSimulator(plan, sender, s -> System.out.println(s + "; row changes read " + watcher.changes()),
                     watcher.convergence());

@@ -36,9 +36,19 @@ final class TopologyInstances implements AutoCloseable {
     private final List<Path> stateDirs = new ArrayList<>();
     private final List<Boolean> closed = new ArrayList<>();
 
-    /** @param options an instance's options, given its state directory (the same application id for all) */
-    TopologyInstances(Function<Path, TopologyApp.Options> options) {
+    /**
+     * Starts {@code n} instances (the first one creates the topics).
+     *
+     * @param options an instance's options, given its state directory (the same application id for all)
+     */
+    TopologyInstances(Function<Path, TopologyApp.Options> options, int n) {
         this.options = options;
+        try {
+            for (int i = 0; i < n; i++) start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /** Starts one more instance, with an empty state directory; returns its index. */
