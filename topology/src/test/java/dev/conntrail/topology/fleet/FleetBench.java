@@ -171,11 +171,13 @@ public final class FleetBench implements Callable<Integer> {
             Instant to = Instant.ofEpochMilli(s.startWallMillis() + (long) (s.seconds() * 1000));
             if (!from.isBefore(to)) continue;
             StreamThreadProfile.Result p = StreamThreadProfile.read(jfr, "StreamThread", from, to, 12);
-            System.out.printf("stream threads, step at %.0f connections/s per host (%s to %s): %d execution samples (%d with a stack)%n",
-                    s.churnPerHost(), from, to, p.samples(), p.runnableSamples());
+            double seconds = (to.toEpochMilli() - from.toEpochMilli()) / 1000.0;
+            System.out.printf("stream threads, step at %.0f connections/s per host (%s to %s): %d execution samples (%d with a stack:"
+                    + " seen running Java code about %.0f %% of the time)%n", s.churnPerHost(), from, to, p.samples(), p.runnableSamples(),
+                    100 * p.busyShare(seconds));
             System.out.println("  top frames:");
             p.top().forEach(x -> System.out.println("    " + x));
-            System.out.println("  on the stack (topology, Kafka, Avro):");
+            System.out.println("  the topology's methods on the stack:");
             p.inclusive().forEach(x -> System.out.println("    " + x));
         }
     }

@@ -17,7 +17,7 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * Where the stream threads spent a time window, from a JFR recording's execution samples: the top frames (the
- * method on top of the stack) and the methods of the topology and of Kafka's clients and Streams present
+ * method on top of the stack, with the topology's method nearest to it), and the topology's methods present
  * anywhere on the stack, each with its share of the samples.
  */
 final class StreamThreadProfile {
@@ -29,6 +29,10 @@ final class StreamThreadProfile {
     }
 
     record Result(long samples, long runnableSamples, List<Share> top, List<Share> inclusive) {
+        /** The share of a window of {@code seconds} the stream threads were seen running Java code, at JFR's 'profile' 10-ms sampling. */
+        double busyShare(double seconds) {
+            return runnableSamples * 0.010 / seconds;
+        }
     }
 
     private StreamThreadProfile() {
@@ -51,14 +55,17 @@ final class StreamThreadProfile {
                 if (e.getStackTrace() == null || e.getStackTrace().getFrames().isEmpty()) continue;
                 samples++;
                 List<RecordedFrame> frames = e.getStackTrace().getFrames();
-                self.merge(name(frames.get(0).getMethod()), 1L, Long::sum);
+                String top = name(frames.get(0).getMethod());
+                String nearest = null;
                 Set<String> seen = new HashSet<>();
                 for (RecordedFrame f : frames) {
                     String m = name(f.getMethod());
-                    if ((m.startsWith("dev.conntrail.") || m.startsWith("org.apache.kafka.") || m.startsWith("org.apache.avro.")) && seen.add(m)) {
-                        inclusive.merge(m, 1L, Long::sum);
+                    if (m.startsWith("dev.conntrail.")) {
+                        if (nearest == null) nearest = m;
+                        if (seen.add(m)) inclusive.merge(m, 1L, Long::sum);
                     }
                 }
+                self.merge(top + (nearest == null || nearest.equals(top) ? "" : "  (in " + nearest + ")"), 1L, Long::sum);
             }
         }
         return new Result(all, samples, top(self, samples, n), top(inclusive, samples, n));
