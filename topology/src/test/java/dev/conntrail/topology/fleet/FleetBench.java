@@ -168,7 +168,7 @@ public final class FleetBench implements Callable<Integer> {
         System.out.println("JFR recording: " + jfr);
         for (FleetSimulator.Step s : steps) {
             Instant from = Instant.ofEpochMilli(s.startWallMillis() + 5_000);
-            Instant to = Instant.ofEpochMilli(s.startWallMillis() + (long) (s.seconds() * 1000));
+            Instant to = Instant.ofEpochMilli(s.startWallMillis() + s.millis());
             if (!from.isBefore(to)) continue;
             StreamThreadProfile.Result p = StreamThreadProfile.read(jfr, "StreamThread", from, to, 12);
             double seconds = (to.toEpochMilli() - from.toEpochMilli()) / 1000.0;
@@ -203,7 +203,7 @@ public final class FleetBench implements Callable<Integer> {
         System.out.println("| new connections/s per host | records/s planned | records/s held | behind schedule, worst ms | CLOSE -> CLOSED row p50 / p99 / max ms (rows), closes 5 s or more into the step |");
         System.out.println("|---|---|---|---|---|");
         for (FleetSimulator.Step s : steps) {
-            long[] lat = watcher.closeToRowMillis(s.startWallMillis() + 5_000, s.startWallMillis() + (long) (s.seconds() * 1000));
+            long[] lat = watcher.closeToRowMillis(s.startWallMillis() + 5_000, s.startWallMillis() + s.millis());
             System.out.printf("| %.1f | %.0f | %.0f | %d | %s |%n", s.churnPerHost(), s.plannedRate(), s.heldRate(), s.worstLagMillis(), percentiles(lat));
         }
     }

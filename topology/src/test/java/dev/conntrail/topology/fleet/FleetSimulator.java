@@ -53,13 +53,9 @@ final class FleetSimulator {
     }
 
     /** One step of the churn (the whole churn when there is no ramp): its rate and how the fleet kept to it. */
-    record Step(double churnPerHost, double plannedRate, long startWallMillis, long seconds100, long records, long worstLagMillis) {
-        double seconds() {
-            return seconds100 / 100.0;
-        }
-
+    record Step(double churnPerHost, double plannedRate, long startWallMillis, long millis, long records, long worstLagMillis) {
         double heldRate() {
-            return seconds100 == 0 ? Double.NaN : records * 100.0 / seconds100;
+            return millis == 0 ? Double.NaN : records * 1000.0 / millis;
         }
     }
 
@@ -309,7 +305,7 @@ final class FleetSimulator {
     }
 
     private void endStep(long now) {
-        steps.add(new Step(churn, plan.plannedRate(churn), stepStartWall, (now - stepStartedAt) / 10_000_000L, sender.sent() - recordsAtStepStart,
+        steps.add(new Step(churn, plan.plannedRate(churn), stepStartWall, (now - stepStartedAt) / 1_000_000L, sender.sent() - recordsAtStepStart,
                 stepWorstLag / 1_000_000L));
     }
 
