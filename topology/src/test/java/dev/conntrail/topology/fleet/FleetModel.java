@@ -19,7 +19,9 @@ final class FleetModel {
         /** open when its host vanished and not open again: its row went CLOSED (HOST_LOST), then was tombstoned. */
         HOST_LOST,
         /** open when its host vanished, still open when the host came back: HOST_LOST, then OPEN again from the new snapshot. */
-        HOST_LOST_THEN_OPEN
+        HOST_LOST_THEN_OPEN,
+        /** closed with its CLOSE lost, then left out of its live host's fresh snapshot: CLOSED (NOT_IN_SNAPSHOT), then tombstoned. */
+        NOT_IN_SNAPSHOT
     }
 
     private final Map<String, Fate> fates = new HashMap<>();
@@ -35,6 +37,10 @@ final class FleetModel {
 
     synchronized void closed(FleetConnection c) {
         fates.put(c.id, Fate.CLOSED);
+    }
+
+    synchronized void closedUnseen(FleetConnection c) {
+        fates.put(c.id, Fate.NOT_IN_SNAPSHOT);
     }
 
     synchronized void hostLost(FleetConnection c) {

@@ -1,6 +1,7 @@
 package dev.conntrail.topology.fleet;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What a simulated fleet does, and its bounds. Times are counted from the moment the last host has
@@ -22,19 +23,44 @@ import java.time.Duration;
  * @param maxRecords             the simulation stops opening connections after this many records
  * @param maxTime                and after this long, whatever the plan says
  * @param seed                   the random choices (lifetimes, directions, NAT)
+ * @param resync                 live hosts that take a fresh snapshot in the churn, with CLOSEs lost before it
+ * @param churnSteps             empty: {@code churnPerHostPerSecond} for the whole churn; otherwise the churn per host
+ *                               of each of as many equal steps of {@code churnFor}, in order (a ramp)
  */
 public record FleetPlan(int hosts, int snapshotPerHost, double churnPerHostPerSecond, Duration meanLifetime, double natShare,
         Duration heartbeat, int lostHosts, int returningHosts, Duration vanishAfter, Duration returnAfter, Duration churnFor,
-        int maxRate, long maxRecords, Duration maxTime, long seed) {
+        int maxRate, long maxRecords, Duration maxTime, long seed, Resync resync, List<Double> churnSteps) {
+
+    /**
+     * Live hosts whose agent takes a fresh snapshot in the churn (a resync, design rule 6), as after a loss: the
+     * CLOSEs of a share of their open connections never went out (the sockets closed, the ring buffer dropped the
+     * events), so the snapshot lacks them and the topology must close their rows NOT_IN_SNAPSHOT (design rule 5).
+     *
+     * @param hosts        how many (the first ones of the fleet)
+     * @param after        when, from the churn's start
+     * @param missingShare share of each one's open connections that closed unseen
+     */
+    public record Resync(int hosts, Duration after, double missingShare) {
+        public static final Resync NONE = new Resync(0, Duration.ZERO, 0);
+
+        public Resync {
+            if (hosts < 0 || missingShare < 0 || missingShare > 1 || after.isNegative()) {
+                throw new IllegalArgumentException("resyncing hosts must not be negative, their missing share within 0..1, the time not negative");
+            }
+        }
+    }
 
     public FleetPlan {
         if (hosts < 1) throw new IllegalArgumentException("hosts must be at least 1: " + hosts);
-        if (lostHosts + returningHosts > hosts) {
-            throw new IllegalArgumentException("lost (" + lostHosts + ") and returning (" + returningHosts + ") hosts exceed the fleet (" + hosts + ")");
+        if (lostHosts + returningHosts + resync.hosts() > hosts) {
+            throw new IllegalArgumentException("lost (" + lostHosts + "), returning (" + returningHosts + ") and resyncing (" + resync.hosts()
+                    + ") hosts exceed the fleet (" + hosts + ")");
         }
         if (snapshotPerHost < 0 || churnPerHostPerSecond < 0 || natShare < 0 || natShare > 1) {
             throw new IllegalArgumentException("snapshot size and churn must not be negative, the NAT share within 0..1");
         }
+        if (churnSteps.stream().anyMatch(c -> c < 0)) throw new IllegalArgumentException("churn steps must not be negative: " + churnSteps);
+        churnSteps = List.copyOf(churnSteps);
         if (returningHosts > 0 && !positive(returnAfter.minus(vanishAfter))) {
             throw new IllegalArgumentException("returning hosts must return after they vanish: vanish after " + vanishAfter + ", return after " + returnAfter);
         }
@@ -47,11 +73,21 @@ public record FleetPlan(int hosts, int snapshotPerHost, double churnPerHostPerSe
         return !d.isNegative() && !d.isZero();
     }
 
-    /** Records per second the plan asks for once every host is up: churn (2 events, NAT entry and its tombstone) and heartbeats. */
+    /** Records per second the plan asks for once every host is up (at the first step of a ramp). */
     public double plannedRate() {
+        return plannedRate(churnSteps.isEmpty() ? churnPerHostPerSecond : churnSteps.get(0));
+    }
+
+    /** Records per second at {@code churnPerHost}: churn (2 events, NAT entry and its tombstone) and heartbeats. */
+    public double plannedRate(double churnPerHost) {
         // FleetHost: 70 % of connections are outgoing, 4 in 5 of those in the root namespace, where NAT is
         double perConnection = 2 + 2 * natShare * 0.7 * 0.8;
-        return hosts * churnPerHostPerSecond * perConnection + hosts / (heartbeat.toMillis() / 1000.0);
+        return hosts * churnPerHost * perConnection + hosts / (heartbeat.toMillis() / 1000.0);
+    }
+
+    /** How long each step of the ramp lasts (the whole churn when there is none). */
+    Duration stepFor() {
+        return churnSteps.isEmpty() ? churnFor : churnFor.dividedBy(churnSteps.size());
     }
 
     /** The ids of the hosts that vanish: the last ones of the fleet (returning ones first among them). */
@@ -61,5 +97,10 @@ public record FleetPlan(int hosts, int snapshotPerHost, double churnPerHostPerSe
 
     boolean vanishes(int host) {
         return host >= hosts - lostHosts - returningHosts;
+    }
+
+    /** The resyncing hosts: the first ones of the fleet. */
+    boolean resyncs(int host) {
+        return host < resync.hosts();
     }
 }

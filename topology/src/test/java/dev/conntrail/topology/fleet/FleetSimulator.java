@@ -5,6 +5,7 @@ import dev.conntrail.avro.TcpEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Random;
@@ -35,7 +36,30 @@ final class FleetSimulator {
         }
     }
 
-    private enum Kind { START, HEARTBEAT, OPEN, CLOSE, NAT_GONE, VANISH, RETURN }
+    /**
+     * Told when a host's agent has sent the SNAPSHOT_END of a snapshot taken in the churn (a returning host's
+     * start, a resync), with what the table must then show for it: called on the simulator's thread.
+     */
+    interface SnapshotListener {
+        SnapshotListener NONE = (host, why, sentAtMillis, open, gone) -> { };
+
+        /**
+         * @param why          "return" or "resync"
+         * @param sentAtMillis wall-clock time right after the SNAPSHOT_END was handed to the producer
+         * @param open         ids in the snapshot: their rows must be OPEN (unless a CLOSE came since)
+         * @param gone         ids the host's earlier records left open that the snapshot lacks: their rows must be closed
+         */
+        void snapshotEnded(String host, String why, long sentAtMillis, Set<String> open, Set<String> gone);
+    }
+
+    /** One step of the churn (the whole churn when there is no ramp): its rate and how the fleet kept to it. */
+    record Step(double churnPerHost, double plannedRate, long startWallMillis, long millis, long records, long worstLagMillis) {
+        double heldRate() {
+            return millis == 0 ? Double.NaN : records * 1000.0 / millis;
+        }
+    }
+
+    private enum Kind { START, HEARTBEAT, OPEN, CLOSE, NAT_GONE, VANISH, RETURN, RESYNC, STEP }
 
     private record Due(long at, long order, Kind kind, FleetHost host, FleetConnection connection) implements Comparable<Due> {
         @Override
@@ -53,6 +77,13 @@ final class FleetSimulator {
     private final Pace pace;
     private final Random random;
     private final Consumer<Status> progress;
+    private final SnapshotListener snapshots;
+    private final List<Step> steps = new ArrayList<>();
+    private double churn;
+    private long stepStartedAt;
+    private long stepStartWall;
+    private long recordsAtStepStart;
+    private long stepWorstLag;
     private long order;
     private long startedAt;
     private long steadyAt;
@@ -67,9 +98,15 @@ final class FleetSimulator {
     private String phase = "start-up";
 
     FleetSimulator(FleetPlan plan, FleetSender sender, Consumer<Status> progress) {
+        this(plan, sender, progress, SnapshotListener.NONE);
+    }
+
+    FleetSimulator(FleetPlan plan, FleetSender sender, Consumer<Status> progress, SnapshotListener snapshots) {
         this.plan = plan;
         this.sender = sender;
         this.progress = progress;
+        this.snapshots = snapshots;
+        this.churn = plan.churnSteps().isEmpty() ? plan.churnPerHostPerSecond() : plan.churnSteps().get(0);
         this.pace = new Pace(plan.maxRate());
         this.random = new Random(plan.seed());
         long epochBase = System.currentTimeMillis() * 1000;
@@ -101,11 +138,15 @@ final class FleetSimulator {
             }
             queue.poll();
             maxLag = Math.max(maxLag, now - d.at);
-            if (recordsAtSteady >= 0) worstLag = Math.max(worstLag, now - d.at);
+            if (recordsAtSteady >= 0) {
+                worstLag = Math.max(worstLag, now - d.at);
+                stepWorstLag = Math.max(stepWorstLag, now - d.at);
+            }
             handle(d, now);
         }
         churnEndedAt = System.nanoTime();
         recordsAtChurnEnd = sender.sent();
+        if (recordsAtSteady >= 0 && churnEndedAt != steadyAt) endStep(churnEndedAt);
         if (recordsAtSteady < 0) {
             steadyAt = churnEndedAt; // stopped by a bound before every host had started
             recordsAtSteady = recordsAtChurnEnd;
@@ -118,6 +159,11 @@ final class FleetSimulator {
      * thread of its own, one call at a time (a check of 10^5 rows takes long enough to delay heartbeats into a lost host).
      */
     boolean heartbeatUntil(BooleanSupplier done, Duration max) throws InterruptedException {
+        return heartbeatUntil(done, max, Duration.ofMillis(500));
+    }
+
+    /** As {@link #heartbeatUntil(BooleanSupplier, Duration)}, checking {@code done} every {@code checkEvery}. */
+    boolean heartbeatUntil(BooleanSupplier done, Duration max, Duration checkEvery) throws InterruptedException {
         long until = System.nanoTime() + max.toNanos();
         ExecutorService checker = Executors.newSingleThreadExecutor(r -> new Thread(r, "fleet-check"));
         try {
@@ -132,7 +178,7 @@ final class FleetSimulator {
                 }
                 if (check == null && now - nextCheck >= 0) {
                     check = checker.submit(done::getAsBoolean);
-                    nextCheck = now + 500_000_000L;
+                    nextCheck = now + checkEvery.toNanos();
                 }
                 Due d = queue.peek();
                 if (d == null || d.at - now > 0) {
@@ -179,6 +225,11 @@ final class FleetSimulator {
         return worstLag / 1_000_000L;
     }
 
+    /** The steps of the churn that ran, in order (one when there is no ramp). */
+    List<Step> steps() {
+        return List.copyOf(steps);
+    }
+
     int openConnections() {
         int n = 0;
         for (FleetHost h : hosts) n += h.open.size();
@@ -218,6 +269,14 @@ final class FleetSimulator {
                 for (FleetConnection c : h.open.values()) model.hostLost(c);
             }
             case RETURN -> comeBack(h, now);
+            case RESYNC -> {
+                if (!h.vanished) resync(h);
+            }
+            case STEP -> {
+                endStep(now);
+                churn = plan.churnSteps().get(steps.size());
+                startStep(now);
+            }
         }
     }
 
@@ -229,8 +288,25 @@ final class FleetSimulator {
         for (FleetHost h : hosts) {
             if (plan.vanishes(h.index)) schedule(steadyAt + plan.vanishAfter().toNanos(), Kind.VANISH, h, null);
             if (plan.returns(h.index)) schedule(steadyAt + plan.returnAfter().toNanos(), Kind.RETURN, h, null);
+            // spread over a second so that the resyncs do not all land in one transaction
+            if (plan.resyncs(h.index)) schedule(steadyAt + plan.resync().after().toNanos() + h.index * 1_000_000_000L / plan.resync().hosts(),
+                    Kind.RESYNC, h, null);
         }
         churnEnd = steadyAt + plan.churnFor().toNanos();
+        startStep(now);
+        for (int i = 1; i < plan.churnSteps().size(); i++) schedule(steadyAt + plan.stepFor().toNanos() * i, Kind.STEP, null, null);
+    }
+
+    private void startStep(long now) {
+        stepStartedAt = now;
+        stepStartWall = System.currentTimeMillis();
+        recordsAtStepStart = sender.sent();
+        stepWorstLag = 0;
+    }
+
+    private void endStep(long now) {
+        steps.add(new Step(churn, plan.plannedRate(churn), stepStartWall, (now - stepStartedAt) / 1_000_000L, sender.sent() - recordsAtStepStart,
+                stepWorstLag / 1_000_000L));
     }
 
     /** An agent's start: SNAPSHOT records and SNAPSHOT_END, then its NAT dump; heartbeats and churn from then on. */
@@ -254,10 +330,38 @@ final class FleetSimulator {
      */
     private void comeBack(FleetHost h, long now) {
         h.restartAgent(System.currentTimeMillis() * 1000 + h.index);
-        h.open.values().removeIf(c -> c.closedBy(now));
+        Set<String> gone = new LinkedHashSet<>();
+        h.open.values().removeIf(c -> c.closedBy(now) && gone.add(c.id));
         model.returned(h.name);
         for (FleetConnection c : h.open.values()) model.reopened(c);
         for (TcpEvent e : h.snapshot()) send(e);
+        snapshots.snapshotEnded(h.name, "return", System.currentTimeMillis(), new HashSet<>(h.open.keySet()), gone);
+        natDump(h);
+        schedule(now + plan.heartbeat().toNanos(), Kind.HEARTBEAT, h, null);
+        scheduleOpen(h, now);
+    }
+
+    /**
+     * A live host's resync (design rule 6): a share of its open connections closed with their CLOSEs lost, then a
+     * fresh snapshot under the same epoch, then a fresh NAT dump with tombstones of the keys it no longer holds.
+     */
+    private void resync(FleetHost h) {
+        Set<String> gone = new LinkedHashSet<>();
+        int missing = (int) Math.round(h.open.size() * plan.resync().missingShare());
+        List<FleetConnection> all = new ArrayList<>(h.open.values());
+        java.util.Collections.shuffle(all, random);
+        for (FleetConnection c : all.subList(0, missing)) {
+            h.open.remove(c.id);
+            gone.add(c.id);
+            model.closedUnseen(c);
+        }
+        for (TcpEvent e : h.snapshot()) send(e);
+        snapshots.snapshotEnded(h.name, "resync", System.currentTimeMillis(), new HashSet<>(h.open.keySet()), gone);
+        natDump(h);
+    }
+
+    /** An agent's NAT dump after a snapshot: the entries of its open connections; the keys it published earlier and lacks now, tombstoned. */
+    private void natDump(FleetHost h) {
         Set<String> dump = new HashSet<>();
         for (FleetConnection c : h.open.values()) {
             if (c.nat != null) {
@@ -272,8 +376,6 @@ final class FleetSimulator {
             h.natPublished.remove(key);
             tombstoneNat(key);
         }
-        schedule(now + plan.heartbeat().toNanos(), Kind.HEARTBEAT, h, null);
-        scheduleOpen(h, now);
     }
 
     private void open(FleetHost h, long now) {
@@ -287,8 +389,8 @@ final class FleetSimulator {
     }
 
     private void scheduleOpen(FleetHost h, long from) {
-        if (plan.churnPerHostPerSecond() <= 0) return;
-        double interval = 1e9 / plan.churnPerHostPerSecond();
+        if (churn <= 0) return;
+        double interval = 1e9 / churn;
         schedule(from + (long) (interval * (0.5 + random.nextDouble())), Kind.OPEN, h, null);
     }
 

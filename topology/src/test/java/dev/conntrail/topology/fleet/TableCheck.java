@@ -17,7 +17,8 @@ import java.util.TreeSet;
  * vanished host HOST_LOST (then tombstoned, or OPEN again when it outlived its host's absence), every change
  * on its host's partition, and no row the fleet did not make. A host that came back before the topology had proof
  * of its silence (design rule 5: a lagging topology proves nothing) was never judged lost: its new snapshot then
- * closes, NOT_IN_SNAPSHOT, the rows of the sockets that closed while it was away, and confirms the others. Whether a
+ * closes, NOT_IN_SNAPSHOT, the rows of the sockets that closed while it was away, and confirms the others. A connection
+ * whose CLOSE was lost before its live host's resync is CLOSED (NOT_IN_SNAPSHOT), then tombstoned. Whether a
  * returning host was judged is read from the table itself (any of its rows HOST_LOST) and reported.
  */
 final class TableCheck {
@@ -67,9 +68,9 @@ final class TableCheck {
         if (h == null) return fate + " expected, no row at all";
         boolean lost = wasLost && !unjudgedReturn;
         if (h.saw(RowHistory.HOST_LOST) != lost) return fate + (lost ? " expected after HOST_LOST, never HOST_LOST" : " expected, HOST_LOST on the way");
-        boolean notInSnapshot = unjudgedReturn && fate == Fate.HOST_LOST;
+        boolean notInSnapshot = (unjudgedReturn && fate == Fate.HOST_LOST) || fate == Fate.NOT_IN_SNAPSHOT;
         if (h.saw(RowHistory.NOT_IN_SNAPSHOT) != notInSnapshot) {
-            return fate + (notInSnapshot ? " expected (its host back before judged lost), never NOT_IN_SNAPSHOT" : " expected, NOT_IN_SNAPSHOT on the way");
+            return fate + (notInSnapshot ? " expected, never NOT_IN_SNAPSHOT" : " expected, NOT_IN_SNAPSHOT on the way");
         }
         switch (fate) {
             case OPEN, HOST_LOST_THEN_OPEN -> {
@@ -82,6 +83,10 @@ final class TableCheck {
             case CLOSED -> {
                 if (!h.saw(RowHistory.CLOSED)) return "CLOSED expected, never CLOSED (reason CLOSED)";
                 if (h.last != RowHistory.TOMBSTONE) return "CLOSED expected then tombstoned, last change " + kind(h.last);
+            }
+            case NOT_IN_SNAPSHOT -> {
+                if (h.saw(RowHistory.CLOSED)) return "NOT_IN_SNAPSHOT expected, CLOSED (reason CLOSED) on the way";
+                if (h.last != RowHistory.TOMBSTONE) return "NOT_IN_SNAPSHOT expected then tombstoned, last change " + kind(h.last);
             }
             case HOST_LOST -> {
                 if (h.saw(RowHistory.CLOSED)) return "HOST_LOST expected, CLOSED (reason CLOSED) on the way";

@@ -35,6 +35,8 @@ final class TableWatcher implements AutoCloseable {
         int seen;
         /** The last change's kind (one of the bits above but WRONG_PARTITION). */
         int last;
+        /** The last row's kind (as {@link #last}, tombstones left out): what the row was before it was deleted. */
+        int lastRow;
         /** The NAT the last row carries, as {@link #nat}: null when none (or after a tombstone). */
         String lastNat;
         int changes;
@@ -53,6 +55,7 @@ final class TableWatcher implements AutoCloseable {
     private final List<long[]> closeToRow = new ArrayList<>();
     private final AtomicLong changes = new AtomicLong();
     private final Thread thread;
+    private final SnapshotConvergence convergence = new SnapshotConvergence(this, history);
     private volatile boolean running = true;
     private volatile RuntimeException failure;
 
@@ -105,6 +108,7 @@ final class TableWatcher implements AutoCloseable {
             h.seen |= kind;
             if (r.partition() != HostPartitioner.partitionFor(r.key(), partitions)) h.seen |= RowHistory.WRONG_PARTITION;
             h.last = kind;
+            if (kind != RowHistory.TOMBSTONE) h.lastRow = kind;
             h.lastNat = row == null || row.getNat() == null ? null
                     : nat(row.getNat().getOrigSrc(), row.getNat().getOrigSport(), row.getNat().getOrigDst(), row.getNat().getOrigDport(),
                             row.getNat().getReplySrc(), row.getNat().getReplySport());
@@ -113,6 +117,7 @@ final class TableWatcher implements AutoCloseable {
                 long closedAt = row.getClosedAt().toEpochMilli();
                 closeToRow.add(new long[] {closedAt, now - closedAt});
             }
+            convergence.changed(r.key(), h, now);
         }
         changes.incrementAndGet();
     }
@@ -120,6 +125,11 @@ final class TableWatcher implements AutoCloseable {
     /** A NAT match in a few words: the original tuple and where replies come from. */
     static String nat(Object origSrc, Object origSport, Object origDst, Object origDport, Object replySrc, Object replySport) {
         return origSrc + ":" + origSport + ">" + origDst + ":" + origDport + "<" + replySrc + ":" + replySport;
+    }
+
+    /** How long hosts' snapshots taken in the churn took to show in the table (fed by this watcher's reads). */
+    SnapshotConvergence convergence() {
+        return convergence;
     }
 
     /** Row changes read so far. */
@@ -135,7 +145,12 @@ final class TableWatcher implements AutoCloseable {
 
     /** Milliseconds from each CLOSE's time to when its CLOSED row was read, sorted: of the closes at or after {@code fromMillis}. */
     synchronized long[] closeToRowMillis(long fromMillis) {
-        return closeToRow.stream().filter(c -> c[0] >= fromMillis).mapToLong(c -> c[1]).sorted().toArray();
+        return closeToRowMillis(fromMillis, Long.MAX_VALUE);
+    }
+
+    /** As {@link #closeToRowMillis(long)}, of the closes in [{@code fromMillis}, {@code toMillis}). */
+    synchronized long[] closeToRowMillis(long fromMillis, long toMillis) {
+        return closeToRow.stream().filter(c -> c[0] >= fromMillis && c[0] < toMillis).mapToLong(c -> c[1]).sorted().toArray();
     }
 
     @Override
