@@ -184,6 +184,6 @@ public final class PublishBench {
 
     private static double median(List<double[]> xs, int i) {
         double[] v = xs.stream().mapToDouble(x -> x[i]).sorted().toArray();
-        return v[v.length / 2];
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; // an even count: the mean of the middle two
     }
 }
