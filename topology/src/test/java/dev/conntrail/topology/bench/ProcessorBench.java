@@ -32,7 +32,7 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
  * end-to-end rounds (BENCHMARKS.md, "Topology"). The driver's own per-record work (the input topic, the
  * output capture) is in the figure, the same for every build.
  *
- * <p>Usage: {@code bench/processor-bench.sh [sockets=200000] [rounds=12]}; rounds 0 and 1 warm the JIT and do not count.
+ * <p>Usage: {@code BENCH_MAIN=ProcessorBench bench/topology-bench.sh [sockets=200000] [rounds=12]}; rounds 0 and 1 warm the JIT and do not count.
  */
 public final class ProcessorBench {
     private ProcessorBench() {
