@@ -76,7 +76,8 @@ class ConntrackReaderKernelTest {
             try (TwoNamespaces nets = new TwoNamespaces(); Holders holders = new Holders()) {
                 nsB = TwoNamespaces.inode(nets.b);
                 await().atMost(Duration.ofSeconds(10)).until(() -> reader.subscribedNamespaces().contains(nsB));
-                assertThat(addedNamespaces).contains(nsB); // its first dump was handed over
+                // its first dump is handed over after its reader is registered (reader first, then the dump)
+                await().atMost(Duration.ofSeconds(10)).until(() -> addedNamespaces.contains(nsB));
                 ServerSocketChannel server = nets.dnatPort80ToListenerInB();
                 int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
                 try (server) {
