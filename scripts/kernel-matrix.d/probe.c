@@ -178,7 +178,7 @@ static const char *const helper_names[] = {__BPF_FUNC_MAPPER(HELPER_NAME)};
 
 /*
  * The first meaningful error line of the captured log: inside a verifier log, its last line that
- * is not a summary (the refusal), prefixed with the helper call it is about; otherwise the first
+ * is not a summary (the refusal), prefixed with the BPF helper call it is about; otherwise the first
  * libbpf line that reports a failure and is not the generic "failed to load object".
  */
 static void reason(char *out, size_t n, int err)

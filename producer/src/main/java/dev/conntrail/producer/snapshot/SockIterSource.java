@@ -125,7 +125,7 @@ public final class SockIterSource implements AutoCloseable {
         return kernelMakesCookies ? HELPER_PROGRAM : STORED_PROGRAM;
     }
 
-    /** Why the kernel refused the helper program (null when it took it). */
+    /** Why the kernel refused the program that calls bpf_get_socket_cookie() (null when it took it). */
     public String helperRefusal() {
         return refusal;
     }

@@ -86,7 +86,7 @@ class DoctorCommandKernelTest {
         assertThat(agent.get("snapshots").asText()).isEqualTo("bpf_iter");
         String program;
         try (SockIterSource it = new SockIterSource()) {
-            program = it.socketProgram(); // sockiter_stored on 6.18.44, whose verifier refuses the helper program
+            program = it.socketProgram(); // sockiter_stored on 6.18.44, whose verifier refuses the program calling bpf_get_socket_cookie()
         }
         assertThat(agent.get("iteratorProgram").asText()).isEqualTo(program);
         assertThat(agent.get("snapshotFallback").asText()).isEqualTo("sock_diag");
