@@ -3,6 +3,7 @@ package dev.conntrail.producer.agent;
 import dev.conntrail.avro.TcpCounters;
 import dev.conntrail.avro.TcpEvent;
 import dev.conntrail.schemas.Keys;
+import it.unimi.dsi.fastutil.HashCommon;
 import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 
 /**
@@ -61,11 +62,8 @@ final class CountersRefresh {
         return h;
     }
 
-    /** A 64-bit finalizer (MurmurHash3's fmix64) after a step of Weyl's sequence: every input bit moves every output bit. */
+    /** MurmurHash3's 64-bit finalizer (fastutil's) after a step of Weyl's sequence, so that a zero input does not stay zero. */
     private static long mix(long x) {
-        x += 0x9E3779B97F4A7C15L;
-        x = (x ^ (x >>> 33)) * 0xFF51AFD7ED558CCDL;
-        x = (x ^ (x >>> 33)) * 0xC4CEB93FE5A530ECL;
-        return x ^ (x >>> 33);
+        return HashCommon.murmurHash3(x + 0x9E3779B97F4A7C15L);
     }
 }

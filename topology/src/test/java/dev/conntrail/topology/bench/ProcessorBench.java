@@ -70,8 +70,7 @@ public final class ProcessorBench {
             }
         }
         counted.sort(null);
-        double median = counted.size() % 2 == 1 ? counted.get(counted.size() / 2)
-                : (counted.get(counted.size() / 2 - 1) + counted.get(counted.size() / 2)) / 2;
+        double median = TopologyBench.median(counted);
         System.out.printf("median %.0f ns CPU per event over %d rounds (min %.0f, max %.0f)%n", median, counted.size(), counted.get(0),
                 counted.get(counted.size() - 1));
         System.exit(0); // TopologyBench's registry and broker fixtures, started by its serdes, hold the JVM
